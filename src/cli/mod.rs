@@ -1,0 +1,213 @@
+//! Command-line definitions (clap) and dispatch. Each command lives in its own
+//! module with one `run` function; this module maps outcomes to exit codes in
+//! one place: 0 success or no changes, 1 error, 2 changes present (only with
+//! `--detailed-exitcode`).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+mod apply;
+mod plan;
+mod show;
+mod sim;
+mod validate;
+
+/// Declarative plan/apply for Huawei Cloud CCE node pools.
+#[derive(Debug, Parser)]
+#[command(name = "poolform", version, about, long_about = None)]
+pub struct Cli {
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check a configuration and report every problem in it.
+    Validate(ValidateArgs),
+    /// Compare the configuration with the live pools and nodes and show what would change.
+    Plan(PlanArgs),
+    /// Show a saved plan.
+    Show(ShowArgs),
+    /// Carry out a plan: a configuration (planned now) or a saved plan file.
+    Apply(ApplyArgs),
+    /// Run the built-in CCE simulator.
+    #[command(subcommand)]
+    Sim(SimCommand),
+    /// Print the JSON schema of the config language or of the plan JSON.
+    Schema(SchemaArgs),
+}
+
+/// Output formats of `validate`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiagnosticFormat {
+    /// Human-readable diagnostics.
+    Text,
+    /// One JSON document with every diagnostic.
+    Json,
+}
+
+/// Output formats of `plan` and `show`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlanFormat {
+    /// Terraform-style text.
+    Text,
+    /// Versioned JSON.
+    Json,
+    /// Markdown for pull request comments.
+    Markdown,
+}
+
+/// `poolform validate`.
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// A config file or a directory of `*.toml` files.
+    #[arg(default_value = ".")]
+    pub path: PathBuf,
+    /// How to print diagnostics.
+    #[arg(long, value_enum, default_value_t = DiagnosticFormat::Text)]
+    pub format: DiagnosticFormat,
+}
+
+/// Where the live state comes from.
+#[derive(Debug, Clone, Args)]
+pub struct LiveSource {
+    /// Run against the built-in simulator instead of the cloud, keeping its
+    /// state in FILE (default `.poolform/sim-state.json`); an absent state
+    /// file is seeded from `sim-seed.json` beside the config, if there is one.
+    #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = ".poolform/sim-state.json")]
+    pub sim: Option<PathBuf>,
+}
+
+/// `poolform plan`.
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// A config file or a directory of `*.toml` files.
+    #[arg(default_value = ".")]
+    pub path: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+    pub format: PlanFormat,
+    /// Save the plan to FILE for `poolform apply FILE`.
+    #[arg(long, visible_alias = "out-file", value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Exit 2 when the plan has changes (0 when it has none, 1 on error).
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+    /// Plan only these pool addresses (and what they depend on).
+    #[arg(long, value_name = "ADDR")]
+    pub target: Vec<String>,
+    /// Live source.
+    #[command(flatten)]
+    pub live: LiveSource,
+}
+
+/// `poolform show`.
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// A plan saved with `poolform plan --out`.
+    pub file: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+    pub format: PlanFormat,
+}
+
+/// `poolform apply`.
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// A config file or directory (planned now), or a saved plan file.
+    #[arg(default_value = ".")]
+    pub path: PathBuf,
+    /// Do not ask for confirmation.
+    #[arg(long)]
+    pub auto_approve: bool,
+    /// How many pools may be worked on at once.
+    #[arg(long, default_value_t = 4)]
+    pub parallelism: usize,
+    /// Stop every pool at the first failure, not only the failing one.
+    #[arg(long)]
+    pub fail_fast: bool,
+    /// Print progress as a JSON event stream on stderr.
+    #[arg(long)]
+    pub json: bool,
+    /// Plan only these pool addresses (and what they depend on).
+    #[arg(long, value_name = "ADDR")]
+    pub target: Vec<String>,
+    /// Live source.
+    #[command(flatten)]
+    pub live: LiveSource,
+}
+
+/// `poolform sim ...`.
+#[derive(Debug, Subcommand)]
+pub enum SimCommand {
+    /// Serve the simulator over HTTP until interrupted.
+    Serve(SimServeArgs),
+}
+
+/// `poolform sim serve`.
+#[derive(Debug, Args)]
+pub struct SimServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8765")]
+    pub listen: String,
+    /// State file, loaded at start and saved on every change.
+    #[arg(long)]
+    pub state: Option<PathBuf>,
+    /// Simulated seconds per real second (higher is faster).
+    #[arg(long, default_value_t = 1.0)]
+    pub time_scale: f64,
+    /// Latency added to every request, in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    pub latency_ms: u64,
+}
+
+/// Which schema `poolform schema` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SchemaKind {
+    /// The config language (`schema/poolform.schema.json`).
+    Config,
+    /// The plan JSON (`schema/plan.schema.json`).
+    Plan,
+}
+
+/// `poolform schema`.
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// Which schema.
+    #[arg(value_enum, default_value_t = SchemaKind::Config)]
+    pub kind: SchemaKind,
+}
+
+/// What a successful command reports to the exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Exit 0.
+    Success,
+    /// Exit 2: changes present and `--detailed-exitcode` given.
+    ChangesPresent,
+}
+
+/// Runs a command and maps its outcome to the process exit code. Errors are
+/// printed here, once, as miette reports on stderr.
+pub fn run(cli: Cli) -> ExitCode {
+    let result = match cli.command {
+        Command::Validate(args) => validate::run(args),
+        Command::Plan(args) => plan::run(args),
+        Command::Show(args) => show::run(args),
+        Command::Apply(args) => apply::run(args),
+        Command::Sim(command) => sim::run(command),
+        Command::Schema(args) => plan::schema(args),
+    };
+    match result {
+        Ok(Outcome::Success) => ExitCode::SUCCESS,
+        Ok(Outcome::ChangesPresent) => ExitCode::from(2),
+        Err(report) => {
+            eprintln!("{report:?}");
+            ExitCode::from(1)
+        }
+    }
+}

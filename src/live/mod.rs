@@ -1,0 +1,91 @@
+//! Talking to CCE: wire types, conversions to the model, request signing, the
+//! HTTP client and `fetch`. The only module that speaks HTTP to the cloud.
+
+use std::future::Future;
+
+use crate::model::{ClusterId, NodeId, PoolId};
+
+pub mod convert;
+pub mod wire;
+
+/// A failed CCE call. Filled in by the client; see `live::client`.
+#[derive(Debug, thiserror::Error)]
+pub enum LiveError {
+    /// The API answered with an error status.
+    #[error("CCE answered HTTP {status}{}: {message}{}", code.as_deref().map(|c| format!(" {c}")).unwrap_or_default(), request_id.as_deref().map(|r| format!(" (request id {r})")).unwrap_or_default())]
+    Api {
+        /// HTTP status.
+        status: u16,
+        /// `errorCode` / `error_code`.
+        code: Option<String>,
+        /// `errorMessage` / `error_msg`.
+        message: String,
+        /// `X-Request-Id`.
+        request_id: Option<String>,
+    },
+    /// Anything else: connection, timeout, body.
+    #[error("{0}")]
+    Other(String),
+}
+
+impl LiveError {
+    /// Whether the error is a 404 (the object does not exist).
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, Self::Api { status: 404, .. })
+    }
+}
+
+/// The CCE operations poolform uses. The HTTP client implements it; apply is
+/// generic over it so the same code runs against the cloud and the simulator.
+pub trait CceApi: Send + Sync {
+    /// ListNodePools, DefaultPool included.
+    fn list_pools(
+        &self,
+        cluster: &ClusterId,
+    ) -> impl Future<Output = Result<Vec<wire::NodePool>, LiveError>> + Send;
+    /// ShowNodePool.
+    fn show_pool(
+        &self,
+        cluster: &ClusterId,
+        pool: &PoolId,
+    ) -> impl Future<Output = Result<wire::NodePool, LiveError>> + Send;
+    /// CreateNodePool.
+    fn create_pool(
+        &self,
+        cluster: &ClusterId,
+        body: &wire::NodePool,
+    ) -> impl Future<Output = Result<wire::NodePool, LiveError>> + Send;
+    /// UpdateNodePool.
+    fn update_pool(
+        &self,
+        cluster: &ClusterId,
+        pool: &PoolId,
+        body: &wire::NodePoolUpdate,
+    ) -> impl Future<Output = Result<wire::NodePool, LiveError>> + Send;
+    /// DeleteNodePool.
+    fn delete_pool(
+        &self,
+        cluster: &ClusterId,
+        pool: &PoolId,
+    ) -> impl Future<Output = Result<wire::NodePool, LiveError>> + Send;
+    /// ListNodes, every page.
+    fn list_nodes(
+        &self,
+        cluster: &ClusterId,
+    ) -> impl Future<Output = Result<Vec<wire::Node>, LiveError>> + Send;
+    /// ShowNode.
+    fn show_node(
+        &self,
+        cluster: &ClusterId,
+        node: &NodeId,
+    ) -> impl Future<Output = Result<wire::Node, LiveError>> + Send;
+    /// UpgradeNodePool (synchronise nodes); returns the job id.
+    fn sync_nodes(
+        &self,
+        cluster: &ClusterId,
+        pool: &PoolId,
+        body: &wire::UpgradeNodePool,
+    ) -> impl Future<Output = Result<String, LiveError>> + Send;
+    /// ShowJob.
+    fn show_job(&self, job: &str) -> impl Future<Output = Result<wire::Job, LiveError>> + Send;
+}

@@ -1,0 +1,222 @@
+//! The plan: every detail of the work, computed before anything is done.
+//!
+//! A [`Plan`] is plain data: the pool changes from `diff`, the node sync
+//! batches, the ordered steps with their dependencies (a DAG, checked with
+//! petgraph), the request bodies apply will send (never with a secret in
+//! them), and a fingerprint of every live object that was read, so that a
+//! saved plan can be refused once the world has moved on. Building it is pure
+//! and deterministic: the same inputs give the same bytes.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::live::wire;
+use crate::model::{CloudSettings, ClusterId, ClusterName, NodeId, PoolAddress, PoolId};
+
+/// The version of the saved plan and plan JSON format.
+pub const FORMAT_VERSION: &str = "1.0";
+
+/// A complete plan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    /// [`FORMAT_VERSION`].
+    pub format_version: String,
+    /// The digest of the configuration the plan was made from.
+    pub config_digest: String,
+    /// Where the API is.
+    pub cloud: CloudSettings,
+    /// The clusters the plan touches.
+    pub clusters: BTreeMap<ClusterName, PlanCluster>,
+    /// One entry per configured pool, sorted by address.
+    pub pools: Vec<PoolPlan>,
+    /// Live pools that no configuration names; never touched.
+    pub unmanaged: Vec<UnmanagedPool>,
+    /// The steps apply performs, in a valid order.
+    pub steps: Vec<Step>,
+    /// Fingerprints of every live object read: key `cluster/pool-id` or
+    /// `cluster/pool-id/node-id`, value the fingerprint.
+    pub fingerprints: BTreeMap<String, String>,
+}
+
+/// A cluster as the plan sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanCluster {
+    /// The CCE id.
+    pub id: ClusterId,
+    /// Cluster-wide cap on unavailable nodes.
+    pub max_unavailable: Option<u32>,
+}
+
+/// What happens to a pool itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PoolAction {
+    /// Nothing.
+    NoOp,
+    /// Create it.
+    Create,
+    /// Update it in place.
+    Update,
+    /// Delete it (`ensure = "absent"`).
+    Delete,
+    /// Delete and create it again (only when the user opted in).
+    Replace,
+}
+
+/// One attribute's change.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AttributeChange {
+    /// Dotted path in poolform's vocabulary, such as `lifecycle.post_install`.
+    pub path: String,
+    /// Live value (JSON null when absent).
+    pub before: serde_json::Value,
+    /// Desired value (JSON null when absent).
+    pub after: serde_json::Value,
+    /// Whether only a node reset applies it to existing nodes.
+    pub needs_reset: bool,
+}
+
+/// The plan of one configured pool.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PoolPlan {
+    /// Config address.
+    pub address: PoolAddress,
+    /// Cluster key.
+    pub cluster: ClusterName,
+    /// CCE pool name.
+    pub name: String,
+    /// Live id, when the pool exists.
+    pub pool_id: Option<PoolId>,
+    /// What happens to the pool.
+    pub action: PoolAction,
+    /// Changed attributes (update/replace), or every attribute (create).
+    pub changes: Vec<AttributeChange>,
+    /// Nodes to synchronise, when any.
+    pub sync: Option<SyncPlan>,
+    /// Pools this one waits for.
+    pub depends_on: Vec<PoolAddress>,
+}
+
+/// The node synchronisation of one pool.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncPlan {
+    /// Nodes reset at once, after percentage resolution and clamping.
+    pub max_unavailable: u32,
+    /// Nodes of the pool that are not Active now; they count against the budget.
+    pub unavailable_now: Vec<NodeRef>,
+    /// Every node to reset, with why.
+    pub stale_nodes: Vec<StaleNode>,
+    /// The batches, in order; together they hold every stale node once.
+    pub batches: Vec<Batch>,
+}
+
+/// A node, as shown in plans.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct NodeRef {
+    /// Node id.
+    pub id: NodeId,
+    /// Node name.
+    pub name: String,
+    /// Availability zone.
+    pub az: String,
+    /// Phase when read.
+    pub phase: String,
+}
+
+/// A node that must be reset.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaleNode {
+    /// The node.
+    pub node: NodeRef,
+    /// Why, such as `os: EulerOS 2.9 → Huawei Cloud EulerOS 2.0`.
+    pub reasons: Vec<String>,
+}
+
+/// One sync batch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Batch {
+    /// 1-based batch number within the pool.
+    pub number: usize,
+    /// Nodes reset together.
+    pub node_ids: Vec<NodeId>,
+}
+
+/// A unit of apply work.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Step {
+    /// Index into [`Plan::steps`].
+    pub id: usize,
+    /// Steps that must finish first (indices, all smaller than `id`).
+    pub depends_on: Vec<usize>,
+    /// The pool it belongs to.
+    pub address: PoolAddress,
+    /// The cluster key.
+    pub cluster: ClusterName,
+    /// What to do.
+    pub kind: StepKind,
+}
+
+/// The kinds of apply work; apply is a `match` over these.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum StepKind {
+    /// POST the pool, then wait for its nodes to be Active.
+    CreatePool {
+        /// The request body; a password login has an empty password.
+        body: Box<wire::NodePool>,
+        /// Environment variable with the password, read at apply time.
+        password_env: Option<String>,
+    },
+    /// PUT the pool, then wait for it to settle.
+    UpdatePool {
+        /// Pool id.
+        pool_id: PoolId,
+        /// The request body; a password login has an empty password.
+        body: Box<wire::NodePoolUpdate>,
+        /// Environment variable with the password, read at apply time.
+        password_env: Option<String>,
+    },
+    /// DELETE the pool.
+    DeletePool {
+        /// Pool id.
+        pool_id: PoolId,
+    },
+    /// POST a sync for exactly these nodes, then follow them.
+    SyncBatch {
+        /// Pool id.
+        pool_id: PoolId,
+        /// 1-based batch number.
+        number: usize,
+        /// Batches of this pool in all.
+        of: usize,
+        /// The request body; a password login has an empty password.
+        body: Box<wire::UpgradeNodePool>,
+        /// Environment variable with the password, read at apply time.
+        password_env: Option<String>,
+        /// Seconds the nodes must stay Active afterwards.
+        soak_seconds: u64,
+        /// Seconds the batch may take.
+        timeout_seconds: u64,
+    },
+}
+
+impl Plan {
+    /// Whether applying the plan would change anything.
+    pub fn has_changes(&self) -> bool {
+        !self.steps.is_empty()
+    }
+}
+
+/// A live pool that no configuration names.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnmanagedPool {
+    /// Cluster key.
+    pub cluster: ClusterName,
+    /// CCE pool name.
+    pub name: String,
+    /// CCE pool id.
+    pub pool_id: PoolId,
+    /// Nodes in it.
+    pub node_count: usize,
+}

@@ -1,0 +1,1 @@
+//! Integration tests: the real binary, the real client against the simulator.
