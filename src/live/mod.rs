@@ -6,6 +6,7 @@ use std::future::Future;
 use crate::model::{ClusterId, NodeId, PoolId};
 
 pub mod convert;
+pub mod sign;
 pub mod wire;
 
 /// A failed CCE call. Filled in by the client; see `live::client`.

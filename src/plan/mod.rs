@@ -96,6 +96,14 @@ pub struct PoolPlan {
     pub sync: Option<SyncPlan>,
     /// Pools this one waits for.
     pub depends_on: Vec<PoolAddress>,
+    /// Every compared attribute of the live pool, keyed by path (JSON object);
+    /// `None` when the pool does not exist. Never holds a secret.
+    #[serde(default)]
+    pub before: Option<serde_json::Value>,
+    /// Every compared attribute of the desired pool, keyed by path (JSON
+    /// object); `None` when the pool is to be deleted. Never holds a secret.
+    #[serde(default)]
+    pub after: Option<serde_json::Value>,
 }
 
 /// The node synchronisation of one pool.
@@ -103,12 +111,26 @@ pub struct PoolPlan {
 pub struct SyncPlan {
     /// Nodes reset at once, after percentage resolution and clamping.
     pub max_unavailable: u32,
+    /// Nodes in the pool when read (the base of a percentage).
+    #[serde(default)]
+    pub pool_size: usize,
+    /// The largest batch: `max_unavailable` minus the nodes already
+    /// unavailable (at least 1), capped by the cluster's `max_unavailable`.
+    #[serde(default)]
+    pub batch_size: u32,
     /// Nodes of the pool that are not Active now; they count against the budget.
     pub unavailable_now: Vec<NodeRef>,
     /// Every node to reset, with why.
     pub stale_nodes: Vec<StaleNode>,
     /// The batches, in order; together they hold every stale node once.
     pub batches: Vec<Batch>,
+    /// Stale nodes that are not Active now: left out of the batches (CCE
+    /// cannot reset a node mid-transition); a later plan picks them up.
+    #[serde(default)]
+    pub skipped: Vec<StaleNode>,
+    /// Notes for the reader, such as an exhausted unavailability budget.
+    #[serde(default)]
+    pub notes: Vec<String>,
 }
 
 /// A node, as shown in plans.
