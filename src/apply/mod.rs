@@ -26,9 +26,11 @@ use crate::plan::Plan;
 
 mod executor;
 mod schedule;
+mod stale;
 mod steps;
 
 pub use executor::apply;
+pub use stale::stale_objects;
 
 /// How apply runs.
 #[derive(Debug, Clone, PartialEq)]

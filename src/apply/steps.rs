@@ -107,6 +107,7 @@ pub(crate) async fn run<A: CceApi, S: EventSink>(
                 of: *of,
                 body,
                 password_env: password_env.as_deref(),
+                pool_limit: pool_limit(context.plan, step, body),
                 soak: context.options.scaled(*soak_seconds),
                 timeout: context.options.scaled(*timeout_seconds),
             };
@@ -381,6 +382,17 @@ async fn pause<A, S: EventSink>(context: &Context<'_, A, S>, deadline: Option<In
 // ---------------------------------------------------------------------------
 // Sync batches
 
+/// The pool's budget: the plan's resolved `max_unavailable` for the pool
+/// (the request's `maxUnavailable` may be the smaller batch size).
+fn pool_limit(plan: &crate::plan::Plan, step: &Step, body: &wire::UpgradeNodePool) -> u32 {
+    plan.pools
+        .iter()
+        .find(|pool| pool.address == step.address)
+        .and_then(|pool| pool.sync.as_ref())
+        .map_or(body.spec.max_unavailable, |sync| sync.max_unavailable)
+        .max(1)
+}
+
 struct Batch<'p> {
     index: usize,
     step: &'p Step,
@@ -390,6 +402,8 @@ struct Batch<'p> {
     of: usize,
     body: &'p wire::UpgradeNodePool,
     password_env: Option<&'p str>,
+    /// The pool's unavailability budget.
+    pool_limit: u32,
     soak: Duration,
     timeout: Duration,
 }
@@ -540,7 +554,7 @@ async fn sync_batch<A: CceApi, S: EventSink>(
             }
             let needed_set: BTreeSet<NodeId> = needed.iter().map(|id| NodeId(id.clone())).collect();
             let pool_down = unavailable(pool_nodes.values());
-            match check_pool_budget(batch.body.spec.max_unavailable, &needed_set, &pool_down) {
+            match check_pool_budget(batch.pool_limit, &needed_set, &pool_down) {
                 Err(shortfall) => {
                     budget_blocked(context, format!("pool {}", batch.step.address), shortfall)
                 }
