@@ -598,8 +598,8 @@ impl ApplyReport {
     }
 }
 
-/// Plan items apply needs, looked up once.
-pub(crate) fn step_info(plan: &Plan, step: usize) -> StepInfo {
+/// How events and reports name a step of the plan.
+pub fn step_info(plan: &Plan, step: usize) -> StepInfo {
     use crate::plan::StepKind;
     let item = &plan.steps[step];
     let (what, nodes) = match &item.kind {

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use crate::live::convert::{self, POST_INSTALL_KEY, PRE_INSTALL_KEY};
 use crate::live::{CceApi, LiveError, wire};
-use crate::model::{ClusterId, NodeId, NodePhase, PoolId};
+use crate::model::{ClusterId, DEFAULT_POOL_NAME, NodeId, NodePhase, PoolId};
 use crate::plan::{Step, StepKind};
 
 use super::executor::{Context, lock};
@@ -107,6 +107,7 @@ pub(crate) async fn run<A: CceApi, S: EventSink>(
                 of: *of,
                 body,
                 password_env: password_env.as_deref(),
+                pool_name: pool_name(context.plan, step),
                 pool_limit: pool_limit(context.plan, step, body),
                 soak: context.options.scaled(*soak_seconds),
                 timeout: context.options.scaled(*timeout_seconds),
@@ -280,6 +281,7 @@ async fn read_nodes<A: CceApi, S: EventSink>(
     context: &Context<'_, A, S>,
     cluster_id: &ClusterId,
     pool: &PoolId,
+    pool_name: &str,
 ) -> Result<(Vec<wire::Node>, BTreeMap<String, wire::Node>), StepError> {
     let nodes = context
         .api
@@ -292,10 +294,31 @@ async fn read_nodes<A: CceApi, S: EventSink>(
     context.remember_names(&nodes);
     let in_pool = nodes
         .iter()
-        .filter(|node| convert::node_pool_id(node).as_deref() == Some(pool.as_str()))
+        .filter(|node| belongs_to(node, pool, pool_name))
         .map(|node| (node.metadata.uid.clone(), node.clone()))
         .collect();
     Ok((nodes, in_pool))
+}
+
+/// Whether a node belongs to the pool: by pool id (owner reference or
+/// annotation), by pool name when the node names no id, and for the
+/// DefaultPool by its `az#flavor#os` annotation, which carries no pool id.
+fn belongs_to(node: &wire::Node, pool: &PoolId, pool_name: &str) -> bool {
+    let owner_id = convert::node_pool_id(node).filter(|id| !id.is_empty());
+    if owner_id.as_deref() == Some(pool.as_str()) {
+        return true;
+    }
+    let owner_name = node
+        .metadata
+        .owner_references
+        .as_ref()
+        .and_then(|owner| owner.nodepool_name.as_deref());
+    if owner_id.is_none() && owner_name == Some(pool_name) {
+        return true;
+    }
+    pool_name == DEFAULT_POOL_NAME
+        && (owner_name == Some(DEFAULT_POOL_NAME)
+            || owner_id.is_some_and(|id| id == DEFAULT_POOL_NAME || id.contains('#')))
 }
 
 fn unavailable(
@@ -382,6 +405,14 @@ async fn pause<A, S: EventSink>(context: &Context<'_, A, S>, deadline: Option<In
 // ---------------------------------------------------------------------------
 // Sync batches
 
+/// The pool's CCE name, from the plan.
+fn pool_name<'p>(plan: &'p crate::plan::Plan, step: &Step) -> &'p str {
+    plan.pools
+        .iter()
+        .find(|pool| pool.address == step.address)
+        .map_or("", |pool| pool.name.as_str())
+}
+
 /// The pool's budget: the plan's resolved `max_unavailable` for the pool
 /// (the request's `maxUnavailable` may be the smaller batch size).
 fn pool_limit(plan: &crate::plan::Plan, step: &Step, body: &wire::UpgradeNodePool) -> u32 {
@@ -402,6 +433,8 @@ struct Batch<'p> {
     of: usize,
     body: &'p wire::UpgradeNodePool,
     password_env: Option<&'p str>,
+    /// The pool's CCE name (DefaultPool nodes are found by it).
+    pool_name: &'p str,
     /// The pool's unavailability budget.
     pool_limit: u32,
     soak: Duration,
@@ -485,10 +518,11 @@ async fn sync_batch<A: CceApi, S: EventSink>(
         if context.cancel.level() >= CancelLevel::Graceful {
             return StepOutcome::NotStarted;
         }
-        let (all, pool_nodes) = match read_nodes(context, batch.cluster_id, batch.pool_id).await {
-            Ok(read) => read,
-            Err(error) => return error.into(),
-        };
+        let (all, pool_nodes) =
+            match read_nodes(context, batch.cluster_id, batch.pool_id, batch.pool_name).await {
+                Ok(read) => read,
+                Err(error) => return error.into(),
+            };
         let gone: Vec<&String> = planned
             .iter()
             .filter(|id| !pool_nodes.contains_key(*id))
@@ -688,10 +722,11 @@ async fn sync_batch<A: CceApi, S: EventSink>(
             },
             None => None,
         };
-        let (_, pool_nodes) = match read_nodes(context, batch.cluster_id, batch.pool_id).await {
-            Ok(read) => read,
-            Err(error) => return failed(error),
-        };
+        let (_, pool_nodes) =
+            match read_nodes(context, batch.cluster_id, batch.pool_id, batch.pool_name).await {
+                Ok(read) => read,
+                Err(error) => return failed(error),
+            };
         report_progress(context, index, &pool_nodes, &needed, &mut seen);
         let vanished: Vec<&String> = needed
             .iter()
@@ -780,10 +815,11 @@ async fn sync_batch<A: CceApi, S: EventSink>(
         let end = Instant::now() + batch.soak;
         loop {
             pause(context, Some(end)).await;
-            let (_, pool_nodes) = match read_nodes(context, batch.cluster_id, batch.pool_id).await {
-                Ok(read) => read,
-                Err(error) => return failed(error),
-            };
+            let (_, pool_nodes) =
+                match read_nodes(context, batch.cluster_id, batch.pool_id, batch.pool_name).await {
+                    Ok(read) => read,
+                    Err(error) => return failed(error),
+                };
             report_progress(context, index, &pool_nodes, &needed, &mut seen);
             let fell: Vec<&String> = needed
                 .iter()
@@ -830,7 +866,8 @@ async fn sync_took_effect<A: CceApi, S: EventSink>(
 ) -> Result<bool, StepError> {
     const READS: usize = 5;
     for attempt in 0..READS {
-        let (_, pool_nodes) = read_nodes(context, batch.cluster_id, batch.pool_id).await?;
+        let (_, pool_nodes) =
+            read_nodes(context, batch.cluster_id, batch.pool_id, batch.pool_name).await?;
         let moved = needed.iter().any(|id| {
             pool_nodes.get(id).is_some_and(|node| {
                 phase(node) != NodePhase::Active
@@ -880,6 +917,7 @@ async fn wait_for_pool<A: CceApi, S: EventSink>(
     index: usize,
     cluster_id: &ClusterId,
     pool_id: &PoolId,
+    pool_name: &str,
     expected_nodes: Option<u32>,
 ) -> Result<usize, StepError> {
     let deadline = Instant::now() + context.options.pool_timeout;
@@ -899,7 +937,7 @@ async fn wait_for_pool<A: CceApi, S: EventSink>(
         if let Some(error) = pool.as_ref().and_then(pool_failure) {
             return Err(error);
         }
-        let (_, nodes) = read_nodes(context, cluster_id, pool_id).await?;
+        let (_, nodes) = read_nodes(context, cluster_id, pool_id, pool_name).await?;
         let ids: Vec<String> = nodes.keys().cloned().collect();
         report_progress(context, index, &nodes, &ids, &mut seen);
         let broken: Vec<&String> = ids
@@ -1004,6 +1042,7 @@ async fn create_pool<A: CceApi, S: EventSink>(
         index,
         cluster_id,
         &pool_id,
+        &name,
         Some(body.spec.initial_node_count.unwrap_or(0)),
     )
     .await
@@ -1070,7 +1109,16 @@ async fn update_pool<A: CceApi, S: EventSink>(
         step: index,
         pool_id: Some(pool_id.0.clone()),
     });
-    match wait_for_pool(context, index, cluster_id, pool_id, None).await {
+    match wait_for_pool(
+        context,
+        index,
+        cluster_id,
+        pool_id,
+        &body.metadata.name,
+        None,
+    )
+    .await
+    {
         Ok(_) => StepOutcome::done(format!("updated pool {}", body.metadata.name)),
         Err(error) => error.into(),
     }
@@ -1255,7 +1303,10 @@ mod tests {
         };
         assert!(certainly_refused(&refused));
         assert!(!certainly_refused(&server));
-        assert!(!certainly_refused(&LiveError::Other("timed out".into())));
+        assert!(!certainly_refused(&LiveError::OutcomeUnknown {
+            operation: "POST sync".into(),
+            reason: "timed out after 30s".into(),
+        }));
     }
 
     #[test]

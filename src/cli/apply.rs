@@ -17,7 +17,8 @@ use super::{ApplyArgs, Outcome};
 use crate::apply::{
     self, ApplyOptions, ApplyReport, CancelLevel, CancelToken, Event, InFlight, NodeLabel, StepInfo,
 };
-use crate::model::PoolAddress;
+use crate::live::{CceClient, ClientOptions, LiveError, fetch};
+use crate::model::{CloudSettings, Desired, DesiredCluster, PoolAddress};
 use crate::plan::Plan;
 
 /// Runs `poolform apply`.
@@ -32,14 +33,47 @@ pub fn run(args: ApplyArgs) -> miette::Result<Outcome> {
 
 async fn run_async(args: ApplyArgs) -> miette::Result<Outcome> {
     let saved = is_saved_plan(&args.path);
-    let prepared = if saved {
+    let (plan, client) = if saved {
         prepare_saved(&args).await?
     } else {
-        prepare_config(&args).await?
+        let (plan, client) = prepare_config(&args).await?;
+        print!("{}", show_plan(&plan));
+        let _ = std::io::stdout().flush();
+        if !plan.has_changes() {
+            return Ok(Outcome::Success);
+        }
+        if !args.auto_approve && !confirm()? {
+            return Err(miette!(
+                code = "poolform::apply::cancelled",
+                "apply cancelled: the answer was not 'yes'; nothing was changed"
+            ));
+        }
+        (plan, client)
     };
-    let _ = prepared;
-    Err(miette!("apply is not wired to the planner yet"))
+    if !plan.has_changes() {
+        println!("No changes. Nothing to apply.");
+        return Ok(Outcome::Success);
+    }
+    let options = ApplyOptions {
+        parallelism: args.parallelism.max(1),
+        fail_fast: args.fail_fast,
+        ..ApplyOptions::default()
+    };
+    execute(&client, &plan, &args, options).await
 }
+
+/// The plan as text, for review before confirming.
+fn show_plan(plan: &Plan) -> String {
+    let mut text = String::new();
+    for step in 0..plan.steps.len() {
+        let info = crate::apply::step_info(plan, step);
+        text.push_str(&format!("  {}: {}\n", info.address, info.what));
+    }
+    text
+}
+
+/// Clusters read at once.
+const FETCH_CONCURRENCY: usize = 4;
 
 /// A path names a saved plan when it is a file ending in `.json` or whose
 /// first non-blank character opens a JSON object (TOML cannot start so).
@@ -525,15 +559,86 @@ impl Display {
     }
 }
 
-/// What apply needs before it starts; filled in by the planning glue.
-struct Prepared;
-
-async fn prepare_saved(args: &ApplyArgs) -> miette::Result<Prepared> {
-    let _ = args;
-    Err(miette!("applying a saved plan is not wired yet"))
+/// Reads a saved plan and checks it against fresh live state: every object
+/// it read must be unchanged, or nothing is sent.
+async fn prepare_saved(args: &ApplyArgs) -> miette::Result<(Plan, CceClient)> {
+    if !args.target.is_empty() {
+        return Err(miette!(
+            code = "poolform::apply::target_with_saved_plan",
+            help = "pass --target to `poolform plan --out FILE` instead",
+            "--target cannot narrow a saved plan"
+        ));
+    }
+    let text = std::fs::read_to_string(&args.path)
+        .into_diagnostic()
+        .map_err(|error| error.wrap_err(format!("failed to read {}", args.path.display())))?;
+    let plan = crate::plan::load(&text)?;
+    let client = connect(&plan.cloud)?;
+    let desired = clusters_of(&plan);
+    let live = fetch(&client, &desired, FETCH_CONCURRENCY)
+        .await
+        .map_err(|error| live_error("read the live state", &error))?;
+    let stale = apply::stale_objects(&plan, &live);
+    if !stale.is_empty() {
+        return Err(miette!(
+            code = "poolform::apply::stale_plan",
+            help = "make a new plan with `poolform plan --out FILE`, review it, and apply that",
+            "plan is stale: {} live object(s) changed since it was made; nothing was sent\n{}",
+            stale.len(),
+            stale
+                .iter()
+                .map(|item| format!("  - {item}"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        ));
+    }
+    Ok((plan, client))
 }
 
-async fn prepare_config(args: &ApplyArgs) -> miette::Result<Prepared> {
-    let _ = (args, confirm as fn() -> miette::Result<bool>);
+/// Plans the configuration now.
+async fn prepare_config(args: &ApplyArgs) -> miette::Result<(Plan, CceClient)> {
+    let _ = args;
     Err(miette!("apply is not wired to the planner yet"))
+}
+
+/// The clusters a saved plan touches, as `fetch` wants them.
+fn clusters_of(plan: &Plan) -> Desired {
+    Desired {
+        cloud: plan.cloud.clone(),
+        clusters: plan
+            .clusters
+            .iter()
+            .map(|(name, cluster)| {
+                (
+                    name.clone(),
+                    DesiredCluster {
+                        name: name.clone(),
+                        id: cluster.id.clone(),
+                        max_unavailable: cluster.max_unavailable,
+                    },
+                )
+            })
+            .collect(),
+        pools: BTreeMap::new(),
+        digest: plan.config_digest.clone(),
+    }
+}
+
+/// A client for the plan's cloud settings, credentials from the environment.
+fn connect(cloud: &CloudSettings) -> miette::Result<CceClient> {
+    let options = ClientOptions::from_settings(cloud)
+        .map_err(|error| live_error("set up the CCE client", &error))?;
+    CceClient::new(options).map_err(|error| live_error("set up the CCE client", &error))
+}
+
+/// A live error as a report, with its causes on one line.
+fn live_error(action: &str, error: &LiveError) -> miette::Report {
+    let mut message = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    miette!(code = "poolform::live", "failed to {action}: {message}")
 }
