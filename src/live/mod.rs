@@ -5,35 +5,18 @@ use std::future::Future;
 
 use crate::model::{ClusterId, NodeId, PoolId};
 
+pub mod auth;
+pub mod client;
 pub mod convert;
+mod error;
+pub mod fetch;
+pub mod sign;
 pub mod wire;
 
-/// A failed CCE call. Filled in by the client; see `live::client`.
-#[derive(Debug, thiserror::Error)]
-pub enum LiveError {
-    /// The API answered with an error status.
-    #[error("CCE answered HTTP {status}{}: {message}{}", code.as_deref().map(|c| format!(" {c}")).unwrap_or_default(), request_id.as_deref().map(|r| format!(" (request id {r})")).unwrap_or_default())]
-    Api {
-        /// HTTP status.
-        status: u16,
-        /// `errorCode` / `error_code`.
-        code: Option<String>,
-        /// `errorMessage` / `error_msg`.
-        message: String,
-        /// `X-Request-Id`.
-        request_id: Option<String>,
-    },
-    /// Anything else: connection, timeout, body.
-    #[error("{0}")]
-    Other(String),
-}
-
-impl LiveError {
-    /// Whether the error is a 404 (the object does not exist).
-    pub fn is_not_found(&self) -> bool {
-        matches!(self, Self::Api { status: 404, .. })
-    }
-}
+pub use auth::Credentials;
+pub use client::{CceClient, ClientOptions, RetryPolicy};
+pub use error::LiveError;
+pub use fetch::{fetch, fetch_pool_nodes};
 
 /// The CCE operations poolform uses. The HTTP client implements it; apply is
 /// generic over it so the same code runs against the cloud and the simulator.

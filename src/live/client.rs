@@ -1,0 +1,1007 @@
+//! [`CceClient`]: the reqwest (rustls) client of the CCE v3 API, implementing
+//! [`CceApi`].
+//!
+//! Every request carries `Content-Type: application/json`, `X-Project-Id` and
+//! either an SDK-HMAC-SHA256 signature (AK/SK, see [`super::sign`]) or an
+//! `X-Auth-Token`; every attempt has a timeout, and at most
+//! `max_concurrency` requests are in flight per client.
+//!
+//! Retries, with exponential backoff and jitter ([`RetryPolicy`]):
+//! - reads (GET): connection errors, timeouts, 429 and 5xx;
+//! - writes (POST, PUT, DELETE): 429 only (CCE and its gateway answer 429
+//!   before doing anything), and connection errors that happened before the
+//!   request was sent.
+//!
+//! A write that timed out or lost its connection after being sent is never
+//! re-sent: CCE may have carried it out. The client returns
+//! [`LiveError::OutcomeUnknown`] and the caller re-reads the live state to
+//! decide; for a sync, `live::fetch::sync_progress` tells from the batch's
+//! nodes whether CCE started it. poolform chose this over re-reading inside
+//! the client because only apply knows what it expected the nodes to look
+//! like, and because a re-read right after the lost request can easily see
+//! nothing yet while the reset is already queued: apply polls with its own
+//! deadline instead.
+//!
+//! When retries run out, the last error is returned as it is, so that its
+//! message names the status, code, message and request id of the final
+//! answer; each retry is logged (tracing, `warn`) with its attempt number.
+
+use std::collections::HashSet;
+use std::net::IpAddr;
+use std::time::{Duration, Instant};
+
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use reqwest::{Method, StatusCode};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tokio::sync::{OnceCell, Semaphore};
+use url::Url;
+
+use super::auth::{self, Credentials, Secret};
+use super::{CceApi, LiveError, sign, wire};
+use crate::model::{CloudSettings, ClusterId, NodeId, PoolId};
+
+/// `User-Agent` of every request.
+pub const USER_AGENT: &str = concat!("poolform/", env!("CARGO_PKG_VERSION"));
+/// The response header carrying the request id.
+pub const REQUEST_ID_HEADER: &str = "X-Request-Id";
+/// The largest `limit` ListNodes accepts.
+pub const MAX_PAGE_LIMIT: u32 = 2000;
+
+/// How failed requests are retried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Attempts in total, the first included (1 = no retry).
+    pub max_attempts: u32,
+    /// Delay before the first retry; doubled for each further retry.
+    pub base_delay: Duration,
+    /// Upper bound of any delay, `Retry-After` included.
+    pub max_delay: Duration,
+}
+
+impl Default for RetryPolicy {
+    /// Five attempts, 0.5 s doubling up to 16 s: long enough to ride out the
+    /// gateway's per-minute throttling, which its docs say to retry after 2–5 s.
+    fn default() -> Self {
+        Self {
+            max_attempts: 5,
+            base_delay: Duration::from_millis(500),
+            max_delay: Duration::from_secs(16),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The delay before retry number `retry` (1 for the first retry), with
+    /// "equal jitter": half the exponential delay fixed, half scaled by
+    /// `jitter` in `[0, 1]`. A `Retry-After` from the server raises the
+    /// delay; `max_delay` caps everything.
+    pub fn delay(&self, retry: u32, jitter: f64, retry_after: Option<Duration>) -> Duration {
+        let factor = 2u32.saturating_pow(retry.saturating_sub(1));
+        let exponential = self.base_delay.saturating_mul(factor).min(self.max_delay);
+        let half = exponential / 2;
+        let jittered = half + half.mul_f64(jitter.clamp(0.0, 1.0));
+        jittered
+            .max(retry_after.unwrap_or_default())
+            .min(self.max_delay)
+    }
+}
+
+/// Everything a [`CceClient`] needs.
+#[derive(Debug, Clone)]
+pub struct ClientOptions {
+    /// The CCE endpoint, e.g. `https://cce.ap-southeast-1.myhuaweicloud.com`.
+    pub endpoint: Url,
+    /// The project id (path segment and `X-Project-Id`).
+    pub project_id: String,
+    /// How to authenticate.
+    pub credentials: Credentials,
+    /// Timeout of each attempt, from sending to the last body byte.
+    pub timeout: Duration,
+    /// Retries.
+    pub retry: RetryPolicy,
+    /// `limit` of each ListNodes page, 1..=2000.
+    pub page_limit: u32,
+    /// Requests in flight at once through this client.
+    pub max_concurrency: usize,
+}
+
+impl ClientOptions {
+    /// Options with the defaults: 30 s timeout, [`RetryPolicy::default`],
+    /// pages of 1000 nodes, 8 requests at once.
+    pub fn new(endpoint: Url, project_id: impl Into<String>, credentials: Credentials) -> Self {
+        Self {
+            endpoint,
+            project_id: project_id.into(),
+            credentials,
+            timeout: Duration::from_secs(30),
+            retry: RetryPolicy::default(),
+            page_limit: 1000,
+            max_concurrency: 8,
+        }
+    }
+
+    /// Options for a configuration's `[cloud]` table, with credentials and
+    /// the project id from the process environment (see [`super::auth`]).
+    pub fn from_settings(settings: &CloudSettings) -> Result<Self, LiveError> {
+        Self::from_settings_with(settings, |name| std::env::var(name).ok())
+    }
+
+    /// Like [`ClientOptions::from_settings`], reading variables through
+    /// `lookup`.
+    pub fn from_settings_with(
+        settings: &CloudSettings,
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, LiveError> {
+        let endpoint = endpoint_for(settings)?;
+        let project_id = settings
+            .project_id
+            .clone()
+            .filter(|id| !id.trim().is_empty())
+            .or_else(|| auth::project_id_from_lookup(&lookup))
+            .ok_or_else(|| LiveError::Auth {
+                reason: format!(
+                    "no project id: set [cloud] project_id or {}",
+                    auth::ENV_PROJECT_ID
+                ),
+            })?;
+        let mut credentials = Credentials::from_lookup(&lookup)?;
+        if let Credentials::Password(login) = &mut credentials
+            && login.endpoint.is_none()
+        {
+            login.endpoint = settings
+                .region
+                .as_deref()
+                .map(auth::iam_endpoint_for_region);
+        }
+        Ok(Self::new(endpoint, project_id, credentials))
+    }
+}
+
+/// The CCE endpoint of a configuration: the explicit `endpoint` if given
+/// (checked by [`check_endpoint`]), else the one of the `region`.
+pub fn endpoint_for(settings: &CloudSettings) -> Result<Url, LiveError> {
+    match (&settings.endpoint, &settings.region) {
+        (Some(endpoint), _) => check_endpoint(endpoint),
+        (None, Some(region)) => region_endpoint(region),
+        (None, None) => Err(LiveError::InvalidEndpoint {
+            endpoint: String::new(),
+            reason: "neither [cloud] region nor [cloud] endpoint is set; set region (e.g. \"ap-southeast-1\") or an explicit endpoint".to_owned(),
+        }),
+    }
+}
+
+/// `https://cce.{region}.myhuaweicloud.com`, or `.myhuaweicloud.eu` for the
+/// EU sovereign region `eu-west-101`.
+pub fn region_endpoint(region: &str) -> Result<Url, LiveError> {
+    let valid = !region.is_empty()
+        && region.split('-').all(|part| {
+            !part.is_empty()
+                && part
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        });
+    if !valid {
+        return Err(LiveError::InvalidEndpoint {
+            endpoint: region.to_owned(),
+            reason:
+                "a region is lowercase words and digits joined by '-', such as \"ap-southeast-1\""
+                    .to_owned(),
+        });
+    }
+    let domain = if region == "eu-west-101" {
+        "myhuaweicloud.eu"
+    } else {
+        "myhuaweicloud.com"
+    };
+    check_endpoint(&format!("https://cce.{region}.{domain}"))
+}
+
+/// Parses and checks an explicit endpoint: `https://`, or plain `http://`
+/// only to a loopback address (the simulator, a local proxy); no user info,
+/// query or fragment. A path is kept as a prefix (for proxies).
+pub fn check_endpoint(raw: &str) -> Result<Url, LiveError> {
+    let refuse = |reason: &str| LiveError::InvalidEndpoint {
+        endpoint: raw.to_owned(),
+        reason: reason.to_owned(),
+    };
+    let url = Url::parse(raw.trim()).map_err(|error| LiveError::InvalidEndpoint {
+        endpoint: raw.to_owned(),
+        reason: format!("not a URL ({error}); write it like https://cce.eu-de.otc.t-systems.com"),
+    })?;
+    if url.host().is_none() {
+        return Err(refuse("the URL has no host"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(refuse(
+            "credentials do not belong in the endpoint; put them in the environment (CLOUD_SDK_AK/CLOUD_SDK_SK)",
+        ));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(refuse("an endpoint has no query or fragment"));
+    }
+    match url.scheme() {
+        "https" => Ok(url),
+        "http" if is_loopback(&url) => Ok(url),
+        "http" => Err(refuse(
+            "plain http is refused except to loopback addresses (localhost, 127.0.0.1, ::1), because requests carry credentials; use https://",
+        )),
+        other => Err(refuse(&format!(
+            "unsupported scheme {other:?}; use https://"
+        ))),
+    }
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        None => false,
+    }
+}
+
+/// What a transport failure means for retrying.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransportFailure {
+    /// The connection could not be made: the request was never sent.
+    Connect,
+    /// No complete answer within the timeout.
+    Timeout,
+    /// The connection broke after the request may have been sent.
+    Lost,
+}
+
+/// Whether an HTTP answer is worth retrying. 429 always (nothing was done);
+/// 5xx only for reads, since a failed write may have been half carried out.
+pub fn retry_status(is_read: bool, status: u16) -> bool {
+    status == 429 || (is_read && (500..=599).contains(&status))
+}
+
+/// Whether a transport failure is worth retrying: always before the request
+/// left, and for reads in any case. A write that timed out or lost its
+/// connection is never retried (its outcome is unknown).
+pub fn retry_transport(is_read: bool, failure: TransportFailure) -> bool {
+    is_read || failure == TransportFailure::Connect
+}
+
+/// One HTTP request to the CCE API.
+struct Call {
+    method: Method,
+    /// Path segments after `/api/v3/projects/{project_id}`.
+    segments: Vec<String>,
+    query: Vec<(String, String)>,
+    body: Option<Vec<u8>>,
+    /// The SDK's name of the operation, e.g. `ListNodes`.
+    what: &'static str,
+}
+
+impl Call {
+    fn new(method: Method, what: &'static str, segments: &[&str]) -> Self {
+        Self {
+            method,
+            segments: segments.iter().map(|s| (*s).to_owned()).collect(),
+            query: Vec::new(),
+            body: None,
+            what,
+        }
+    }
+
+    fn query(mut self, key: &str, value: impl Into<String>) -> Self {
+        self.query.push((key.to_owned(), value.into()));
+        self
+    }
+
+    fn json<T: Serialize>(mut self, body: &T) -> Result<Self, LiveError> {
+        let bytes = serde_json::to_vec(body).map_err(|error| LiveError::Decode {
+            what: format!("{} request body (could not be encoded)", self.what),
+            detail: error.to_string(),
+        })?;
+        self.body = Some(bytes);
+        Ok(self)
+    }
+
+    fn is_read(&self) -> bool {
+        self.method == Method::GET || self.method == Method::HEAD
+    }
+}
+
+/// A complete HTTP answer.
+struct Answer {
+    status: StatusCode,
+    request_id: Option<String>,
+    retry_after: Option<Duration>,
+    body: Vec<u8>,
+}
+
+/// The CCE API client. Cheap to share behind a reference; one per run.
+#[derive(Debug)]
+pub struct CceClient {
+    http: reqwest::Client,
+    options: ClientOptions,
+    /// The IAM token of a password login, fetched on first use.
+    token: OnceCell<Secret>,
+    permits: Semaphore,
+}
+
+impl CceClient {
+    /// Builds a client. Fails only when the TLS backend cannot be set up.
+    pub fn new(options: ClientOptions) -> Result<Self, LiveError> {
+        let mut options = options;
+        options.page_limit = options.page_limit.clamp(1, MAX_PAGE_LIMIT);
+        options.retry.max_attempts = options.retry.max_attempts.max(1);
+        let http = reqwest::Client::builder()
+            .user_agent(USER_AGENT)
+            .connect_timeout(options.timeout.min(Duration::from_secs(10)))
+            // A redirect would carry a signature for another URL, or the token
+            // to another host: neither is wanted.
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|source| LiveError::Client { source })?;
+        let permits = Semaphore::new(options.max_concurrency.max(1));
+        Ok(Self {
+            http,
+            options,
+            token: OnceCell::new(),
+            permits,
+        })
+    }
+
+    /// The options the client was built with.
+    pub fn options(&self) -> &ClientOptions {
+        &self.options
+    }
+
+    /// One page of ListNodes.
+    pub async fn list_nodes_page(
+        &self,
+        cluster: &ClusterId,
+        marker: Option<&str>,
+    ) -> Result<wire::List<wire::Node>, LiveError> {
+        let mut call = Call::new(
+            Method::GET,
+            "ListNodes",
+            &["clusters", cluster.as_str(), "nodes"],
+        )
+        .query("limit", self.options.page_limit.to_string());
+        if let Some(marker) = marker {
+            call = call.query("marker", marker);
+        }
+        self.call_json(call).await
+    }
+
+    fn url(&self, call: &Call) -> Result<Url, LiveError> {
+        let mut url = self.options.endpoint.clone();
+        {
+            let mut segments =
+                url.path_segments_mut()
+                    .map_err(|()| LiveError::InvalidEndpoint {
+                        endpoint: self.options.endpoint.to_string(),
+                        reason: "the endpoint cannot carry a path".to_owned(),
+                    })?;
+            segments
+                .pop_if_empty()
+                .extend(["api", "v3", "projects", self.options.project_id.as_str()])
+                .extend(&call.segments);
+        }
+        // The signer canonicalises the query; sending that very string keeps
+        // what is signed and what is sent identical, as the SDK does.
+        let query = sign::canonical_query(&call.query);
+        url.set_query((!query.is_empty()).then_some(query.as_str()));
+        Ok(url)
+    }
+
+    /// The authentication and standard headers of one attempt.
+    async fn headers(&self, call: &Call, url: &Url) -> Result<HeaderMap, LiveError> {
+        let mut pairs: Vec<(&str, String)> = vec![
+            ("Content-Type", "application/json".to_owned()),
+            ("User-Agent", USER_AGENT.to_owned()),
+            ("X-Project-Id", self.options.project_id.clone()),
+        ];
+        match &self.options.credentials {
+            Credentials::AkSk {
+                access_key,
+                secret_key,
+                security_token,
+            } => {
+                let date = sign::format_sdk_date(chrono::Utc::now());
+                pairs.push((sign::DATE_HEADER, date.clone()));
+                if let Some(token) = security_token {
+                    pairs.push(("X-Security-Token", token.expose().to_owned()));
+                }
+                // hyper sends `Host` as the URL's host plus any non-default
+                // port; the url crate drops default ports the same way.
+                let host = match (url.host_str(), url.port()) {
+                    (Some(host), Some(port)) => format!("{host}:{port}"),
+                    (Some(host), None) => host.to_owned(),
+                    (None, _) => String::new(),
+                };
+                let mut signed_input: Vec<(&str, &str)> =
+                    pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                signed_input.push(("Host", host.as_str()));
+                let signed = sign::signable_headers(signed_input);
+                let body = call.body.as_deref().unwrap_or_default();
+                let hash = sign::payload_hash(&signed, body);
+                let authorization = sign::sign(
+                    access_key.expose(),
+                    secret_key.expose(),
+                    &date,
+                    &sign::CanonicalInput {
+                        method: call.method.as_str(),
+                        path: url.path(),
+                        query: &call.query,
+                        signed_headers: &signed,
+                        payload_hash: &hash,
+                    },
+                );
+                pairs.push(("Authorization", authorization));
+            }
+            Credentials::Token(token) => pairs.push(("X-Auth-Token", token.expose().to_owned())),
+            Credentials::Password(_) => {
+                let token = self.password_token().await?;
+                pairs.push(("X-Auth-Token", token.expose().to_owned()));
+            }
+        }
+        let mut headers = HeaderMap::new();
+        for (name, value) in pairs {
+            let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| LiveError::Auth {
+                reason: format!("invalid header name {name}"),
+            })?;
+            // The value may be a secret: name only the header.
+            let mut value = HeaderValue::from_str(&value).map_err(|_| LiveError::Auth {
+                reason: format!(
+                    "the value for header {name} contains characters HTTP headers cannot carry"
+                ),
+            })?;
+            if matches!(
+                name.as_str(),
+                "authorization" | "x-auth-token" | "x-security-token"
+            ) {
+                value.set_sensitive(true);
+            }
+            headers.insert(name, value);
+        }
+        Ok(headers)
+    }
+
+    async fn password_token(&self) -> Result<&Secret, LiveError> {
+        let Credentials::Password(login) = &self.options.credentials else {
+            return Err(LiveError::Auth {
+                reason: "no IAM password login configured".to_owned(),
+            });
+        };
+        self.token
+            .get_or_try_init(|| async {
+                let endpoint = login.endpoint.as_deref().ok_or_else(|| LiveError::Auth {
+                    reason: format!(
+                        "the IAM password login needs the IAM endpoint: set {} or [cloud] region",
+                        auth::ENV_IAM_ENDPOINT
+                    ),
+                })?;
+                let iam = check_endpoint(endpoint)?;
+                tracing::debug!(iam = %iam, user = %login.user, "requesting an IAM token");
+                auth::request_iam_token(
+                    &self.http,
+                    &iam,
+                    login,
+                    &self.options.project_id,
+                    self.options.timeout,
+                )
+                .await
+            })
+            .await
+    }
+
+    /// One attempt: send, read the whole answer, within the timeout.
+    async fn attempt(
+        &self,
+        call: &Call,
+        url: &Url,
+        headers: HeaderMap,
+    ) -> Result<Answer, (TransportFailure, Option<reqwest::Error>)> {
+        // The semaphore is never closed, so acquiring only waits.
+        let _permit = self.permits.acquire().await.ok();
+        let mut request = self
+            .http
+            .request(call.method.clone(), url.clone())
+            .headers(headers);
+        if let Some(body) = &call.body {
+            request = request.body(body.clone());
+        }
+        let exchange = async {
+            let response = request.send().await.map_err(|error| {
+                let failure = if error.is_connect() {
+                    TransportFailure::Connect
+                } else if error.is_timeout() {
+                    TransportFailure::Timeout
+                } else {
+                    TransportFailure::Lost
+                };
+                (failure, Some(error))
+            })?;
+            let status = response.status();
+            let header = |name: &str| {
+                response
+                    .headers()
+                    .get(name)
+                    .and_then(|value| value.to_str().ok())
+                    .map(str::to_owned)
+            };
+            let request_id = header(REQUEST_ID_HEADER);
+            let retry_after = header("Retry-After")
+                .and_then(|value| value.trim().parse::<u64>().ok())
+                .map(Duration::from_secs);
+            let body = response
+                .bytes()
+                .await
+                .map_err(|error| (TransportFailure::Lost, Some(error)))?
+                .to_vec();
+            Ok(Answer {
+                status,
+                request_id,
+                retry_after,
+                body,
+            })
+        };
+        match tokio::time::timeout(self.options.timeout, exchange).await {
+            Ok(result) => result,
+            Err(_) => Err((TransportFailure::Timeout, None)),
+        }
+    }
+
+    /// Sends a call with retries; returns the body of a 2xx answer.
+    async fn call(&self, call: Call) -> Result<Vec<u8>, LiveError> {
+        let url = self.url(&call)?;
+        let operation = format!("{} ({} {})", call.what, call.method, url.path());
+        let policy = self.options.retry;
+        let mut attempt = 1;
+        loop {
+            let headers = self.headers(&call, &url).await?;
+            let started = Instant::now();
+            let result = self.attempt(&call, &url, headers).await;
+            let (retryable, retry_after, error) = match result {
+                Ok(answer) if answer.status.is_success() => {
+                    tracing::debug!(
+                        operation = %operation,
+                        status = answer.status.as_u16(),
+                        request_id = answer.request_id.as_deref().unwrap_or(""),
+                        elapsed_ms = started.elapsed().as_millis() as u64,
+                        attempt,
+                        "CCE request done"
+                    );
+                    return Ok(answer.body);
+                }
+                Ok(answer) => (
+                    retry_status(call.is_read(), answer.status.as_u16()),
+                    answer.retry_after,
+                    LiveError::from_response(
+                        answer.status.as_u16(),
+                        &answer.body,
+                        answer.request_id,
+                    ),
+                ),
+                Err((failure, source)) => (
+                    retry_transport(call.is_read(), failure),
+                    None,
+                    self.transport_error(&call, &operation, failure, source),
+                ),
+            };
+            if !retryable || attempt >= policy.max_attempts {
+                return Err(error);
+            }
+            let delay = policy.delay(attempt, rand::random::<f64>(), retry_after);
+            tracing::warn!(
+                operation = %operation,
+                attempt,
+                max_attempts = policy.max_attempts,
+                delay_ms = delay.as_millis() as u64,
+                error = %error,
+                "CCE request failed; retrying"
+            );
+            tokio::time::sleep(delay).await;
+            attempt += 1;
+        }
+    }
+
+    fn transport_error(
+        &self,
+        call: &Call,
+        operation: &str,
+        failure: TransportFailure,
+        source: Option<reqwest::Error>,
+    ) -> LiveError {
+        let operation = operation.to_owned();
+        let after = self.options.timeout;
+        match (failure, source) {
+            (TransportFailure::Connect, Some(source)) => LiveError::Connect { operation, source },
+            (TransportFailure::Timeout, _) if call.is_read() => {
+                LiveError::Timeout { operation, after }
+            }
+            (TransportFailure::Timeout, _) => LiveError::OutcomeUnknown {
+                operation,
+                reason: format!("timed out after {}", humantime::format_duration(after)),
+            },
+            (TransportFailure::Lost, Some(source)) if call.is_read() => {
+                LiveError::Connect { operation, source }
+            }
+            (TransportFailure::Lost | TransportFailure::Connect, _) => LiveError::OutcomeUnknown {
+                operation,
+                reason: "the connection broke after the request was sent".to_owned(),
+            },
+        }
+    }
+
+    async fn call_json<T: DeserializeOwned>(&self, call: Call) -> Result<T, LiveError> {
+        let what = call.what;
+        let body = self.call(call).await?;
+        decode(what, &body)
+    }
+}
+
+/// Decodes a JSON answer; a malformed one becomes [`LiveError::Decode`]
+/// naming the operation and the parser's position, never a panic.
+fn decode<T: DeserializeOwned>(what: &str, body: &[u8]) -> Result<T, LiveError> {
+    serde_json::from_slice(body).map_err(|error| LiveError::Decode {
+        what: format!("{what} response"),
+        detail: error.to_string(),
+    })
+}
+
+/// Makes an update safe for the node count: unless the caller manages the
+/// count (sets `initialNodeCount`), CCE is told to ignore it, because an
+/// omitted count would reset the pool's desired size to 0.
+pub fn protect_node_count(body: &wire::NodePoolUpdate) -> wire::NodePoolUpdate {
+    let mut body = body.clone();
+    if body.spec.initial_node_count.is_none() {
+        body.spec.ignore_initial_node_count = Some(true);
+    }
+    body
+}
+
+impl CceApi for CceClient {
+    async fn list_pools(&self, cluster: &ClusterId) -> Result<Vec<wire::NodePool>, LiveError> {
+        let call = Call::new(
+            Method::GET,
+            "ListNodePools",
+            &["clusters", cluster.as_str(), "nodepools"],
+        )
+        .query("showDefaultNodePool", "true");
+        let list: wire::List<wire::NodePool> = self.call_json(call).await?;
+        Ok(list.items)
+    }
+
+    async fn show_pool(
+        &self,
+        cluster: &ClusterId,
+        pool: &PoolId,
+    ) -> Result<wire::NodePool, LiveError> {
+        let call = Call::new(
+            Method::GET,
+            "ShowNodePool",
+            &["clusters", cluster.as_str(), "nodepools", pool.as_str()],
+        );
+        self.call_json(call).await
+    }
+
+    async fn create_pool(
+        &self,
+        cluster: &ClusterId,
+        body: &wire::NodePool,
+    ) -> Result<wire::NodePool, LiveError> {
+        let call = Call::new(
+            Method::POST,
+            "CreateNodePool",
+            &["clusters", cluster.as_str(), "nodepools"],
+        )
+        .json(body)?;
+        self.call_json(call).await
+    }
+
+    async fn update_pool(
+        &self,
+        cluster: &ClusterId,
+        pool: &PoolId,
+        body: &wire::NodePoolUpdate,
+    ) -> Result<wire::NodePool, LiveError> {
+        let call = Call::new(
+            Method::PUT,
+            "UpdateNodePool",
+            &["clusters", cluster.as_str(), "nodepools", pool.as_str()],
+        )
+        .json(&protect_node_count(body))?;
+        self.call_json(call).await
+    }
+
+    async fn delete_pool(
+        &self,
+        cluster: &ClusterId,
+        pool: &PoolId,
+    ) -> Result<wire::NodePool, LiveError> {
+        let call = Call::new(
+            Method::DELETE,
+            "DeleteNodePool",
+            &["clusters", cluster.as_str(), "nodepools", pool.as_str()],
+        );
+        let body = self.call(call).await?;
+        if body.iter().all(u8::is_ascii_whitespace) {
+            // The deletion was accepted; some CCE versions answer without a
+            // body, and the pool's id is all a caller needs then.
+            return Ok(wire::NodePool {
+                metadata: wire::NodePoolMetadata {
+                    uid: Some(pool.as_str().to_owned()),
+                    ..wire::NodePoolMetadata::default()
+                },
+                ..wire::NodePool::default()
+            });
+        }
+        decode("DeleteNodePool", &body)
+    }
+
+    async fn list_nodes(&self, cluster: &ClusterId) -> Result<Vec<wire::Node>, LiveError> {
+        let mut nodes = Vec::new();
+        let mut marker: Option<String> = None;
+        let mut seen = HashSet::new();
+        loop {
+            let page = self.list_nodes_page(cluster, marker.as_deref()).await?;
+            nodes.extend(page.items);
+            let next = page
+                .page_info
+                .and_then(|info| info.next_marker)
+                .filter(|next| !next.is_empty());
+            match next {
+                None => return Ok(nodes),
+                Some(next) if !seen.insert(next.clone()) => {
+                    return Err(LiveError::Decode {
+                        what: "ListNodes response".to_owned(),
+                        detail: format!(
+                            "pagination does not advance: nextMarker {next:?} was already returned"
+                        ),
+                    });
+                }
+                Some(next) => marker = Some(next),
+            }
+        }
+    }
+
+    async fn show_node(&self, cluster: &ClusterId, node: &NodeId) -> Result<wire::Node, LiveError> {
+        let call = Call::new(
+            Method::GET,
+            "ShowNode",
+            &["clusters", cluster.as_str(), "nodes", node.as_str()],
+        );
+        self.call_json(call).await
+    }
+
+    async fn sync_nodes(
+        &self,
+        cluster: &ClusterId,
+        pool: &PoolId,
+        body: &wire::UpgradeNodePool,
+    ) -> Result<String, LiveError> {
+        let call = Call::new(
+            Method::POST,
+            "UpgradeNodePool",
+            &[
+                "clusters",
+                cluster.as_str(),
+                "nodepools",
+                pool.as_str(),
+                "operation",
+                "upgrade",
+            ],
+        )
+        .json(body)?;
+        let answer: wire::JobIdResponse = self.call_json(call).await?;
+        if answer.jobid.is_empty() {
+            return Err(LiveError::Decode {
+                what: "UpgradeNodePool response".to_owned(),
+                detail: "no jobid in the answer".to_owned(),
+            });
+        }
+        Ok(answer.jobid)
+    }
+
+    async fn show_job(&self, job: &str) -> Result<wire::Job, LiveError> {
+        let call = Call::new(Method::GET, "ShowJob", &["jobs", job]);
+        self.call_json(call).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(region: Option<&str>, endpoint: Option<&str>) -> CloudSettings {
+        CloudSettings {
+            region: region.map(str::to_owned),
+            endpoint: endpoint.map(str::to_owned),
+            project_id: Some("p1".to_owned()),
+        }
+    }
+
+    #[test]
+    fn endpoint_from_region() {
+        assert_eq!(
+            endpoint_for(&settings(Some("ap-southeast-1"), None))
+                .expect("valid")
+                .as_str(),
+            "https://cce.ap-southeast-1.myhuaweicloud.com/"
+        );
+        assert_eq!(
+            endpoint_for(&settings(Some("eu-west-101"), None))
+                .expect("valid")
+                .as_str(),
+            "https://cce.eu-west-101.myhuaweicloud.eu/"
+        );
+    }
+
+    #[test]
+    fn explicit_endpoint_wins() {
+        assert_eq!(
+            endpoint_for(&settings(
+                Some("ap-southeast-1"),
+                Some("https://cce.eu-de.otc.t-systems.com")
+            ))
+            .expect("valid")
+            .as_str(),
+            "https://cce.eu-de.otc.t-systems.com/"
+        );
+    }
+
+    #[test]
+    fn plain_http_only_to_loopback() {
+        for ok in [
+            "http://127.0.0.1:8765",
+            "http://localhost:1",
+            "http://[::1]:9000",
+            "http://127.1.2.3",
+        ] {
+            assert!(check_endpoint(ok).is_ok(), "{ok}");
+        }
+        let error = check_endpoint("http://cce.example.com").expect_err("not loopback");
+        assert!(
+            error.to_string().contains("plain http is refused"),
+            "{error}"
+        );
+        assert!(check_endpoint("ftp://x").is_err());
+        assert!(check_endpoint("https://user:pw@x").is_err());
+        assert!(check_endpoint("https://x/?a=b").is_err());
+        assert!(check_endpoint("not a url").is_err());
+    }
+
+    #[test]
+    fn missing_region_and_bad_region() {
+        let error = endpoint_for(&settings(None, None)).expect_err("nothing set");
+        assert!(
+            error.to_string().contains("neither [cloud] region"),
+            "{error}"
+        );
+        assert!(region_endpoint("AP_1").is_err());
+        assert!(region_endpoint("ap-").is_err());
+        assert!(region_endpoint("evil.com/x").is_err());
+    }
+
+    #[test]
+    fn options_from_settings_and_environment() {
+        let vars = |name: &str| match name {
+            "CLOUD_SDK_AK" => Some("AK".to_owned()),
+            "CLOUD_SDK_SK" => Some("SK".to_owned()),
+            "CLOUD_SDK_PROJECT_ID" => Some("from-env".to_owned()),
+            _ => None,
+        };
+        let mut cloud = settings(Some("ap-southeast-1"), None);
+        let options = ClientOptions::from_settings_with(&cloud, vars).expect("complete");
+        assert_eq!(options.project_id, "p1");
+        assert_eq!(options.credentials, Credentials::ak_sk("AK", "SK"));
+        cloud.project_id = None;
+        let options = ClientOptions::from_settings_with(&cloud, vars).expect("complete");
+        assert_eq!(options.project_id, "from-env");
+        let error = ClientOptions::from_settings_with(&cloud, |_| None).expect_err("no project");
+        assert!(error.to_string().contains("no project id"), "{error}");
+    }
+
+    #[test]
+    fn password_login_gets_the_regions_iam_endpoint() {
+        let vars = |name: &str| match name {
+            "CLOUD_SDK_IAM_USER" => Some("u".to_owned()),
+            "CLOUD_SDK_IAM_PASSWORD" => Some("pw".to_owned()),
+            "CLOUD_SDK_IAM_DOMAIN" => Some("d".to_owned()),
+            _ => None,
+        };
+        let options = ClientOptions::from_settings_with(&settings(Some("la-south-2"), None), vars)
+            .expect("complete");
+        let Credentials::Password(login) = options.credentials else {
+            panic!("expected a password login");
+        };
+        assert_eq!(
+            login.endpoint.as_deref(),
+            Some("https://iam.la-south-2.myhuaweicloud.com")
+        );
+    }
+
+    #[test]
+    fn retry_classification() {
+        // Reads: 429 and 5xx.
+        assert!(retry_status(true, 429));
+        assert!(retry_status(true, 500));
+        assert!(retry_status(true, 503));
+        assert!(!retry_status(true, 404));
+        assert!(!retry_status(true, 401));
+        // Writes: only 429, which means "not processed".
+        assert!(retry_status(false, 429));
+        assert!(!retry_status(false, 500));
+        assert!(!retry_status(false, 409));
+        // Transport: writes only when nothing was sent.
+        assert!(retry_transport(true, TransportFailure::Timeout));
+        assert!(retry_transport(true, TransportFailure::Lost));
+        assert!(retry_transport(false, TransportFailure::Connect));
+        assert!(!retry_transport(false, TransportFailure::Timeout));
+        assert!(!retry_transport(false, TransportFailure::Lost));
+    }
+
+    #[test]
+    fn backoff_grows_with_jitter_and_caps() {
+        let policy = RetryPolicy {
+            max_attempts: 10,
+            base_delay: Duration::from_millis(100),
+            max_delay: Duration::from_millis(1000),
+        };
+        assert_eq!(policy.delay(1, 0.0, None), Duration::from_millis(50));
+        assert_eq!(policy.delay(1, 1.0, None), Duration::from_millis(100));
+        assert_eq!(policy.delay(2, 1.0, None), Duration::from_millis(200));
+        assert_eq!(policy.delay(3, 0.5, None), Duration::from_millis(300));
+        assert_eq!(policy.delay(10, 1.0, None), Duration::from_millis(1000));
+        assert_eq!(policy.delay(40, 1.0, None), Duration::from_millis(1000));
+        assert_eq!(
+            policy.delay(1, 0.0, Some(Duration::from_millis(700))),
+            Duration::from_millis(700)
+        );
+        assert_eq!(
+            policy.delay(1, 0.0, Some(Duration::from_secs(60))),
+            Duration::from_millis(1000)
+        );
+    }
+
+    #[test]
+    fn update_protects_the_node_count() {
+        let unmanaged = wire::NodePoolUpdate::default();
+        assert_eq!(
+            protect_node_count(&unmanaged)
+                .spec
+                .ignore_initial_node_count,
+            Some(true)
+        );
+        let mut managed = wire::NodePoolUpdate::default();
+        managed.spec.initial_node_count = Some(3);
+        let protected = protect_node_count(&managed);
+        assert_eq!(protected.spec.ignore_initial_node_count, None);
+        assert_eq!(protected.spec.initial_node_count, Some(3));
+    }
+
+    #[test]
+    fn urls_are_built_under_the_endpoint_and_encoded() {
+        let endpoint = check_endpoint("https://proxy.example.com/cce/").expect("valid");
+        let client = CceClient::new(ClientOptions::new(endpoint, "p1", Credentials::token("t")))
+            .expect("client");
+        let call = Call::new(Method::GET, "ListNodes", &["clusters", "c 1/x", "nodes"])
+            .query("marker", "a b")
+            .query("limit", "5");
+        assert_eq!(
+            client.url(&call).expect("url").as_str(),
+            "https://proxy.example.com/cce/api/v3/projects/p1/clusters/c%201%2Fx/nodes?limit=5&marker=a%20b"
+        );
+    }
+
+    #[test]
+    fn malformed_body_is_a_decode_error() {
+        let error = decode::<wire::Job>("ShowJob", b"{\"kind\": ").expect_err("truncated");
+        assert!(
+            error
+                .to_string()
+                .starts_with("malformed ShowJob response from CCE: EOF while parsing"),
+            "{error}"
+        );
+        let error = decode::<wire::List<wire::Node>>("ListNodes", b"<html>").expect_err("html");
+        assert!(matches!(error, LiveError::Decode { .. }));
+    }
+}

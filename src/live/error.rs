@@ -1,0 +1,329 @@
+//! [`LiveError`]: everything that can go wrong talking to CCE, as one typed
+//! error that says what failed, and for API errors the HTTP status, the error
+//! code, the message and the `X-Request-Id` to quote to support.
+//!
+//! No variant ever holds a secret: credentials are redacted before they could
+//! reach an error, and response bodies are only quoted when they are not JSON
+//! error bodies (a gateway's HTML page, say), truncated.
+
+use std::fmt;
+use std::time::Duration;
+
+use super::wire;
+
+/// A failed CCE call.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LiveError {
+    /// The API answered with an error status.
+    #[error(
+        "CCE answered HTTP {status}{}: {message}{}",
+        code.as_deref().map(|c| format!(" {c}")).unwrap_or_default(),
+        request_id.as_deref().map(|r| format!(" (request id {r})")).unwrap_or_default()
+    )]
+    Api {
+        /// HTTP status.
+        status: u16,
+        /// `errorCode` / `error_code`.
+        code: Option<String>,
+        /// `errorMessage` / `error_msg`.
+        message: String,
+        /// `X-Request-Id` (or the gateway body's `request_id`).
+        request_id: Option<String>,
+    },
+    /// No answer within the request timeout.
+    #[error("{operation} timed out after {}", humantime::format_duration(*after))]
+    Timeout {
+        /// What was being done, e.g. `GET /api/v3/projects/p/clusters/c/nodes`.
+        operation: String,
+        /// The timeout that expired.
+        after: Duration,
+    },
+    /// The connection could not be established or broke before an answer.
+    #[error("could not reach CCE for {operation}")]
+    Connect {
+        /// What was being done.
+        operation: String,
+        /// The transport error.
+        #[source]
+        source: reqwest::Error,
+    },
+    /// A response body that is not what the API documents. Never a panic.
+    #[error("malformed {what} from CCE: {detail}")]
+    Decode {
+        /// Which response, e.g. `ListNodes response`.
+        what: String,
+        /// What was wrong (parser position, missing field).
+        detail: String,
+    },
+    /// Credentials are missing, incomplete, or could not be exchanged for a
+    /// token. The reason names the environment variables involved, never
+    /// their values.
+    #[error("authentication failed: {reason}")]
+    Auth {
+        /// What is wrong and how to fix it.
+        reason: String,
+    },
+    /// A write whose request may or may not have reached CCE: it timed out or
+    /// the connection broke after it was sent. poolform never re-sends such a
+    /// request blindly; the caller must re-read the affected objects (for a
+    /// sync: the nodes of the batch, see `live::fetch::sync_progress`) and
+    /// decide.
+    #[error("outcome of {operation} is unknown ({reason}); re-read the live state before retrying")]
+    OutcomeUnknown {
+        /// What was being done.
+        operation: String,
+        /// `timed out after 30s`, `connection lost`.
+        reason: String,
+    },
+    /// The configured endpoint cannot be used.
+    #[error("invalid CCE endpoint {endpoint:?}: {reason}")]
+    InvalidEndpoint {
+        /// The endpoint as configured.
+        endpoint: String,
+        /// Why it is refused, and what to do instead.
+        reason: String,
+    },
+    /// The HTTP client itself could not be set up (TLS backend and the like).
+    #[error("could not set up the HTTP client")]
+    Client {
+        /// The builder's error.
+        #[source]
+        source: reqwest::Error,
+    },
+    /// An error while reading one cluster of the configuration.
+    #[error("cluster {cluster} ({cluster_id}): {error}")]
+    Cluster {
+        /// The config key of the cluster.
+        cluster: String,
+        /// Its CCE id.
+        cluster_id: String,
+        /// What went wrong. Shown inline rather than as a source, so that
+        /// plain `Display` still names the status, code and request id.
+        error: Box<LiveError>,
+    },
+}
+
+impl LiveError {
+    /// Whether the error is a 404 (the object does not exist).
+    pub fn is_not_found(&self) -> bool {
+        match self {
+            Self::Api { status, .. } => *status == 404,
+            Self::Cluster { error, .. } => error.is_not_found(),
+            _ => false,
+        }
+    }
+
+    /// The HTTP status, for API errors.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Self::Api { status, .. } => Some(*status),
+            Self::Cluster { error, .. } => error.status(),
+            _ => None,
+        }
+    }
+
+    /// The API error code (`CCE.01404001`, `APIG.0301`, ...), for API errors.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            Self::Api { code, .. } => code.as_deref(),
+            Self::Cluster { error, .. } => error.code(),
+            _ => None,
+        }
+    }
+
+    /// Whether a write may or may not have happened (see
+    /// [`LiveError::OutcomeUnknown`]).
+    pub fn is_outcome_unknown(&self) -> bool {
+        match self {
+            Self::OutcomeUnknown { .. } => true,
+            Self::Cluster { error, .. } => error.is_outcome_unknown(),
+            _ => false,
+        }
+    }
+
+    /// Builds an API error from a response's status, body and
+    /// `X-Request-Id`, accepting every error body style CCE and its gateway
+    /// use. A body that is not a JSON error body is quoted, truncated.
+    pub fn from_response(status: u16, body: &[u8], request_id: Option<String>) -> Self {
+        let parsed: Option<wire::ErrorBody> = serde_json::from_slice(body).ok();
+        let code = parsed
+            .as_ref()
+            .and_then(|b| b.code())
+            .filter(|c| !c.is_empty())
+            .map(str::to_owned);
+        let message = parsed
+            .as_ref()
+            .and_then(wire::ErrorBody::message)
+            .filter(|m| !m.is_empty())
+            .unwrap_or_else(|| fallback_message(status, body));
+        let request_id = request_id.filter(|id| !id.is_empty()).or_else(|| {
+            parsed
+                .and_then(|b| b.request_id)
+                .filter(|id| !id.is_empty())
+        });
+        Self::Api {
+            status,
+            code,
+            message,
+            request_id,
+        }
+    }
+
+    /// A hint for the user, when the error has a usual cause.
+    pub fn hint(&self) -> Option<&'static str> {
+        match self {
+            Self::Cluster { error, .. } => error.hint(),
+            Self::Api { status: 401, .. } => Some(
+                "check the credentials: CLOUD_SDK_AK/CLOUD_SDK_SK (and CLOUD_SDK_SECURITY_TOKEN for temporary keys), or the token in POOLFORM_AUTH_TOKEN; the machine's clock must be within 15 minutes of the real time",
+            ),
+            Self::Api { status: 403, .. } => {
+                Some("the credentials are valid but lack permission for this project or operation")
+            }
+            Self::Api { status: 404, .. } => {
+                Some("check the cluster and project ids in the configuration")
+            }
+            Self::Api { status: 429, .. } => {
+                Some("CCE is throttling requests; lower --parallelism or try again later")
+            }
+            Self::Timeout { .. } | Self::Connect { .. } => Some(
+                "check the network path to the endpoint; [cloud] endpoint overrides the one derived from the region",
+            ),
+            Self::OutcomeUnknown { .. } => {
+                Some("run `poolform plan` again: it re-reads the live state and shows what is left")
+            }
+            _ => None,
+        }
+    }
+}
+
+impl miette::Diagnostic for LiveError {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        let code = match self {
+            Self::Cluster { error, .. } => return miette::Diagnostic::code(error.as_ref()),
+            Self::Api { .. } => "poolform::live::api",
+            Self::Timeout { .. } => "poolform::live::timeout",
+            Self::Connect { .. } => "poolform::live::connect",
+            Self::Decode { .. } => "poolform::live::decode",
+            Self::Auth { .. } => "poolform::live::auth",
+            Self::OutcomeUnknown { .. } => "poolform::live::outcome_unknown",
+            Self::InvalidEndpoint { .. } => "poolform::live::endpoint",
+            Self::Client { .. } => "poolform::live::client",
+        };
+        Some(Box::new(code))
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.hint()
+            .map(|hint| Box::new(hint) as Box<dyn fmt::Display + 'a>)
+    }
+}
+
+/// The message of an error response without a JSON error body: its text,
+/// trimmed and truncated, or the status's reason phrase when empty.
+fn fallback_message(status: u16, body: &[u8]) -> String {
+    const LIMIT: usize = 200;
+    let text = String::from_utf8_lossy(body);
+    let text = text.trim();
+    if text.is_empty() {
+        return reqwest::StatusCode::from_u16(status)
+            .ok()
+            .and_then(|s| s.canonical_reason())
+            .unwrap_or("no error message")
+            .to_lowercase();
+    }
+    let mut quoted: String = text.chars().take(LIMIT).collect();
+    if text.chars().count() > LIMIT {
+        quoted.push('…');
+    }
+    quoted
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cce_style_body() {
+        let error = LiveError::from_response(
+            404,
+            br#"{"errorCode":"CCE.01404001","errorMessage":"Resource not found"}"#,
+            Some("req-1".into()),
+        );
+        assert!(error.is_not_found());
+        assert_eq!(
+            error.to_string(),
+            "CCE answered HTTP 404 CCE.01404001: Resource not found (request id req-1)"
+        );
+    }
+
+    #[test]
+    fn gateway_style_body_with_request_id_in_body() {
+        let error = LiveError::from_response(
+            401,
+            br#"{"error_msg":"Incorrect IAM authentication information: verify aksk signature fail","error_code":"APIG.0301","request_id":"gw-9"}"#,
+            None,
+        );
+        assert_eq!(error.status(), Some(401));
+        assert_eq!(error.code(), Some("APIG.0301"));
+        assert_eq!(
+            error.to_string(),
+            "CCE answered HTTP 401 APIG.0301: Incorrect IAM authentication information: verify aksk signature fail (request id gw-9)"
+        );
+        assert!(error.hint().is_some_and(|h| h.contains("CLOUD_SDK_AK")));
+    }
+
+    #[test]
+    fn mixed_style_body_prefers_snake_case_like_the_sdk() {
+        let error = LiveError::from_response(
+            400,
+            br#"{"kind":"Status","errorCode":"CCE.01400001","errorMessage":"Invalid request.","error_code":"CCE_CM.0004","error_msg":"Request is invalid","message":"Eni subnetId and subnetCidr not matched"}"#,
+            Some("r".into()),
+        );
+        assert_eq!(
+            error.to_string(),
+            "CCE answered HTTP 400 CCE_CM.0004: Request is invalid, Eni subnetId and subnetCidr not matched (request id r)"
+        );
+    }
+
+    #[test]
+    fn non_json_body_is_quoted_and_truncated() {
+        let page = format!("<html>{}</html>", "x".repeat(500));
+        let error = LiveError::from_response(502, page.as_bytes(), None);
+        let text = error.to_string();
+        assert!(
+            text.starts_with("CCE answered HTTP 502: <html>xxx"),
+            "{text}"
+        );
+        assert!(text.ends_with('…'), "{text}");
+        assert!(text.len() < 300);
+    }
+
+    #[test]
+    fn empty_body_uses_the_reason_phrase() {
+        let error = LiveError::from_response(503, b"", Some("r2".into()));
+        assert_eq!(
+            error.to_string(),
+            "CCE answered HTTP 503: service unavailable (request id r2)"
+        );
+    }
+
+    #[test]
+    fn cluster_wrapper_keeps_details_visible() {
+        let inner = LiveError::from_response(
+            404,
+            br#"{"errorCode":"CCE.01404001","errorMessage":"cluster not found"}"#,
+            Some("r3".into()),
+        );
+        let error = LiveError::Cluster {
+            cluster: "prod".into(),
+            cluster_id: "c-1".into(),
+            error: Box::new(inner),
+        };
+        assert!(error.is_not_found());
+        assert_eq!(
+            error.to_string(),
+            "cluster prod (c-1): CCE answered HTTP 404 CCE.01404001: cluster not found (request id r3)"
+        );
+    }
+}
