@@ -339,10 +339,11 @@ pub fn verify(
         .ok_or(AuthFailure::UnknownAccessKey)?;
     let mut headers = Vec::with_capacity(parsed.signed_headers.len());
     for name in &parsed.signed_headers {
-        let value =
-            header_value(request.headers, name).ok_or_else(|| AuthFailure::MissingSignedHeader {
+        let value = header_value(request.headers, name).ok_or_else(|| {
+            AuthFailure::MissingSignedHeader {
                 header: name.clone(),
-            })?;
+            }
+        })?;
         headers.push((name.clone(), value));
     }
     let payload_hash = header_value(request.headers, "x-sdk-content-sha256")

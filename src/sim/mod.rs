@@ -304,7 +304,10 @@ impl SimHandle {
     /// The highest number of simultaneously unavailable nodes ever seen in
     /// a cluster.
     pub fn cluster_peak_unavailable(&self, cluster_id: &str) -> usize {
-        self.shared.lock().state.cluster_peak_unavailable(cluster_id)
+        self.shared
+            .lock()
+            .state
+            .cluster_peak_unavailable(cluster_id)
     }
 
     /// The mutating requests received, in order.

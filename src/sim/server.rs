@@ -6,13 +6,13 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::Router;
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 use serde::de::DeserializeOwned;
@@ -229,12 +229,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
 
 fn json_response(status: StatusCode, body: &impl serde::Serialize) -> Response {
     match serde_json::to_vec(body) {
-        Ok(bytes) => (
-            status,
-            [(header::CONTENT_TYPE, "application/json")],
-            bytes,
-        )
-            .into_response(),
+        Ok(bytes) => (status, [(header::CONTENT_TYPE, "application/json")], bytes).into_response(),
         Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
     }
 }
@@ -442,15 +437,15 @@ fn inject_fault(shared: &Shared, mutating: bool) -> Option<Response> {
                     &uuid::Uuid::new_v4().simple().to_string(),
                 )
             } else {
-                cce_error(429, "CCE.01429002", "Resource locked by other requests (simulated fault)")
+                cce_error(
+                    429,
+                    "CCE.01429002",
+                    "Resource locked by other requests (simulated fault)",
+                )
             }
         }
         500..=599 => cce_error(status, "CCE.01500001", "Internal error (simulated fault)"),
-        other => cce_error(
-            other,
-            &format!("CCE.01{other}001"),
-            "Simulated fault",
-        ),
+        other => cce_error(other, &format!("CCE.01{other}001"), "Simulated fault"),
     };
     Some(response)
 }
@@ -599,11 +594,11 @@ async fn list_nodes(
         .config
         .page_size_cap
         .map_or(limit, |cap| limit.min(cap.max(1)));
-    let marker = query.get("marker").map(String::as_str).filter(|m| !m.is_empty());
-    let page = shared
-        .lock()
-        .state
-        .list_nodes(&cluster_id, limit, marker)?;
+    let marker = query
+        .get("marker")
+        .map(String::as_str)
+        .filter(|m| !m.is_empty());
+    let page = shared.lock().state.list_nodes(&cluster_id, limit, marker)?;
     Ok(json_response(StatusCode::OK, &page))
 }
 
@@ -650,7 +645,10 @@ async fn issue_token(State(shared): State<Arc<Shared>>, body: Bytes) -> Response
         true
     };
     if !accepted {
-        return keystone_error(StatusCode::UNAUTHORIZED, "The username or password is wrong.");
+        return keystone_error(
+            StatusCode::UNAUTHORIZED,
+            "The username or password is wrong.",
+        );
     }
     let token = format!("sim-{}", uuid::Uuid::new_v4().simple());
     shared.lock().issued_tokens.insert(token.clone());
@@ -743,9 +741,7 @@ async fn control_outside_change(State(shared): State<Arc<Shared>>, body: Bytes) 
             shared.save_if_dirty().await;
             StatusCode::NO_CONTENT.into_response()
         }
-        Err(SimError::Rejected { status, message }) => {
-            cce_error(status, "CCE.01400001", &message)
-        }
+        Err(SimError::Rejected { status, message }) => cce_error(status, "CCE.01400001", &message),
         Err(other) => cce_error(500, "CCE.01500001", &other.to_string()),
     }
 }

@@ -431,7 +431,10 @@ fn strip_template_secrets(template: &mut wire::NodeTemplate) {
 
 /// What a node created from (or reset to) a template looks like: the
 /// template without the pool-level parts CCE does not report on nodes.
-fn node_spec_from_template(template: &wire::NodeTemplate, az: Option<String>) -> wire::NodeTemplate {
+fn node_spec_from_template(
+    template: &wire::NodeTemplate,
+    az: Option<String>,
+) -> wire::NodeTemplate {
     let mut spec = template.clone();
     spec.az = az.or(spec.az);
     spec.count = None;
@@ -491,10 +494,7 @@ fn merge_patch(target: &mut Value, patch: &Value) {
             if value.is_null() {
                 target_map.remove(key);
             } else {
-                merge_patch(
-                    target_map.entry(key.clone()).or_insert(Value::Null),
-                    value,
-                );
+                merge_patch(target_map.entry(key.clone()).or_insert(Value::Null), value);
             }
         }
     }
@@ -602,8 +602,12 @@ impl SimState {
         pool.kind = "NodePool".to_owned();
         pool.api_version = "v3".to_owned();
         pool.metadata.uid = Some(uid.clone());
-        pool.metadata.creation_timestamp.get_or_insert_with(|| at.clone());
-        pool.metadata.update_timestamp.get_or_insert_with(|| at.clone());
+        pool.metadata
+            .creation_timestamp
+            .get_or_insert_with(|| at.clone());
+        pool.metadata
+            .update_timestamp
+            .get_or_insert_with(|| at.clone());
         pool.spec.pool_type.get_or_insert_with(|| "vm".to_owned());
         pool.spec
             .initial_node_count
@@ -778,7 +782,8 @@ impl SimState {
     /// Mutable access to a pool, for seeding. Call nothing else in between
     /// that relies on the status: it is recomputed on the next change.
     pub fn pool_mut(&mut self, cluster_id: &str, pool_id: &str) -> Option<&mut wire::NodePool> {
-        self.pool_state_mut(cluster_id, pool_id).map(|p| &mut p.pool)
+        self.pool_state_mut(cluster_id, pool_id)
+            .map(|p| &mut p.pool)
     }
 
     /// The pools of a cluster, DefaultPool included, in creation order.
@@ -1036,10 +1041,8 @@ impl SimState {
                 finished = Some((true, String::new()));
             }
         }
-        if remove_pool {
-            if let Some(cluster) = self.clusters.get_mut(cluster_id) {
-                cluster.pools.retain(|p| p.uid() != pool_id);
-            }
+        if remove_pool && let Some(cluster) = self.clusters.get_mut(cluster_id) {
+            cluster.pools.retain(|p| p.uid() != pool_id);
         }
         if let (Some((success, reason)), Some(job_id)) = (finished, progress.job_id.as_deref()) {
             self.finish_sub_job(job_id, node_id, success, reason, timing, faults);
@@ -1102,10 +1105,10 @@ impl SimState {
         }
         job.updated_at = now;
         let (cluster_id, pool_id) = (job.cluster_id.clone(), job.pool_id.clone());
-        if let Some(pool) = self.pool_state_mut(&cluster_id, &pool_id) {
-            if pool.job_id.as_deref() == Some(job_id) {
-                pool.job_id = None;
-            }
+        if let Some(pool) = self.pool_state_mut(&cluster_id, &pool_id)
+            && pool.job_id.as_deref() == Some(job_id)
+        {
+            pool.job_id = None;
         }
     }
 
@@ -1180,18 +1183,17 @@ impl SimState {
                     }
                 }
             };
-            if let Some(job) = self.jobs.get_mut(job_id) {
-                if let Some(sub) = job
+            if let Some(job) = self.jobs.get_mut(job_id)
+                && let Some(sub) = job
                     .sub_jobs
                     .iter_mut()
                     .find(|s| s.node_id == node_id && s.phase == "Initializing")
-                {
-                    match started {
-                        Ok(()) => sub.phase = "Running".to_owned(),
-                        Err(reason) => {
-                            sub.phase = "Failed".to_owned();
-                            sub.reason = reason;
-                        }
+            {
+                match started {
+                    Ok(()) => sub.phase = "Running".to_owned(),
+                    Err(reason) => {
+                        sub.phase = "Failed".to_owned();
+                        sub.reason = reason;
                     }
                 }
             }
@@ -1365,7 +1367,11 @@ impl SimState {
     }
 
     /// ShowNode.
-    pub(crate) fn show_node(&self, cluster_id: &str, node_id: &str) -> Result<wire::Node, ApiError> {
+    pub(crate) fn show_node(
+        &self,
+        cluster_id: &str,
+        node_id: &str,
+    ) -> Result<wire::Node, ApiError> {
         self.cluster(cluster_id)?;
         self.node(cluster_id, node_id)
             .cloned()
@@ -1795,7 +1801,9 @@ impl SimState {
             )));
         }
         if spec.node_ids.is_empty() {
-            return Err(ApiError::bad_request("spec.nodeIDs must name at least one node"));
+            return Err(ApiError::bad_request(
+                "spec.nodeIDs must name at least one node",
+            ));
         }
         if pool.deleting {
             return Err(ApiError::forbidden(format!(
@@ -1860,10 +1868,13 @@ impl SimState {
             for sub in &mut job.sub_jobs {
                 sub.phase = "Initializing".to_owned();
             }
-            job.reset = spec.node_template.as_ref().map(|t| wire::UpgradeNodeTemplate {
-                life_cycle: t.life_cycle.clone(),
-                login: login_without_password(&t.login),
-            });
+            job.reset = spec
+                .node_template
+                .as_ref()
+                .map(|t| wire::UpgradeNodeTemplate {
+                    life_cycle: t.life_cycle.clone(),
+                    login: login_without_password(&t.login),
+                });
         }
         if let Some(pool) = self.pool_state_mut(cluster_id, pool_id) {
             pool.job_id = Some(job_id.clone());
@@ -1910,8 +1921,8 @@ impl SimState {
                 let node = self
                     .node(cluster_id, node_id)
                     .ok_or_else(|| ApiError::not_found(format!("node {node_id} not found")))?;
-                let mut value = serde_json::to_value(node)
-                    .map_err(|e| ApiError::bad_request(e.to_string()))?;
+                let mut value =
+                    serde_json::to_value(node).map_err(|e| ApiError::bad_request(e.to_string()))?;
                 merge_patch(&mut value, patch);
                 let mut patched: wire::Node = serde_json::from_value(value).map_err(|e| {
                     ApiError::bad_request(format!("the patched node is not a valid node: {e}"))
@@ -2138,22 +2149,35 @@ mod tests {
         let mut state = SimState::new();
         let pool_id = state.add_pool("c1", pool("np"), 4);
         let nodes = state.pool_nodes("c1", &pool_id);
-        let zones: Vec<_> = nodes.iter().map(|n| n.spec.az.clone().unwrap_or_default()).collect();
+        let zones: Vec<_> = nodes
+            .iter()
+            .map(|n| n.spec.az.clone().unwrap_or_default())
+            .collect();
         assert_eq!(zones, ["az-a", "az-b", "az-c", "az-a"]);
         for node in nodes {
             assert_eq!(
-                node.metadata.annotations.as_ref().and_then(|a| a.get(wire::NODE_POOL_ANNOTATION)),
+                node.metadata
+                    .annotations
+                    .as_ref()
+                    .and_then(|a| a.get(wire::NODE_POOL_ANNOTATION)),
                 Some(&pool_id)
             );
             assert_eq!(
-                node.metadata.owner_references.as_ref().and_then(|o| o.nodepool_id.as_ref()),
+                node.metadata
+                    .owner_references
+                    .as_ref()
+                    .and_then(|o| o.nodepool_id.as_ref()),
                 Some(&pool_id)
             );
         }
         let ids = state.add_default_nodes("c1", template(), 1);
         let node = state.node("c1", &ids[0]).expect("added");
         assert_eq!(
-            node.metadata.annotations.as_ref().and_then(|a| a.get(wire::NODE_POOL_ANNOTATION)).map(String::as_str),
+            node.metadata
+                .annotations
+                .as_ref()
+                .and_then(|a| a.get(wire::NODE_POOL_ANNOTATION))
+                .map(String::as_str),
             Some("az-a#c7.large.2#EulerOS 2.9")
         );
     }
@@ -2181,7 +2205,10 @@ mod tests {
     #[test]
     fn merge_patch_follows_rfc_7386() {
         let mut target = serde_json::json!({"a": {"b": 1, "c": 2}, "d": 3});
-        merge_patch(&mut target, &serde_json::json!({"a": {"b": null, "e": 4}, "d": [1]}));
+        merge_patch(
+            &mut target,
+            &serde_json::json!({"a": {"b": null, "e": 4}, "d": [1]}),
+        );
         assert_eq!(target, serde_json::json!({"a": {"c": 2, "e": 4}, "d": [1]}));
     }
 

@@ -164,11 +164,16 @@ fn frozen() -> SimConfig {
 }
 
 fn phase(node: &wire::Node) -> &str {
-    node.status.as_ref().map(|s| s.phase.as_str()).unwrap_or_default()
+    node.status
+        .as_ref()
+        .map(|s| s.phase.as_str())
+        .unwrap_or_default()
 }
 
 fn up_to_date(node: &wire::Node) -> Option<bool> {
-    node.status.as_ref().and_then(|s| s.configuration_up_to_date)
+    node.status
+        .as_ref()
+        .and_then(|s| s.configuration_up_to_date)
 }
 
 #[tokio::test]
@@ -193,7 +198,12 @@ async fn sync_of_12_nodes_never_exceeds_max_unavailable_and_ends_up_to_date() {
     let job = sim.wait_job(&job_id, Duration::from_secs(20)).await;
     assert_eq!(job.status.phase, "Success", "{job:?}");
     assert_eq!(job.spec.sub_jobs.len(), 12);
-    assert!(job.spec.sub_jobs.iter().all(|s| s.status.phase == "Success"));
+    assert!(
+        job.spec
+            .sub_jobs
+            .iter()
+            .all(|s| s.status.phase == "Success")
+    );
 
     // Exactly 3: the budget held, and the sync did use it.
     assert_eq!(sim.handle.peak_unavailable(&pool_id), 3);
@@ -228,7 +238,12 @@ async fn sync_of_12_nodes_never_exceeds_max_unavailable_and_ends_up_to_date() {
 #[tokio::test]
 async fn sync_phases_are_visible_step_by_step() {
     let (sim, pool_id) = Sim::with_pool(frozen(), 3).await;
-    let ids: Vec<String> = sim.nodes().await.iter().map(|n| n.metadata.uid.clone()).collect();
+    let ids: Vec<String> = sim
+        .nodes()
+        .await
+        .iter()
+        .map(|n| n.metadata.uid.clone())
+        .collect();
     let job_id = sim.sync(&pool_id, &ids, 2).await;
     let advance = |seconds: u32| {
         let request = sim
@@ -247,26 +262,50 @@ async fn sync_phases_are_visible_step_by_step() {
         }
     };
     let job_now = job("Initializing").await;
-    assert!(job_now.spec.sub_jobs.iter().all(|s| s.status.phase == "Initializing"));
+    assert!(
+        job_now
+            .spec
+            .sub_jobs
+            .iter()
+            .all(|s| s.status.phase == "Initializing")
+    );
     advance(2).await;
     let job_now = job("Running").await;
-    let running = job_now.spec.sub_jobs.iter().filter(|s| s.status.phase == "Running").count();
+    let running = job_now
+        .spec
+        .sub_jobs
+        .iter()
+        .filter(|s| s.status.phase == "Running")
+        .count();
     assert_eq!(running, 2);
-    let installing = sim.nodes().await.iter().filter(|n| phase(n) == "Installing").count();
+    let installing = sim
+        .nodes()
+        .await
+        .iter()
+        .filter(|n| phase(n) == "Installing")
+        .count();
     assert_eq!(installing, 2);
     let pool: wire::NodePool = serde_json::from_value(
-        sim.get_json(&format!("clusters/{CLUSTER}/nodepools/{pool_id}")).await,
+        sim.get_json(&format!("clusters/{CLUSTER}/nodepools/{pool_id}"))
+            .await,
     )
     .expect("pool");
     let status = pool.status.expect("status");
     assert_eq!(status.job_id.as_deref(), Some(job_id.as_str()));
-    assert!(status
-        .conditions
-        .iter()
-        .any(|c| c.condition_type == "ConfigurationSynchronizing" && c.status == "True"));
+    assert!(
+        status
+            .conditions
+            .iter()
+            .any(|c| c.condition_type == "ConfigurationSynchronizing" && c.status == "True")
+    );
     advance(60).await;
     job("Running").await;
-    let installing = sim.nodes().await.iter().filter(|n| phase(n) == "Installing").count();
+    let installing = sim
+        .nodes()
+        .await
+        .iter()
+        .filter(|n| phase(n) == "Installing")
+        .count();
     assert_eq!(installing, 1);
     advance(60).await;
     job("Success").await;
@@ -303,7 +342,12 @@ async fn list_nodes_pages_with_limit_and_marker() {
         }
     }
     assert_eq!(pages, 3);
-    let all: Vec<String> = sim.nodes().await.iter().map(|n| n.metadata.uid.clone()).collect();
+    let all: Vec<String> = sim
+        .nodes()
+        .await
+        .iter()
+        .map(|n| n.metadata.uid.clone())
+        .collect();
     assert_eq!(seen, all);
     assert_eq!(all.len(), 7);
 
@@ -337,7 +381,11 @@ async fn created_pool_nodes_pass_build_installing_active() {
     body["spec"]["nodeTemplate"]["login"] =
         json!({"userPassword": {"username": "root", "password": "Secret#Pass1"}});
     let created = sim
-        .send(reqwest::Method::POST, &format!("clusters/{CLUSTER}/nodepools"), &body)
+        .send(
+            reqwest::Method::POST,
+            &format!("clusters/{CLUSTER}/nodepools"),
+            &body,
+        )
         .await;
     assert_eq!(created.status(), 201);
     let created: wire::NodePool = created.json().await.expect("pool");
@@ -379,12 +427,19 @@ async fn created_pool_nodes_pass_build_installing_active() {
     assert_eq!(log[0].method, "POST");
     assert_eq!(log[0].status, 201);
     assert_eq!(
-        log[0].body.as_ref().map(|b| &b["spec"]["nodeTemplate"]["login"]["userPassword"]["password"]),
+        log[0]
+            .body
+            .as_ref()
+            .map(|b| &b["spec"]["nodeTemplate"]["login"]["userPassword"]["password"]),
         Some(&json!("<redacted>"))
     );
 
     let duplicate = sim
-        .send(reqwest::Method::POST, &format!("clusters/{CLUSTER}/nodepools"), &body)
+        .send(
+            reqwest::Method::POST,
+            &format!("clusters/{CLUSTER}/nodepools"),
+            &body,
+        )
         .await;
     assert_eq!(duplicate.status(), 409);
 }
@@ -403,7 +458,12 @@ async fn update_marks_only_reset_fields_stale_and_omitted_count_scales_to_zero()
         )
         .await;
     assert_eq!(labels.status(), 200);
-    assert!(sim.nodes().await.iter().all(|n| up_to_date(n) == Some(true)));
+    assert!(
+        sim.nodes()
+            .await
+            .iter()
+            .all(|n| up_to_date(n) == Some(true))
+    );
 
     let script = sim
         .send(
@@ -420,7 +480,12 @@ async fn update_marks_only_reset_fields_stale_and_omitted_count_scales_to_zero()
         shown.status.map(|s| s.configuration_synced_node_count),
         Some(0)
     );
-    assert!(sim.nodes().await.iter().all(|n| up_to_date(n) == Some(false)));
+    assert!(
+        sim.nodes()
+            .await
+            .iter()
+            .all(|n| up_to_date(n) == Some(false))
+    );
 
     let flavor = sim
         .send(
@@ -456,7 +521,9 @@ async fn default_pool_is_listed_on_request_and_syncable() {
     let plain = sim.get_json(&format!("clusters/{CLUSTER}/nodepools")).await;
     assert_eq!(plain["items"].as_array().map(Vec::len), Some(1));
     let all = sim
-        .get_json(&format!("clusters/{CLUSTER}/nodepools?showDefaultNodePool=true"))
+        .get_json(&format!(
+            "clusters/{CLUSTER}/nodepools?showDefaultNodePool=true"
+        ))
         .await;
     let names: Vec<&str> = all["items"]
         .as_array()
@@ -466,7 +533,9 @@ async fn default_pool_is_listed_on_request_and_syncable() {
         .collect();
     assert_eq!(names, ["DefaultPool", "np"]);
 
-    let node = sim.get_json(&format!("clusters/{CLUSTER}/nodes/{}", ids[0])).await;
+    let node = sim
+        .get_json(&format!("clusters/{CLUSTER}/nodes/{}", ids[0]))
+        .await;
     assert_eq!(
         node["metadata"]["annotations"]["kubernetes.io/node-pool.id"],
         "az-a#c7.large.2#EulerOS 2.9"
@@ -544,7 +613,11 @@ async fn aksk_signatures_and_tokens_are_verified() {
     let body: Value = wrong.json().await.expect("json");
     assert_eq!(body["error_code"], "APIG.0301");
     assert_eq!(body["request_id"], request_id.as_str());
-    assert!(body["error_msg"].as_str().is_some_and(|m| m.contains("signature")));
+    assert!(
+        body["error_msg"]
+            .as_str()
+            .is_some_and(|m| m.contains("signature"))
+    );
 
     // A signed POST passes the gateway and meets CCE's own validation.
     let sync = json!({"kind": "NodePool", "apiVersion": "v3", "spec": {
@@ -552,7 +625,11 @@ async fn aksk_signatures_and_tokens_are_verified() {
     .to_string();
     let upgrade = format!("clusters/{CLUSTER}/nodepools/{pool_id}/operation/upgrade");
     let refused = signed(&sim, reqwest::Method::POST, &upgrade, &sync, ("AK1", "SK1")).await;
-    assert_eq!(refused.status(), 400, "signed and valid auth, empty nodeIDs");
+    assert_eq!(
+        refused.status(),
+        400,
+        "signed and valid auth, empty nodeIDs"
+    );
 
     let unsigned = sim.get(&path).await;
     assert_eq!(unsigned.status(), 401);
@@ -578,10 +655,15 @@ async fn aksk_signatures_and_tokens_are_verified() {
     // IAM password login hands out a token that works.
     let login = |password: &str| {
         sim.http
-            .post(format!("{}/v3/auth/tokens?nocatalog=true", sim.handle.endpoint()))
-            .json(&json!({"auth": {"identity": {"methods": ["password"], "password": {"user": {
+            .post(format!(
+                "{}/v3/auth/tokens?nocatalog=true",
+                sim.handle.endpoint()
+            ))
+            .json(
+                &json!({"auth": {"identity": {"methods": ["password"], "password": {"user": {
                 "name": "alice", "password": password, "domain": {"name": "acct"}}}},
-                "scope": {"project": {"id": PROJECT}}}}))
+                "scope": {"project": {"id": PROJECT}}}}),
+            )
             .send()
     };
     assert_eq!(login("wrong").await.expect("sent").status(), 401);
@@ -637,7 +719,11 @@ async fn deterministic_faults_fire_in_order() {
     });
     let create = serde_json::to_value(pool("other")).expect("json");
     let refused = sim
-        .send(reqwest::Method::POST, &format!("clusters/{CLUSTER}/nodepools"), &create)
+        .send(
+            reqwest::Method::POST,
+            &format!("clusters/{CLUSTER}/nodepools"),
+            &create,
+        )
         .await;
     assert_eq!(refused.status(), 500);
     let pools = sim.handle.state().pools(CLUSTER).len();
@@ -658,7 +744,12 @@ async fn a_slow_write_takes_effect_before_it_answers() {
         slow_next_writes: vec![2_000],
         ..Faults::default()
     });
-    let ids: Vec<String> = sim.nodes().await.iter().map(|n| n.metadata.uid.clone()).collect();
+    let ids: Vec<String> = sim
+        .nodes()
+        .await
+        .iter()
+        .map(|n| n.metadata.uid.clone())
+        .collect();
     let impatient = reqwest::Client::builder()
         .timeout(Duration::from_millis(200))
         .build()
@@ -675,7 +766,11 @@ async fn a_slow_write_takes_effect_before_it_answers() {
     // The sync happened even though its answer never arrived.
     let state = sim.handle.state();
     assert_eq!(
-        state.jobs.values().filter(|j| j.job_type == "UpgradeNodePool").count(),
+        state
+            .jobs
+            .values()
+            .filter(|j| j.job_type == "UpgradeNodePool")
+            .count(),
         1
     );
 }
@@ -695,15 +790,22 @@ async fn failing_and_stuck_resets() {
     sim.handle.advance(Duration::from_secs(3_600));
     let job = sim.wait_job(&failing, Duration::from_secs(5)).await;
     assert_eq!(job.status.phase, "Failed");
-    assert!(job.status.reason.contains(&nodes[0].metadata.name), "{job:?}");
+    assert!(
+        job.status.reason.contains(&nodes[0].metadata.name),
+        "{job:?}"
+    );
     assert_eq!(job.spec.sub_jobs[0].status.phase, "Failed");
-    let node = sim.get_json(&format!("clusters/{CLUSTER}/nodes/{}", ids[0])).await;
+    let node = sim
+        .get_json(&format!("clusters/{CLUSTER}/nodes/{}", ids[0]))
+        .await;
     assert_eq!(node["status"]["phase"], "Error");
 
     let still: wire::Job =
         serde_json::from_value(sim.get_json(&format!("jobs/{stuck}")).await).expect("job");
     assert_eq!(still.status.phase, "Running");
-    let node = sim.get_json(&format!("clusters/{CLUSTER}/nodes/{}", ids[1])).await;
+    let node = sim
+        .get_json(&format!("clusters/{CLUSTER}/nodes/{}", ids[1]))
+        .await;
     assert_eq!(node["status"]["phase"], "Installing");
 
     // A busy node cannot be synced again.
@@ -752,19 +854,30 @@ async fn control_endpoints_change_and_show_the_world() {
             .json(&body)
             .send()
     };
-    let pool_change = change(json!({"kind": "pool", "cluster_id": CLUSTER, "pool_id": pool_id,
-        "patch": {"spec": {"nodeTemplate": {"os": "Ubuntu 22.04"}}}}))
+    let pool_change = change(
+        json!({"kind": "pool", "cluster_id": CLUSTER, "pool_id": pool_id,
+        "patch": {"spec": {"nodeTemplate": {"os": "Ubuntu 22.04"}}}}),
+    )
     .await
     .expect("sent");
     assert_eq!(pool_change.status(), 204);
-    assert!(sim.nodes().await.iter().all(|n| up_to_date(n) == Some(false)));
+    assert!(
+        sim.nodes()
+            .await
+            .iter()
+            .all(|n| up_to_date(n) == Some(false))
+    );
 
-    let node_change = change(json!({"kind": "node", "cluster_id": CLUSTER, "node_id": node_id,
-        "patch": {"status": {"phase": "Abnormal"}}}))
+    let node_change = change(
+        json!({"kind": "node", "cluster_id": CLUSTER, "node_id": node_id,
+        "patch": {"status": {"phase": "Abnormal"}}}),
+    )
     .await
     .expect("sent");
     assert_eq!(node_change.status(), 204);
-    let node = sim.get_json(&format!("clusters/{CLUSTER}/nodes/{node_id}")).await;
+    let node = sim
+        .get_json(&format!("clusters/{CLUSTER}/nodes/{node_id}"))
+        .await;
     assert_eq!(node["status"]["phase"], "Abnormal");
     assert_eq!(sim.handle.peak_unavailable(&pool_id), 1);
 
@@ -781,7 +894,10 @@ async fn control_endpoints_change_and_show_the_world() {
         .await
         .expect("sent");
     assert_eq!(faults.status(), 204);
-    assert_eq!(sim.get(&format!("clusters/{CLUSTER}/nodes")).await.status(), 502);
+    assert_eq!(
+        sim.get(&format!("clusters/{CLUSTER}/nodes")).await.status(),
+        502
+    );
 
     let state: SimState = sim
         .http
@@ -901,13 +1017,20 @@ async fn sim_serve_keeps_its_state_in_a_file() {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let saved = std::fs::read_to_string(&state_file).unwrap_or_default();
-        if let Ok(state) = serde_json::from_str::<SimState>(&saved) {
-            if state.pools(CLUSTER).iter().any(|p| p.metadata.name == "web") {
-                assert!(!saved.contains("demo"), "the token is not saved");
-                break;
-            }
+        let shows_pool = serde_json::from_str::<SimState>(&saved).is_ok_and(|state| {
+            state
+                .pools(CLUSTER)
+                .iter()
+                .any(|p| p.metadata.name == "web")
+        });
+        if shows_pool {
+            assert!(!saved.contains("demo"), "the token is not saved");
+            break;
         }
-        assert!(Instant::now() < deadline, "state file never showed the pool");
+        assert!(
+            Instant::now() < deadline,
+            "state file never showed the pool"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     drop(child);
