@@ -310,6 +310,14 @@ impl SimHandle {
             .cluster_peak_unavailable(cluster_id)
     }
 
+    /// How many API requests (control requests excluded) the simulator has
+    /// received: benchmarks count round trips with it.
+    pub fn requests_served(&self) -> u64 {
+        self.shared
+            .requests_served
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// The mutating requests received, in order.
     pub fn request_log(&self) -> Vec<LoggedRequest> {
         self.shared.lock().state.request_log.clone()
