@@ -279,10 +279,8 @@ pub(crate) fn heuristic_secret_spans(text: &str) -> Vec<Range<usize>> {
                     .then_some(after + skipped + 1)
             })
             .min();
-        if let Some(start) = first_value {
-            if start < content_end {
-                spans.push(offset + start..offset + content_end);
-            }
+        if let Some(start) = first_value.filter(|start| *start < content_end) {
+            spans.push(offset + start..offset + content_end);
         }
         offset += line.len();
     }
