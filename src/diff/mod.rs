@@ -1,1 +1,873 @@
-//! Placeholder; filled in by its issue.
+//! Desired × Live → what changes: per pool an action with attribute-level
+//! before/after, and per node whether it must be synchronised (reset) and why.
+//!
+//! Pure and deterministic. Both sides arrive already normalised by
+//! `live::convert` (decoded scripts, no `cce.cloud.com/*` labels), so most
+//! attributes compare as plain values. The remaining normalisation lives
+//! here, in one place, so a just-applied configuration diffs to nothing:
+//!
+//! - attributes the configuration leaves out are not managed and not compared
+//!   (`node_count`, `autoscaling`, `server_group`, `max_pods`, the NIC, and
+//!   `extend_params` keys the configuration does not name), because CCE fills
+//!   in its own defaults for them;
+//! - a password login compares by user name only: CCE never returns the
+//!   password, and the configuration holds only the environment variable name;
+//! - `remove_password` / `remove_ssh_key` are instructions for one update, not
+//!   state, so they are not compared.
+//!
+//! How each attribute reaches an existing pool follows the CCE
+//! `NodeSpecUpdate` model (see `reference/cce-api.md` §3): flavor, az, type,
+//! fixed IPs / IP block, `maxPods`, the server group and `extendParam` keys
+//! outside the update model cannot change on an existing pool, so a
+//! difference there needs a replacement; os, runtime, login, volumes,
+//! lifecycle scripts and the updatable `extendParam` keys change the template
+//! but reach existing nodes only through a reset; labels, taints, tags,
+//! counts, autoscaling, public IP and the NIC subnet change the pool only.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use miette::Diagnostic;
+use serde_json::{Value, json};
+
+use crate::model::{
+    ClusterName, DesiredPool, Ensure, Live, LiveNode, LivePool, NodeTemplate, PoolAddress, PoolId,
+    Volume,
+};
+use crate::plan::{AttributeChange, NodeRef, PoolAction, StaleNode, UnmanagedPool};
+
+/// `extendParam` keys that UpdateNodePool accepts; every other key can only be
+/// set when the pool is created.
+pub const UPDATABLE_EXTEND_PARAMS: &[&str] = &[
+    "agency_name",
+    "alpha.cce/NodeImageID",
+    "securityReinforcementType",
+    "spotPrice",
+];
+
+/// `extendParam` keys whose values are secrets: shown as `(sensitive value)`.
+const SENSITIVE_EXTEND_PARAMS: &[&str] = &["init-node-password"];
+
+/// What replaces a secret in plans.
+pub const SENSITIVE: &str = "(sensitive value)";
+
+/// How a change to an attribute reaches an existing pool and its nodes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reach {
+    /// UpdateNodePool changes it and nothing else is needed: CCE pushes it to
+    /// existing nodes itself (labels, taints, tags) or it concerns the pool or
+    /// future nodes only (counts, autoscaling, public IP, NIC subnet).
+    InPlace,
+    /// UpdateNodePool changes the template; existing nodes get it only by a
+    /// reset (a sync).
+    NeedsReset,
+    /// CCE cannot change it on an existing pool.
+    ForcesReplacement,
+}
+
+/// One compared attribute of a pool.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Attribute {
+    /// Dotted path in poolform's vocabulary.
+    pub path: String,
+    /// The value shown in plans.
+    pub value: Value,
+    /// The value compared (differs from `value` only for a password login).
+    pub key: Value,
+    /// How a change reaches the pool and its nodes.
+    pub reach: Reach,
+}
+
+/// The attributes of one pool that the desired pool manages, in display order.
+///
+/// `template` and the counts come from either side; `desired` decides which
+/// optional attributes are managed, so both sides list the same paths.
+pub fn pool_attributes(
+    desired: &DesiredPool,
+    template: &NodeTemplate,
+    node_count: Option<u32>,
+    autoscaling: Option<&crate::model::Autoscaling>,
+    server_group: Option<&str>,
+) -> Vec<Attribute> {
+    fn plain(path: &str, value: Value, reach: Reach) -> Attribute {
+        Attribute {
+            path: path.to_owned(),
+            key: value.clone(),
+            value,
+            reach,
+        }
+    }
+    let wanted = &desired.template;
+    let mut attributes = vec![
+        plain(
+            "pool_type",
+            json!(template.pool_type),
+            Reach::ForcesReplacement,
+        ),
+        plain("flavor", json!(template.flavor), Reach::ForcesReplacement),
+        plain("az", json!(template.az), Reach::ForcesReplacement),
+        plain("os", json!(template.os), Reach::NeedsReset),
+        plain("runtime", json!(template.runtime), Reach::NeedsReset),
+        plain(
+            "login.ssh_key",
+            json!(template.login.ssh_key),
+            Reach::NeedsReset,
+        ),
+    ];
+    let password = &template.login.password;
+    attributes.push(Attribute {
+        path: "login.password".to_owned(),
+        value: match password {
+            // The environment variable name is shown so reviewers see where
+            // the secret comes from; the secret itself is never read here.
+            Some(reference) if !reference.env.is_empty() => {
+                json!({"username": reference.username, "env": reference.env})
+            }
+            Some(reference) => json!({"username": reference.username}),
+            None => Value::Null,
+        },
+        key: json!(password.as_ref().map(|reference| &reference.username)),
+        reach: Reach::NeedsReset,
+    });
+    attributes.extend([
+        plain(
+            "root_volume",
+            json!(template.root_volume),
+            Reach::NeedsReset,
+        ),
+        plain(
+            "data_volumes",
+            json!(template.data_volumes),
+            Reach::NeedsReset,
+        ),
+        plain("public_ip", json!(template.public_ip), Reach::InPlace),
+    ]);
+    if wanted.nic.is_some() {
+        let nic = template.nic.clone().unwrap_or_default();
+        attributes.extend([
+            plain("nic.subnet_id", json!(nic.subnet_id), Reach::InPlace),
+            plain("nic.subnet_list", json!(nic.subnet_list), Reach::InPlace),
+            plain(
+                "nic.fixed_ips",
+                json!(nic.fixed_ips),
+                Reach::ForcesReplacement,
+            ),
+            plain(
+                "nic.ip_block",
+                json!(nic.ip_block),
+                Reach::ForcesReplacement,
+            ),
+        ]);
+    }
+    attributes.extend([
+        plain("k8s_labels", json!(template.k8s_labels), Reach::InPlace),
+        plain("taints", json!(template.taints), Reach::InPlace),
+        plain("user_tags", json!(template.user_tags), Reach::InPlace),
+    ]);
+    if wanted.max_pods.is_some() {
+        // maxPods is not in NodeSpecUpdate's extendParam: only a new pool
+        // gets a new value.
+        attributes.push(plain(
+            "max_pods",
+            json!(template.max_pods),
+            Reach::ForcesReplacement,
+        ));
+    }
+    for key in wanted.extend_params.keys() {
+        let reach = if UPDATABLE_EXTEND_PARAMS.contains(&key.as_str()) {
+            Reach::NeedsReset
+        } else {
+            Reach::ForcesReplacement
+        };
+        let raw = json!(template.extend_params.get(key));
+        let shown = if SENSITIVE_EXTEND_PARAMS.contains(&key.as_str()) && !raw.is_null() {
+            json!(SENSITIVE)
+        } else {
+            raw.clone()
+        };
+        attributes.push(Attribute {
+            path: format!("extend_params.{key}"),
+            value: shown,
+            key: raw,
+            reach,
+        });
+    }
+    attributes.extend([
+        plain(
+            "lifecycle.pre_install",
+            json!(template.lifecycle.pre_install),
+            Reach::NeedsReset,
+        ),
+        plain(
+            "lifecycle.post_install",
+            json!(template.lifecycle.post_install),
+            Reach::NeedsReset,
+        ),
+        plain(
+            "lifecycle.wait_post_install_finish",
+            json!(template.lifecycle.wait_post_install_finish),
+            Reach::NeedsReset,
+        ),
+    ]);
+    if desired.node_count.is_some() {
+        attributes.push(plain("node_count", json!(node_count), Reach::InPlace));
+    }
+    if desired.autoscaling.is_some() {
+        attributes.push(plain("autoscaling", json!(autoscaling), Reach::InPlace));
+    }
+    if desired.server_group.is_some() {
+        // UpdateNodePool's body (as poolform sends it) has no server group.
+        attributes.push(plain(
+            "server_group",
+            json!(server_group),
+            Reach::ForcesReplacement,
+        ));
+    }
+    attributes
+}
+
+/// The attributes of the desired pool.
+pub fn desired_attributes(desired: &DesiredPool) -> Vec<Attribute> {
+    pool_attributes(
+        desired,
+        &desired.template,
+        desired.node_count,
+        desired.autoscaling.as_ref(),
+        desired.server_group.as_deref(),
+    )
+}
+
+/// The attributes of the live pool, as far as `desired` manages them.
+pub fn live_attributes(desired: &DesiredPool, live: &LivePool) -> Vec<Attribute> {
+    pool_attributes(
+        desired,
+        &live.template,
+        Some(live.node_count),
+        live.autoscaling.as_ref(),
+        live.server_group.as_deref(),
+    )
+}
+
+/// A JSON object of attributes by path, for Terraform-style before/after.
+pub fn attributes_object(attributes: &[Attribute]) -> Value {
+    Value::Object(
+        attributes
+            .iter()
+            .map(|attribute| (attribute.path.clone(), attribute.value.clone()))
+            .collect(),
+    )
+}
+
+/// A user-facing problem found while diffing.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Diagnostic)]
+pub enum DiffError {
+    /// A field changed that CCE cannot update, and replacement is not allowed.
+    #[error(
+        "pool `{address}` cannot be updated in place: {} cannot change on an existing node pool",
+        fields.join(", ")
+    )]
+    #[diagnostic(
+        code(poolform::plan::replacement_required),
+        help(
+            "either set `rollout.allow_replacement = true` in [pools.{address}] to delete the pool and create it again (every node in it is destroyed), or revert {}",
+            reverts.join(", ")
+        )
+    )]
+    ReplacementRequired {
+        /// The pool.
+        address: PoolAddress,
+        /// Paths of the fields that force the replacement.
+        fields: Vec<String>,
+        /// `field to LIVE` for each of them.
+        reverts: Vec<String>,
+    },
+    /// The pool's cluster was not part of the live state.
+    #[error("pool `{address}` names cluster `{cluster}`, whose live state was not read")]
+    #[diagnostic(
+        code(poolform::plan::cluster_not_read),
+        help(
+            "check that [clusters.{cluster}] has the right `id` and that the credentials can list its node pools"
+        )
+    )]
+    ClusterNotRead {
+        /// The pool.
+        address: PoolAddress,
+        /// The cluster key.
+        cluster: ClusterName,
+    },
+    /// `ensure = "absent"` on a DefaultPool.
+    #[error("pool `{address}` is a DefaultPool, which cannot be deleted")]
+    #[diagnostic(
+        code(poolform::plan::default_pool_delete),
+        help(
+            "remove `ensure = \"absent\"` from [pools.{address}]; delete its nodes in CCE instead"
+        )
+    )]
+    DefaultPoolDelete {
+        /// The pool.
+        address: PoolAddress,
+    },
+}
+
+/// What the diff found for one configured pool.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PoolDiff {
+    /// Config address.
+    pub address: PoolAddress,
+    /// Cluster key.
+    pub cluster: ClusterName,
+    /// CCE pool name.
+    pub name: String,
+    /// Live id, when the pool exists.
+    pub pool_id: Option<PoolId>,
+    /// What happens to the pool itself.
+    pub action: PoolAction,
+    /// Changed attributes (update, replace), every attribute (create), or
+    /// nothing (no-op, delete).
+    pub changes: Vec<AttributeChange>,
+    /// Every compared attribute of the live pool.
+    pub before: Option<Value>,
+    /// Every compared attribute of the desired pool.
+    pub after: Option<Value>,
+    /// Which nodes must be reset, and which are unavailable now.
+    pub nodes: NodeStaleness,
+}
+
+/// The nodes of one pool as the diff sees them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NodeStaleness {
+    /// Nodes in the pool.
+    pub pool_size: usize,
+    /// Active nodes that must be reset, sorted by name then id.
+    pub stale: Vec<StaleNode>,
+    /// Stale nodes that are not Active now.
+    pub stale_unavailable: Vec<StaleNode>,
+    /// Every node that is not Active now, stale or not.
+    pub unavailable_now: Vec<NodeRef>,
+}
+
+/// Live pools the configuration does not name, for every cluster read.
+pub fn unmanaged_pools(
+    pools: &BTreeMap<PoolAddress, DesiredPool>,
+    live: &Live,
+) -> Vec<UnmanagedPool> {
+    let managed: BTreeSet<(&ClusterName, &str)> = pools
+        .values()
+        .map(|pool| (&pool.cluster, pool.name.as_str()))
+        .collect();
+    let mut unmanaged = Vec::new();
+    for (cluster, live_cluster) in &live.clusters {
+        for (name, pool) in &live_cluster.pools {
+            if !managed.contains(&(cluster, name.as_str())) {
+                unmanaged.push(UnmanagedPool {
+                    cluster: cluster.clone(),
+                    name: name.clone(),
+                    pool_id: pool.id.clone(),
+                    node_count: pool.nodes.len(),
+                });
+            }
+        }
+    }
+    unmanaged
+}
+
+/// Compares one configured pool with the live state.
+pub fn diff_pool(desired: &DesiredPool, live: &Live) -> Result<PoolDiff, DiffError> {
+    let live_cluster =
+        live.clusters
+            .get(&desired.cluster)
+            .ok_or_else(|| DiffError::ClusterNotRead {
+                address: desired.address.clone(),
+                cluster: desired.cluster.clone(),
+            })?;
+    let live_pool = live_cluster.pools.get(&desired.name);
+    let mut diff = PoolDiff {
+        address: desired.address.clone(),
+        cluster: desired.cluster.clone(),
+        name: desired.name.clone(),
+        pool_id: live_pool.map(|pool| pool.id.clone()),
+        action: PoolAction::NoOp,
+        changes: Vec::new(),
+        before: None,
+        after: None,
+        nodes: NodeStaleness::default(),
+    };
+
+    if desired.is_default_pool() {
+        // The DefaultPool cannot be created or updated, only synchronised:
+        // nothing of its template is compared, only its nodes.
+        if desired.ensure == Ensure::Absent {
+            return Err(DiffError::DefaultPoolDelete {
+                address: desired.address.clone(),
+            });
+        }
+        if let Some(pool) = live_pool {
+            diff.nodes = node_staleness(desired, pool, &[]);
+        }
+        return Ok(diff);
+    }
+
+    let after_attributes = desired_attributes(desired);
+    match (desired.ensure, live_pool) {
+        (Ensure::Absent, None) => Ok(diff),
+        (Ensure::Absent, Some(pool)) => {
+            diff.action = PoolAction::Delete;
+            diff.before = Some(attributes_object(&live_attributes(desired, pool)));
+            Ok(diff)
+        }
+        (Ensure::Present, None) => {
+            diff.action = PoolAction::Create;
+            diff.changes = after_attributes
+                .iter()
+                .filter(|attribute| !attribute.value.is_null())
+                .map(|attribute| AttributeChange {
+                    path: attribute.path.clone(),
+                    before: Value::Null,
+                    after: attribute.value.clone(),
+                    needs_reset: false,
+                })
+                .collect();
+            diff.after = Some(attributes_object(&after_attributes));
+            Ok(diff)
+        }
+        (Ensure::Present, Some(pool)) => {
+            let before_attributes = live_attributes(desired, pool);
+            let mut changes = Vec::new();
+            let mut replacing = Vec::new();
+            for (before, after) in before_attributes.iter().zip(&after_attributes) {
+                if before.key == after.key {
+                    continue;
+                }
+                if after.reach == Reach::ForcesReplacement {
+                    replacing.push((after.path.clone(), before.value.clone()));
+                }
+                changes.push(AttributeChange {
+                    path: after.path.clone(),
+                    before: before.value.clone(),
+                    after: after.value.clone(),
+                    needs_reset: after.reach == Reach::NeedsReset,
+                });
+            }
+            diff.before = Some(attributes_object(&before_attributes));
+            diff.after = Some(attributes_object(&after_attributes));
+            if !replacing.is_empty() {
+                if !desired.rollout.allow_replacement {
+                    return Err(DiffError::ReplacementRequired {
+                        address: desired.address.clone(),
+                        fields: replacing
+                            .iter()
+                            .map(|(path, _)| format!("`{path}`"))
+                            .collect(),
+                        reverts: replacing
+                            .iter()
+                            .map(|(path, value)| format!("`{path}` to {value}"))
+                            .collect(),
+                    });
+                }
+                // Replaced nodes are destroyed with their pool: nothing to sync.
+                diff.action = PoolAction::Replace;
+                diff.changes = changes;
+                return Ok(diff);
+            }
+            if !changes.is_empty() {
+                diff.action = PoolAction::Update;
+            }
+            diff.nodes = node_staleness(desired, pool, &changes);
+            diff.changes = changes;
+            Ok(diff)
+        }
+    }
+}
+
+/// A reset-only field as a node reports it, paired with the template path
+/// whose change makes the node differ.
+struct NodeField {
+    /// The template path (as in [`AttributeChange::path`]).
+    path: &'static str,
+    /// The node's value, `None` when CCE did not report it.
+    node: Option<String>,
+    /// The desired value.
+    desired: String,
+    /// Scripts are named, not quoted, in reasons: they can be long.
+    script: bool,
+}
+
+fn volume_label(volume: &Volume) -> String {
+    format!("{} {} GiB", volume.volume_type, volume.size)
+}
+
+fn volumes_label(volumes: &[Volume]) -> String {
+    let labels: Vec<String> = volumes.iter().map(volume_label).collect();
+    format!("[{}]", labels.join(", "))
+}
+
+fn node_fields(desired: &DesiredPool, node: &LiveNode) -> Vec<NodeField> {
+    let template = &desired.template;
+    let config = &node.config;
+    let ssh_key = |key: Option<&String>| match key {
+        Some(key) => key.clone(),
+        None => "(none)".to_owned(),
+    };
+    let script = |text: Option<&String>| text.cloned().unwrap_or_default();
+    let mut fields = vec![
+        NodeField {
+            path: "login.ssh_key",
+            node: config.ssh_key.as_ref().map(|key| ssh_key(Some(key))),
+            desired: ssh_key(template.login.ssh_key.as_ref()),
+            script: false,
+        },
+        NodeField {
+            path: "lifecycle.pre_install",
+            node: config.pre_install.as_ref().map(|text| script(Some(text))),
+            desired: script(template.lifecycle.pre_install.as_ref()),
+            script: true,
+        },
+        NodeField {
+            path: "lifecycle.post_install",
+            node: config.post_install.as_ref().map(|text| script(Some(text))),
+            desired: script(template.lifecycle.post_install.as_ref()),
+            script: true,
+        },
+    ];
+    if desired.is_default_pool() {
+        // A DefaultPool sync sets only the login and the scripts; its other
+        // fields are whatever each node was created with.
+        return fields;
+    }
+    fields.extend([
+        NodeField {
+            path: "os",
+            node: config.os.clone(),
+            desired: template.os.clone(),
+            script: false,
+        },
+        NodeField {
+            path: "runtime",
+            node: config.runtime.clone(),
+            desired: template.runtime.name.clone(),
+            script: false,
+        },
+        NodeField {
+            path: "root_volume",
+            node: config.root_volume.as_ref().map(volume_label),
+            desired: volume_label(&template.root_volume),
+            script: false,
+        },
+        NodeField {
+            path: "data_volumes",
+            node: config.data_volumes.as_deref().map(volumes_label),
+            desired: volumes_label(&template.data_volumes),
+            script: false,
+        },
+    ]);
+    if let Some(max_pods) = template.max_pods {
+        fields.push(NodeField {
+            path: "max_pods",
+            node: config.max_pods.map(|value| value.to_string()),
+            desired: max_pods.to_string(),
+            script: false,
+        });
+    }
+    fields
+}
+
+/// The short name of a template path in reasons (`post_install`, `os`).
+fn reason_name(path: &str) -> &str {
+    path.strip_prefix("lifecycle.").unwrap_or(path)
+}
+
+fn compact(value: &Value) -> String {
+    match value {
+        Value::Null => "(none)".to_owned(),
+        Value::String(text) => text.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Which nodes of a live pool must be reset to match the desired template,
+/// each with its reasons.
+///
+/// A node needs a reset when CCE reports `configurationUpToDate: false`, when
+/// a reset-only field the node reports differs from the desired template, or
+/// when this plan changes a reset-only field of the pool template that the
+/// node does not report (the node was built from the old template, so it
+/// differs too). A field the node does not report and this plan does not
+/// change cannot be verified and is no reason; for the DefaultPool, whose
+/// template poolform never changes, that leaves `configurationUpToDate` and
+/// the login and scripts the node reports.
+pub fn node_staleness(
+    desired: &DesiredPool,
+    live: &LivePool,
+    template_changes: &[AttributeChange],
+) -> NodeStaleness {
+    let mut nodes: Vec<&LiveNode> = live.nodes.iter().collect();
+    nodes.sort_by(|a, b| (&a.name, &a.id).cmp(&(&b.name, &b.id)));
+    let mut result = NodeStaleness {
+        pool_size: nodes.len(),
+        ..NodeStaleness::default()
+    };
+    for node in nodes {
+        let node_ref = NodeRef {
+            id: node.id.clone(),
+            name: node.name.clone(),
+            az: node.az.clone(),
+            phase: node.phase.as_str().to_owned(),
+        };
+        let mut reasons = Vec::new();
+        if node.up_to_date == Some(false) {
+            reasons
+                .push("CCE reports the node out of date (configurationUpToDate: false)".to_owned());
+        }
+        let fields = node_fields(desired, node);
+        for field in &fields {
+            match &field.node {
+                Some(value) if *value != field.desired => {
+                    reasons.push(if field.script {
+                        format!("{} changed", reason_name(field.path))
+                    } else {
+                        format!("{}: {} → {}", reason_name(field.path), value, field.desired)
+                    });
+                }
+                _ => {}
+            }
+        }
+        for change in template_changes.iter().filter(|change| change.needs_reset) {
+            let reported = fields
+                .iter()
+                .any(|field| field.path == change.path && field.node.is_some());
+            if reported {
+                continue;
+            }
+            let name = reason_name(&change.path);
+            reasons.push(
+                if change.path.starts_with("lifecycle.") && change.path.ends_with("_install") {
+                    format!("{name} changed")
+                } else {
+                    format!(
+                        "{name}: {} → {}",
+                        compact(&change.before),
+                        compact(&change.after)
+                    )
+                },
+            );
+        }
+        let available = node.phase.is_available();
+        if !available {
+            result.unavailable_now.push(node_ref.clone());
+        }
+        if !reasons.is_empty() {
+            let stale = StaleNode {
+                node: node_ref,
+                reasons,
+            };
+            if available {
+                result.stale.push(stale);
+            } else {
+                result.stale_unavailable.push(stale);
+            }
+        }
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::test_support::*;
+
+    #[test]
+    fn identical_pool_is_a_no_op() {
+        let (desired, live) = world();
+        for pool in desired.pools.values() {
+            let diff = diff_pool(pool, &live).expect("diffs");
+            assert_eq!(diff.action, PoolAction::NoOp, "{}", pool.address);
+            assert!(diff.changes.is_empty());
+            assert!(diff.nodes.stale.is_empty());
+        }
+    }
+
+    #[test]
+    fn script_change_updates_pool_and_marks_every_node() {
+        let (mut desired, live) = world();
+        let pool = desired
+            .pools
+            .get_mut(&PoolAddress::from("prod-app"))
+            .expect("pool");
+        pool.template.lifecycle.post_install = Some("echo new\n".into());
+        let diff = diff_pool(pool, &live).expect("diffs");
+        assert_eq!(diff.action, PoolAction::Update);
+        assert_eq!(diff.changes.len(), 1);
+        assert_eq!(diff.changes[0].path, "lifecycle.post_install");
+        assert!(diff.changes[0].needs_reset);
+        assert_eq!(diff.nodes.stale.len(), 6);
+        assert!(
+            diff.nodes
+                .stale
+                .iter()
+                .all(|node| node.reasons == ["post_install changed"])
+        );
+    }
+
+    #[test]
+    fn labels_change_the_pool_not_the_nodes() {
+        let (mut desired, live) = world();
+        let pool = desired
+            .pools
+            .get_mut(&PoolAddress::from("prod-app"))
+            .expect("pool");
+        pool.template.k8s_labels.insert("tier".into(), "web".into());
+        let diff = diff_pool(pool, &live).expect("diffs");
+        assert_eq!(diff.action, PoolAction::Update);
+        assert!(!diff.changes[0].needs_reset);
+        assert!(diff.nodes.stale.is_empty());
+    }
+
+    #[test]
+    fn flavor_change_is_refused_unless_allowed() {
+        let (mut desired, live) = world();
+        let pool = desired
+            .pools
+            .get_mut(&PoolAddress::from("prod-app"))
+            .expect("pool");
+        pool.template.flavor = "c7.xlarge.2".into();
+        let error = diff_pool(pool, &live).expect_err("refused");
+        assert!(
+            matches!(&error, DiffError::ReplacementRequired { fields, .. } if fields == &["`flavor`"])
+        );
+        let help = error
+            .help()
+            .map(|help| help.to_string())
+            .unwrap_or_default();
+        assert!(help.contains("rollout.allow_replacement = true"), "{help}");
+        assert!(help.contains("`flavor` to \"c7.large.2\""), "{help}");
+        pool.rollout.allow_replacement = true;
+        let diff = diff_pool(pool, &live).expect("diffs");
+        assert_eq!(diff.action, PoolAction::Replace);
+        assert!(diff.nodes.stale.is_empty());
+    }
+
+    #[test]
+    fn password_compares_by_username_only() {
+        let (mut desired, mut live) = world();
+        let address = PoolAddress::from("prod-app");
+        let pool = desired.pools.get_mut(&address).expect("pool");
+        pool.template.login = crate::model::Login {
+            password: Some(crate::model::PasswordRef {
+                username: "root".into(),
+                env: "NODE_PASSWORD".into(),
+            }),
+            ..Default::default()
+        };
+        let live_pool = live_pool_mut(&mut live, "prod", "app");
+        live_pool.template.login = crate::model::Login {
+            password: Some(crate::model::PasswordRef {
+                username: "root".into(),
+                env: String::new(),
+            }),
+            ..Default::default()
+        };
+        for node in &mut live_pool.nodes {
+            node.config.ssh_key = None;
+        }
+        let diff = diff_pool(pool, &live).expect("diffs");
+        assert_eq!(diff.action, PoolAction::NoOp, "{:?}", diff.changes);
+    }
+
+    #[test]
+    fn node_reports_its_own_drift_and_unknown_fields_are_no_reason() {
+        let (desired, mut live) = world();
+        let live_pool = live_pool_mut(&mut live, "prod", "app");
+        live_pool.nodes[0].config.os = Some("EulerOS 2.9".into());
+        live_pool.nodes[1].up_to_date = Some(false);
+        live_pool.nodes[2].config.post_install = None;
+        live_pool.nodes[3].phase = crate::model::NodePhase::Error;
+        live_pool.nodes[3].config.runtime = Some("docker".into());
+        let pool = &desired.pools[&PoolAddress::from("prod-app")];
+        let diff = diff_pool(pool, &live).expect("diffs");
+        assert_eq!(diff.action, PoolAction::NoOp);
+        let reasons: Vec<(&str, &[String])> = diff
+            .nodes
+            .stale
+            .iter()
+            .map(|node| (node.node.name.as_str(), node.reasons.as_slice()))
+            .collect();
+        assert_eq!(
+            reasons,
+            [
+                (
+                    "app-a1",
+                    &["os: EulerOS 2.9 → Huawei Cloud EulerOS 2.0".to_owned()][..]
+                ),
+                (
+                    "app-a2",
+                    &[
+                        "CCE reports the node out of date (configurationUpToDate: false)"
+                            .to_owned()
+                    ][..]
+                ),
+            ]
+        );
+        assert_eq!(diff.nodes.stale_unavailable.len(), 1);
+        assert_eq!(diff.nodes.unavailable_now.len(), 1);
+        assert_eq!(diff.nodes.unavailable_now[0].phase, "Error");
+    }
+
+    #[test]
+    fn default_pool_syncs_only_verifiable_nodes() {
+        let (mut desired, mut live) = world();
+        let pool = default_pool_desired();
+        desired.pools.insert(pool.address.clone(), pool.clone());
+        add_default_pool_live(&mut live);
+        let diff = diff_pool(&pool, &live).expect("diffs");
+        assert_eq!(diff.action, PoolAction::NoOp);
+        assert!(diff.changes.is_empty());
+        let names: Vec<&str> = diff
+            .nodes
+            .stale
+            .iter()
+            .map(|n| n.node.name.as_str())
+            .collect();
+        // default-1: out of date; default-2: other script; default-3: reports
+        // nothing and is not flagged, so it cannot be verified.
+        assert_eq!(names, ["default-1", "default-2"]);
+    }
+
+    #[test]
+    fn unmanaged_pools_are_listed() {
+        let (desired, mut live) = world();
+        let extra = live.clusters[&ClusterName::from("prod")].pools["app"].clone();
+        let cluster = live
+            .clusters
+            .get_mut(&ClusterName::from("prod"))
+            .expect("cluster");
+        cluster.pools.insert(
+            "legacy".into(),
+            LivePool {
+                name: "legacy".into(),
+                ..extra
+            },
+        );
+        let unmanaged = unmanaged_pools(&desired.pools, &live);
+        assert_eq!(unmanaged.len(), 1);
+        assert_eq!(unmanaged[0].name, "legacy");
+        assert_eq!(unmanaged[0].node_count, 6);
+    }
+
+    #[test]
+    fn absent_pool_is_deleted_only_when_live() {
+        let (mut desired, live) = world();
+        let pool = desired
+            .pools
+            .get_mut(&PoolAddress::from("prod-app"))
+            .expect("pool");
+        pool.ensure = Ensure::Absent;
+        assert_eq!(
+            diff_pool(pool, &live).expect("diffs").action,
+            PoolAction::Delete
+        );
+        pool.name = "gone".into();
+        assert_eq!(
+            diff_pool(pool, &live).expect("diffs").action,
+            PoolAction::NoOp
+        );
+    }
+}

@@ -11,6 +11,18 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+mod batches;
+mod build;
+#[cfg(test)]
+mod proptests;
+mod saved;
+#[cfg(test)]
+pub(crate) mod test_support;
+
+pub use batches::{order_across_zones, plan_sync};
+pub use build::{PlanError, PlanErrors, build_plan, create_body, sync_body, update_body};
+pub use saved::{LoadPlanError, load, save};
+
 use crate::live::wire;
 use crate::model::{CloudSettings, ClusterId, ClusterName, NodeId, PoolAddress, PoolId};
 
@@ -227,6 +239,64 @@ impl Plan {
     /// Whether applying the plan would change anything.
     pub fn has_changes(&self) -> bool {
         !self.steps.is_empty()
+    }
+
+    /// The counts of the summary line.
+    pub fn summary(&self) -> Summary {
+        let mut summary = Summary::default();
+        for pool in &self.pools {
+            match pool.action {
+                PoolAction::NoOp => {}
+                PoolAction::Create => summary.add += 1,
+                PoolAction::Update => summary.change += 1,
+                PoolAction::Delete => summary.destroy += 1,
+                PoolAction::Replace => {
+                    summary.add += 1;
+                    summary.destroy += 1;
+                }
+            }
+            if let Some(sync) = &pool.sync {
+                summary.batches += sync.batches.len();
+                summary.nodes_to_sync += sync
+                    .batches
+                    .iter()
+                    .map(|batch| batch.node_ids.len())
+                    .sum::<usize>();
+            }
+        }
+        summary
+    }
+}
+
+/// The counts of a plan's summary line, Terraform style (a replacement
+/// counts as one to add and one to destroy).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    /// Pools created.
+    pub add: usize,
+    /// Pools updated in place.
+    pub change: usize,
+    /// Pools deleted.
+    pub destroy: usize,
+    /// Nodes reset.
+    pub nodes_to_sync: usize,
+    /// Sync batches.
+    pub batches: usize,
+}
+
+impl std::fmt::Display for Summary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Plan: {} to add, {} to change, {} to destroy, {} node{} to sync in {} batch{}.",
+            self.add,
+            self.change,
+            self.destroy,
+            self.nodes_to_sync,
+            if self.nodes_to_sync == 1 { "" } else { "s" },
+            self.batches,
+            if self.batches == 1 { "" } else { "es" },
+        )
     }
 }
 
