@@ -257,6 +257,30 @@ pub fn attributes_object(attributes: &[Attribute]) -> Value {
     )
 }
 
+/// How a change to the attribute at `path` reaches the pool and its nodes,
+/// for renderers that only have the path (the same classification as
+/// [`pool_attributes`]).
+pub fn reach_of_path(path: &str) -> Reach {
+    match path {
+        "pool_type" | "flavor" | "az" | "nic.fixed_ips" | "nic.ip_block" | "max_pods"
+        | "server_group" => Reach::ForcesReplacement,
+        "os"
+        | "runtime"
+        | "login.ssh_key"
+        | "login.password"
+        | "root_volume"
+        | "data_volumes"
+        | "lifecycle.pre_install"
+        | "lifecycle.post_install"
+        | "lifecycle.wait_post_install_finish" => Reach::NeedsReset,
+        other => match other.strip_prefix("extend_params.") {
+            Some(key) if UPDATABLE_EXTEND_PARAMS.contains(&key) => Reach::NeedsReset,
+            Some(_) => Reach::ForcesReplacement,
+            None => Reach::InPlace,
+        },
+    }
+}
+
 /// A user-facing problem found while diffing.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Diagnostic)]
 pub enum DiffError {
@@ -850,6 +874,26 @@ mod tests {
         assert_eq!(unmanaged.len(), 1);
         assert_eq!(unmanaged[0].name, "legacy");
         assert_eq!(unmanaged[0].node_count, 6);
+    }
+
+    #[test]
+    fn path_classification_matches_the_attribute_list() {
+        let mut pool = desired_pool("p", "prod", "p");
+        pool.node_count = Some(1);
+        pool.autoscaling = Some(crate::model::Autoscaling {
+            enabled: true,
+            min: 1,
+            max: 2,
+            scale_down_cooldown_minutes: None,
+            priority: None,
+        });
+        pool.server_group = Some("sg".into());
+        pool.template.nic = Some(crate::model::NicSpec::default());
+        pool.template.extend_params.insert("agency_name".into(), "a".into());
+        pool.template.extend_params.insert("dockerBaseSize".into(), "20".into());
+        for attribute in desired_attributes(&pool) {
+            assert_eq!(reach_of_path(&attribute.path), attribute.reach, "{}", attribute.path);
+        }
     }
 
     #[test]
