@@ -1,9 +1,644 @@
-//! `poolform apply`.
+//! `poolform apply`: plans (or loads a saved plan and checks it is still
+//! fresh), shows the plan, asks for confirmation on a terminal, runs the
+//! executor, and shows its events as progress on stderr: a live view on a
+//! terminal, timestamped lines otherwise, JSON lines with `--json`. The final
+//! summary goes to stdout. Ctrl-C once stops gracefully, twice at once.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead as _, IsTerminal as _, Write as _};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use miette::{IntoDiagnostic as _, miette};
+use tokio::sync::mpsc;
 
 use super::{ApplyArgs, Outcome};
+use crate::apply::{
+    self, ApplyOptions, ApplyReport, CancelLevel, CancelToken, Event, InFlight, NodeLabel, StepInfo,
+};
+use crate::live::{CceClient, ClientOptions, LiveError, fetch};
+use crate::model::{CloudSettings, Desired, DesiredCluster, PoolAddress};
+use crate::plan::Plan;
 
 /// Runs `poolform apply`.
 pub fn run(args: ApplyArgs) -> miette::Result<Outcome> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .into_diagnostic()?;
+    runtime.block_on(run_async(args))
+}
+
+async fn run_async(args: ApplyArgs) -> miette::Result<Outcome> {
+    let saved = is_saved_plan(&args.path);
+    let (plan, client) = if saved {
+        prepare_saved(&args).await?
+    } else {
+        let (plan, client) = prepare_config(&args).await?;
+        print!("{}", show_plan(&plan));
+        let _ = std::io::stdout().flush();
+        if !plan.has_changes() {
+            return Ok(Outcome::Success);
+        }
+        if !args.auto_approve && !confirm()? {
+            return Err(miette!(
+                code = "poolform::apply::cancelled",
+                "apply cancelled: the answer was not 'yes'; nothing was changed"
+            ));
+        }
+        (plan, client)
+    };
+    if !plan.has_changes() {
+        println!("No changes. Nothing to apply.");
+        return Ok(Outcome::Success);
+    }
+    let options = ApplyOptions {
+        parallelism: args.parallelism.max(1),
+        fail_fast: args.fail_fast,
+        ..ApplyOptions::default()
+    };
+    execute(&client, &plan, &args, options).await
+}
+
+/// The plan as text, for review before confirming.
+fn show_plan(plan: &Plan) -> String {
+    let mut text = String::new();
+    for step in 0..plan.steps.len() {
+        let info = crate::apply::step_info(plan, step);
+        text.push_str(&format!("  {}: {}\n", info.address, info.what));
+    }
+    text
+}
+
+/// Clusters read at once.
+const FETCH_CONCURRENCY: usize = 4;
+
+/// A path names a saved plan when it is a file ending in `.json` or whose
+/// first non-blank character opens a JSON object (TOML cannot start so).
+fn is_saved_plan(path: &Path) -> bool {
+    if !path.is_file() {
+        return false;
+    }
+    if path
+        .extension()
+        .is_some_and(|extension| extension.eq_ignore_ascii_case("json"))
+    {
+        return true;
+    }
+    std::fs::read(path).is_ok_and(|bytes| {
+        bytes
+            .iter()
+            .find(|byte| !byte.is_ascii_whitespace())
+            .is_some_and(|byte| *byte == b'{')
+    })
+}
+
+/// Asks on the terminal whether to go ahead.
+fn confirm() -> miette::Result<bool> {
+    if !std::io::stdin().is_terminal() {
+        return Err(miette!(
+            code = "poolform::apply::no_terminal",
+            help = "pass --auto-approve to apply without asking, or save the plan with \
+                    `poolform plan --out plan.json`, review it, and run `poolform apply plan.json`",
+            "cannot ask for confirmation: standard input is not a terminal"
+        ));
+    }
+    let mut stderr = std::io::stderr();
+    // The question goes to stderr so stdout stays the plan and the summary.
+    let _ = write!(
+        stderr,
+        "\nDo you want to perform these actions?\n  poolform will perform the actions described above; \
+         nodes that are synchronised are reset and their disks wiped.\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: "
+    );
+    let _ = stderr.flush();
+    let mut answer = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .into_diagnostic()?;
+    Ok(answer.trim() == "yes")
+}
+
+/// Carries out a plan with progress on stderr and Ctrl-C handling; prints
+/// the summary on stdout.
+async fn execute<A: crate::live::CceApi>(
+    api: &A,
+    plan: &Plan,
+    args: &ApplyArgs,
+    options: ApplyOptions,
+) -> miette::Result<Outcome> {
+    let cancel = CancelToken::new();
+    let signals = {
+        let cancel = cancel.clone();
+        tokio::spawn(async move {
+            // Each Ctrl-C goes one stage further; the executor reports the
+            // interruption as an event, which the display shows.
+            while tokio::signal::ctrl_c().await.is_ok() {
+                if cancel.escalate() == CancelLevel::Immediate {
+                    break;
+                }
+            }
+        })
+    };
+    let mode = if args.json {
+        DisplayMode::Json
+    } else if std::io::stderr().is_terminal() {
+        DisplayMode::Live
+    } else {
+        DisplayMode::Plain
+    };
+    let (sender, mut receiver) = mpsc::unbounded_channel::<Event>();
+    let display = tokio::spawn(async move {
+        let mut display = Display::new(mode);
+        while let Some(event) = receiver.recv().await {
+            display.handle(&event);
+        }
+        display.finish();
+    });
+    let result = apply::apply(api, plan, &options, &sender, &cancel).await;
+    drop(sender);
+    let _ = display.await;
+    signals.abort();
+    let report = result.map_err(|error| miette!("{error}"))?;
+    print_summary(&report);
+    if report.succeeded() {
+        return Ok(Outcome::Success);
+    }
+    Err(failure_message(&report))
+}
+
+/// The error `main` prints (on stderr) when apply did not finish everything.
+fn failure_message(report: &ApplyReport) -> miette::Report {
+    match &report.interrupted {
+        Some(interruption) if interruption.level == CancelLevel::Immediate => miette!(
+            code = "poolform::apply::interrupted",
+            help = "run `poolform plan` to see what remains; the live state is the record of what was done",
+            "apply was stopped at once; {}",
+            in_flight_text(&interruption.in_flight)
+        ),
+        Some(_) => miette!(
+            code = "poolform::apply::interrupted",
+            help = "run `poolform plan` to see what remains, then apply again",
+            "apply was interrupted: the work in flight finished, {} step(s) were not started",
+            report.skipped.len()
+        ),
+        None => miette!(
+            code = "poolform::apply::failed",
+            help = "fix the cause, then run `poolform plan` to see what remains",
+            "apply failed: {} step(s) failed{}",
+            report.failed.len(),
+            if report.skipped.is_empty() {
+                String::new()
+            } else {
+                format!(", {} skipped", report.skipped.len())
+            }
+        ),
+    }
+}
+
+fn in_flight_text(in_flight: &[InFlight]) -> String {
+    if in_flight.is_empty() {
+        return "nothing was in flight".to_owned();
+    }
+    let items: Vec<String> = in_flight
+        .iter()
+        .map(|item| {
+            let mut text = format!("{} {}", item.step.address, item.step.what);
+            match (&item.job_id, item.requested) {
+                (Some(job), _) => {
+                    text.push_str(&format!(" (job {job}, nodes may still be resetting)"))
+                }
+                (None, true) => text.push_str(" (request sent)"),
+                (None, false) => text.push_str(" (not yet requested)"),
+            }
+            text
+        })
+        .collect();
+    format!("in flight: {}", items.join("; "))
+}
+
+/// The final summary, on stdout.
+fn print_summary(report: &ApplyReport) {
+    let mut out = String::new();
+    let elapsed = humantime::format_duration(Duration::from_secs(report.elapsed.as_secs()));
+    if report.succeeded() {
+        let reset = report.nodes_reset().len();
+        out.push_str(&format!(
+            "\nApply complete! {} step(s) done, {reset} node(s) reset, in {elapsed}.\n",
+            report.completed.len()
+        ));
+    } else {
+        out.push_str(&format!(
+            "\nApply incomplete after {elapsed}: {} done, {} failed, {} skipped.\n",
+            report.completed.len(),
+            report.failed.len(),
+            report.skipped.len()
+        ));
+    }
+    if !report.completed.is_empty() {
+        out.push_str("\nDone:\n");
+        for step in &report.completed {
+            out.push_str(&format!(
+                "  {}: {}: {}\n",
+                step.step.address, step.step.what, step.summary
+            ));
+        }
+    }
+    if !report.failed.is_empty() {
+        out.push_str("\nFailed:\n");
+        for step in &report.failed {
+            out.push_str(&format!(
+                "  {}: {}: {}\n",
+                step.step.address, step.step.what, step.error
+            ));
+            if !step.nodes.is_empty() {
+                out.push_str(&format!("    nodes: {}\n", node_names(&step.nodes)));
+            }
+        }
+    }
+    if !report.skipped.is_empty() {
+        out.push_str("\nNot done:\n");
+        for step in &report.skipped {
+            out.push_str(&format!(
+                "  {}: {}: skipped, {}\n",
+                step.step.address, step.step.what, step.reason
+            ));
+        }
+    }
+    if let Some(interruption) = &report.interrupted {
+        out.push_str(&format!(
+            "\nInterrupted ({}): {}.\n",
+            match interruption.level {
+                CancelLevel::Immediate => "stopped at once",
+                _ => "finished the work in flight, started nothing new",
+            },
+            in_flight_text(&interruption.in_flight)
+        ));
+    }
+    if !report.succeeded() {
+        out.push_str("\nRun `poolform plan` to see what remains.\n");
+    }
+    print!("{out}");
+    let _ = std::io::stdout().flush();
+}
+
+fn node_names(nodes: &[NodeLabel]) -> String {
+    nodes
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+// ---------------------------------------------------------------------------
+// Progress display
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DisplayMode {
+    /// indicatif bars, one per pool.
+    Live,
+    /// Timestamped lines.
+    Plain,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Turns events into progress on stderr.
+struct Display {
+    mode: DisplayMode,
+    started: Instant,
+    steps: Vec<StepInfo>,
+    multi: Option<MultiProgress>,
+    bars: BTreeMap<PoolAddress, ProgressBar>,
+    /// Phases of the nodes of each running step, for the live view.
+    phases: BTreeMap<usize, BTreeMap<String, String>>,
+}
+
+impl Display {
+    fn new(mode: DisplayMode) -> Self {
+        Self {
+            mode,
+            started: Instant::now(),
+            steps: Vec::new(),
+            multi: (mode == DisplayMode::Live)
+                .then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr())),
+            bars: BTreeMap::new(),
+            phases: BTreeMap::new(),
+        }
+    }
+
+    fn step(&self, index: usize) -> Option<&StepInfo> {
+        self.steps.get(index)
+    }
+
+    fn prefix(&self, index: usize) -> String {
+        self.step(index)
+            .map(|step| format!("{}: {}", step.address, step.what))
+            .unwrap_or_else(|| format!("step {index}"))
+    }
+
+    fn handle(&mut self, event: &Event) {
+        if self.mode == DisplayMode::Json {
+            let mut value = serde_json::to_value(event).unwrap_or_default();
+            if let Some(object) = value.as_object_mut() {
+                object.insert(
+                    "time".to_owned(),
+                    serde_json::Value::String(
+                        chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                    ),
+                );
+            }
+            eprintln!("{value}");
+            return;
+        }
+        if let Event::Started { steps } = event {
+            self.steps = steps.clone();
+            self.start_bars();
+        }
+        if let Some(line) = self.line(event) {
+            self.print(&line);
+        }
+        self.update_bars(event);
+    }
+
+    /// The text of an event; `None` for events only the live view shows.
+    fn line(&self, event: &Event) -> Option<String> {
+        Some(match event {
+            Event::Started { steps } => {
+                let pools: std::collections::BTreeSet<&PoolAddress> =
+                    steps.iter().map(|step| &step.address).collect();
+                format!(
+                    "applying {} step(s) over {} pool(s)",
+                    steps.len(),
+                    pools.len()
+                )
+            }
+            Event::StepStarted { step } => {
+                if self.mode == DisplayMode::Live {
+                    return None;
+                }
+                format!("{}: {}: started", step.address, step.what)
+            }
+            Event::NodesUpToDate { step, nodes } => format!(
+                "{}: already up to date, left alone: {}",
+                self.prefix(*step),
+                node_names(nodes)
+            ),
+            Event::NodesGone { step, nodes } => format!(
+                "{}: no longer exist, left out: {}",
+                self.prefix(*step),
+                node_names(nodes)
+            ),
+            Event::WaitingForBudget { step, reason } => {
+                format!("{}: waiting: {reason}", self.prefix(*step))
+            }
+            Event::BatchPosted {
+                step,
+                job_id,
+                nodes,
+                ..
+            } => format!(
+                "{}: sync requested{}: {}",
+                self.prefix(*step),
+                job_id
+                    .as_deref()
+                    .map(|job| format!(" (job {job})"))
+                    .unwrap_or_else(|| " (answer lost; following the nodes)".to_owned()),
+                node_names(nodes)
+            ),
+            Event::PoolRequested { step, pool_id } => format!(
+                "{}: request accepted{}",
+                self.prefix(*step),
+                pool_id
+                    .as_deref()
+                    .map(|id| format!(" (pool {id})"))
+                    .unwrap_or_default()
+            ),
+            Event::NodeProgress {
+                step,
+                node,
+                phase,
+                up_to_date,
+            } => {
+                if self.mode == DisplayMode::Live {
+                    return None;
+                }
+                format!(
+                    "{}: node {}: {phase}{}",
+                    self.prefix(*step),
+                    node.name,
+                    match up_to_date {
+                        Some(true) => ", up to date",
+                        Some(false) => ", not up to date",
+                        None => "",
+                    }
+                )
+            }
+            Event::Soaking { step, seconds } => {
+                format!("{}: soaking for {seconds:.0}s", self.prefix(*step))
+            }
+            Event::StepFinished { step, summary } => {
+                format!("{}: done: {summary}", self.prefix(*step))
+            }
+            Event::StepFailed { step, error, .. } => {
+                format!("{}: FAILED: {error}", self.prefix(*step))
+            }
+            Event::StepSkipped { step, reason } => {
+                format!("{}: skipped: {reason}", self.prefix(*step))
+            }
+            Event::Interrupted { level, in_flight } => match level {
+                CancelLevel::Immediate => {
+                    format!(
+                        "interrupted again: stopping now; {}",
+                        in_flight_text(in_flight)
+                    )
+                }
+                _ => format!(
+                    "interrupted: finishing the work in flight and starting nothing new; \
+                     press Ctrl-C again to stop at once; {}",
+                    in_flight_text(in_flight)
+                ),
+            },
+        })
+    }
+
+    fn print(&self, line: &str) {
+        match &self.multi {
+            Some(multi) => {
+                let elapsed = humantime::format_duration(Duration::from_secs(
+                    self.started.elapsed().as_secs(),
+                ));
+                let _ = multi.println(format!("[{elapsed}] {line}"));
+            }
+            None => {
+                let time = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+                eprintln!("{time} {line}");
+            }
+        }
+    }
+
+    fn start_bars(&mut self) {
+        let Some(multi) = &self.multi else { return };
+        let style = ProgressStyle::with_template(
+            "{spinner} {prefix:<24} [{bar:20}] {pos}/{len} steps {elapsed:>5} {wide_msg}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ");
+        let mut counts: BTreeMap<PoolAddress, u64> = BTreeMap::new();
+        for step in &self.steps {
+            *counts.entry(step.address.clone()).or_default() += 1;
+        }
+        for (address, count) in counts {
+            let bar = multi.add(ProgressBar::new(count));
+            bar.set_style(style.clone());
+            bar.set_prefix(address.to_string());
+            bar.set_message("waiting");
+            bar.enable_steady_tick(Duration::from_millis(200));
+            self.bars.insert(address, bar);
+        }
+    }
+
+    fn update_bars(&mut self, event: &Event) {
+        if self.multi.is_none() {
+            return;
+        }
+        let step_of = |index: &usize| self.steps.get(*index).cloned();
+        match event {
+            Event::StepStarted { step } => {
+                if let Some(bar) = self.bars.get(&step.address) {
+                    bar.set_message(step.what.clone());
+                }
+            }
+            Event::NodeProgress {
+                step, node, phase, ..
+            } => {
+                let phases = self.phases.entry(*step).or_default();
+                phases.insert(node.name.clone(), phase.clone());
+                if let Some(info) = step_of(step)
+                    && let Some(bar) = self.bars.get(&info.address)
+                {
+                    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+                    for phase in phases.values() {
+                        *counts.entry(phase.as_str()).or_default() += 1;
+                    }
+                    let nodes: Vec<String> = counts
+                        .iter()
+                        .map(|(phase, count)| format!("{count} {phase}"))
+                        .collect();
+                    bar.set_message(format!("{}: {}", info.what, nodes.join(", ")));
+                }
+            }
+            Event::StepFinished { step, .. }
+            | Event::StepFailed { step, .. }
+            | Event::StepSkipped { step, .. } => {
+                self.phases.remove(step);
+                if let Some(info) = step_of(step)
+                    && let Some(bar) = self.bars.get(&info.address)
+                {
+                    bar.inc(1);
+                    if let Event::StepFailed { .. } = event {
+                        bar.set_message(format!("{}: failed", info.what));
+                    } else if bar.position() >= bar.length().unwrap_or(0) {
+                        bar.set_message("done");
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn finish(&mut self) {
+        for bar in self.bars.values() {
+            bar.abandon();
+        }
+        if let Some(multi) = &self.multi {
+            let _ = multi.clear();
+        }
+    }
+}
+
+/// Reads a saved plan and checks it against fresh live state: every object
+/// it read must be unchanged, or nothing is sent.
+async fn prepare_saved(args: &ApplyArgs) -> miette::Result<(Plan, CceClient)> {
+    if !args.target.is_empty() {
+        return Err(miette!(
+            code = "poolform::apply::target_with_saved_plan",
+            help = "pass --target to `poolform plan --out FILE` instead",
+            "--target cannot narrow a saved plan"
+        ));
+    }
+    let text = std::fs::read_to_string(&args.path)
+        .into_diagnostic()
+        .map_err(|error| error.wrap_err(format!("failed to read {}", args.path.display())))?;
+    let plan = crate::plan::load(&text)?;
+    let client = connect(&plan.cloud)?;
+    let desired = clusters_of(&plan);
+    let live = fetch(&client, &desired, FETCH_CONCURRENCY)
+        .await
+        .map_err(|error| live_error("read the live state", &error))?;
+    let stale = apply::stale_objects(&plan, &live);
+    if !stale.is_empty() {
+        return Err(miette!(
+            code = "poolform::apply::stale_plan",
+            help = "make a new plan with `poolform plan --out FILE`, review it, and apply that",
+            "plan is stale: {} live object(s) changed since it was made; nothing was sent\n{}",
+            stale.len(),
+            stale
+                .iter()
+                .map(|item| format!("  - {item}"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        ));
+    }
+    Ok((plan, client))
+}
+
+/// Plans the configuration now.
+async fn prepare_config(args: &ApplyArgs) -> miette::Result<(Plan, CceClient)> {
     let _ = args;
-    Err(miette::miette!("apply is not built yet"))
+    Err(miette!("apply is not wired to the planner yet"))
+}
+
+/// The clusters a saved plan touches, as `fetch` wants them.
+fn clusters_of(plan: &Plan) -> Desired {
+    Desired {
+        cloud: plan.cloud.clone(),
+        clusters: plan
+            .clusters
+            .iter()
+            .map(|(name, cluster)| {
+                (
+                    name.clone(),
+                    DesiredCluster {
+                        name: name.clone(),
+                        id: cluster.id.clone(),
+                        max_unavailable: cluster.max_unavailable,
+                    },
+                )
+            })
+            .collect(),
+        pools: BTreeMap::new(),
+        digest: plan.config_digest.clone(),
+    }
+}
+
+/// A client for the plan's cloud settings, credentials from the environment.
+fn connect(cloud: &CloudSettings) -> miette::Result<CceClient> {
+    let options = ClientOptions::from_settings(cloud)
+        .map_err(|error| live_error("set up the CCE client", &error))?;
+    CceClient::new(options).map_err(|error| live_error("set up the CCE client", &error))
+}
+
+/// A live error as a report, with its causes on one line.
+fn live_error(action: &str, error: &LiveError) -> miette::Report {
+    let mut message = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    miette!(code = "poolform::live", "failed to {action}: {message}")
 }

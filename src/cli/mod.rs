@@ -10,6 +10,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 mod apply;
 mod plan;
+mod schema;
 mod show;
 mod sim;
 mod validate;
@@ -200,7 +201,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Show(args) => show::run(args),
         Command::Apply(args) => apply::run(args),
         Command::Sim(command) => sim::run(command),
-        Command::Schema(args) => plan::schema(args),
+        Command::Schema(args) => schema::run(args),
     };
     match result {
         Ok(Outcome::Success) => ExitCode::SUCCESS,

@@ -1,15 +1,9 @@
-//! `poolform plan` and `poolform schema`.
+//! `poolform plan`.
 
-use super::{Outcome, PlanArgs, SchemaArgs};
+use super::{Outcome, PlanArgs};
 
 /// Runs `poolform plan`.
 pub fn run(args: PlanArgs) -> miette::Result<Outcome> {
     let _ = args;
     Err(miette::miette!("plan is not built yet"))
-}
-
-/// Runs `poolform schema`.
-pub fn schema(args: SchemaArgs) -> miette::Result<Outcome> {
-    let _ = args;
-    Err(miette::miette!("schema is not built yet"))
 }

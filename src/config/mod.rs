@@ -1,1 +1,440 @@
-//! Placeholder; filled in by its issue.
+//! The config language: reads one TOML file or every `*.toml` file of a
+//! directory, validates it against CCE's rules, and produces the validated
+//! [`Desired`] model.
+//!
+//! Every problem becomes a [`ConfigDiagnostic`] with a stable code, a label on
+//! the exact span and a help line; all of them are collected in one run and
+//! returned together as [`ConfigErrors`]. Reading files is this module's only
+//! side effect: it never reads the environment itself (callers pass a lookup
+//! to [`load_with_env`]) and never prints.
+//!
+//! Layout: `walk` turns one parsed file into model values; `rules` and
+//! `password` hold the single-value checks; `graph` checks `depends_on`;
+//! `schema` holds the raw types the JSON schema is generated from;
+//! `diagnostic` the diagnostic types.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use sha2::{Digest, Sha256};
+
+mod diagnostic;
+mod graph;
+mod password;
+mod rules;
+pub mod schema;
+mod walk;
+
+pub use diagnostic::{ConfigDiagnostic, ConfigErrors, JsonDiagnostic, JsonReport, codes};
+pub use password::{PASSWORD_SPECIALS, check_password};
+pub use schema::config_json_schema;
+
+use crate::model::{CloudSettings, ClusterName, Desired, DesiredCluster, DesiredPool, PoolAddress};
+use diagnostic::{Draft, SourceFile};
+use walk::{CloudEntry, ClusterDraft, FileWalker, PoolDraft};
+
+/// Loads and validates the configuration at `path`: a TOML file, or a
+/// directory whose `*.toml` files (sorted by name) are merged. Other files in
+/// the directory (scripts, a simulator seed) are ignored unless a pool names
+/// them.
+pub fn load(path: &Path) -> Result<Desired, ConfigErrors> {
+    load_with_env(path, &|_| None)
+}
+
+/// Like [`load`], and checks each pool's password against CCE's rules when
+/// `env` returns a value for the pool's password variable. The value is never
+/// echoed.
+pub fn load_with_env(
+    path: &Path,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Desired, ConfigErrors> {
+    let mut loader = Loader::default();
+    let inputs = match discover(path) {
+        Ok(inputs) => inputs,
+        Err(draft) => return Err(ConfigErrors::new(vec![draft.finish(&[], &[])])),
+    };
+    for input in inputs {
+        loader.load_file(&input, env);
+    }
+    loader.finish()
+}
+
+/// A config file to read.
+struct Input {
+    /// Where it is.
+    path: PathBuf,
+    /// How diagnostics name it.
+    display: String,
+    /// Its name relative to the config root (for the digest).
+    relative: String,
+}
+
+fn discover(path: &Path) -> Result<Vec<Input>, Box<Draft>> {
+    let metadata = std::fs::metadata(path).map_err(|error| {
+        Draft::error(
+            codes::IO,
+            format!("cannot read `{}`: {}", path.display(), io_reason(&error)),
+        )
+        .help("pass a config file or a directory of *.toml files")
+        .boxed()
+    })?;
+    if metadata.is_file() {
+        let relative = path
+            .file_name()
+            .map(|name| name.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        return Ok(vec![Input {
+            path: path.to_owned(),
+            display: path.display().to_string(),
+            relative,
+        }]);
+    }
+    let entries = std::fs::read_dir(path).map_err(|error| {
+        Draft::error(
+            codes::IO,
+            format!("cannot list `{}`: {}", path.display(), io_reason(&error)),
+        )
+        .help("check the directory's permissions")
+        .boxed()
+    })?;
+    let mut inputs: Vec<Input> = entries
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|candidate| {
+            candidate.extension().is_some_and(|ext| ext == "toml") && candidate.is_file()
+        })
+        .map(|candidate| {
+            let relative = candidate
+                .file_name()
+                .map(|name| name.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            Input {
+                display: candidate.display().to_string(),
+                path: candidate,
+                relative,
+            }
+        })
+        .collect();
+    inputs.sort_by(|a, b| a.relative.cmp(&b.relative));
+    if inputs.is_empty() {
+        return Err(Draft::error(
+            codes::NO_CONFIG,
+            format!("`{}` has no *.toml files", path.display()),
+        )
+        .help("point poolform at a directory that holds the config, or at one .toml file")
+        .into());
+    }
+    Ok(inputs)
+}
+
+fn io_reason(error: &std::io::Error) -> String {
+    match error.kind() {
+        std::io::ErrorKind::NotFound => "no such file or directory".to_owned(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
+        _ => error.to_string().to_lowercase(),
+    }
+}
+
+#[derive(Default)]
+struct Loader {
+    /// Files as read (original text).
+    originals: Vec<Arc<str>>,
+    names: Vec<String>,
+    redactions: Vec<Vec<Range<usize>>>,
+    drafts: Vec<Draft>,
+    /// Everything hashed into the digest, by name relative to the root.
+    digest_inputs: BTreeMap<String, Vec<u8>>,
+    cloud: BTreeMap<&'static str, (usize, CloudEntry)>,
+    clusters: BTreeMap<ClusterName, (usize, ClusterDraft)>,
+    pools: BTreeMap<PoolAddress, (usize, PoolDraft)>,
+}
+
+impl Loader {
+    fn load_file(&mut self, input: &Input, env: &dyn Fn(&str) -> Option<String>) {
+        let bytes = match std::fs::read(&input.path) {
+            Ok(bytes) => bytes,
+            Err(error) => {
+                self.drafts.push(
+                    Draft::error(
+                        codes::IO,
+                        format!("cannot read `{}`: {}", input.display, io_reason(&error)),
+                    )
+                    .help("check the file's permissions"),
+                );
+                return;
+            }
+        };
+        self.digest_inputs
+            .insert(input.relative.clone(), bytes.clone());
+        let text = match String::from_utf8(bytes) {
+            Ok(text) => text,
+            Err(_) => {
+                self.drafts.push(
+                    Draft::error(codes::IO, format!("`{}` is not UTF-8 text", input.display))
+                        .help("TOML files must be UTF-8; re-save the file as UTF-8"),
+                );
+                return;
+            }
+        };
+        let index = self.originals.len();
+        self.originals.push(Arc::from(text.as_str()));
+        self.names.push(input.display.clone());
+        self.redactions.push(Vec::new());
+
+        let (document, errors) = toml::de::DeTable::parse_recoverable(&text);
+        if !errors.is_empty() {
+            // The recovered tree of a broken file would produce follow-up
+            // errors that are only noise; report the syntax errors alone.
+            for error in errors {
+                let span = error.span().unwrap_or(0..0);
+                self.drafts.push(
+                    Draft::error(
+                        codes::SYNTAX,
+                        format!("invalid TOML: {}", error.message().trim()),
+                    )
+                    .at(index, span, "here")
+                    .help("fix the TOML syntax; see https://toml.io"),
+                );
+            }
+            self.redactions[index].extend(walk::heuristic_secret_spans(&text));
+            return;
+        }
+
+        let dir = input.path.parent().unwrap_or(Path::new("."));
+        let rel_dir = Path::new(&input.relative)
+            .parent()
+            .map(|parent| parent.to_string_lossy().into_owned())
+            .filter(|parent| !parent.is_empty())
+            .map(|parent| format!("{parent}/"))
+            .unwrap_or_default();
+        let mut walker = FileWalker {
+            file: index,
+            dir,
+            rel_dir: &rel_dir,
+            env,
+            drafts: Vec::new(),
+            redactions: Vec::new(),
+            scripts: BTreeMap::new(),
+        };
+        let contents = walker.walk_document(document.get_ref());
+        self.drafts.append(&mut walker.drafts);
+        self.redactions[index].append(&mut walker.redactions);
+        self.digest_inputs.append(&mut walker.scripts);
+
+        for entry in contents.cloud {
+            match self.cloud.get(entry.key) {
+                Some((first_file, first)) => self.drafts.push(
+                    Draft::error(
+                        codes::DUPLICATE_SETTING,
+                        format!("`cloud.{}` is set in two files", entry.key),
+                    )
+                    .at(index, entry.span.clone(), "set again here")
+                    .help("set each [cloud] key in one file only")
+                    .related(
+                        Draft::note(codes::DUPLICATE_SETTING, "first set here").at(
+                            *first_file,
+                            first.span.clone(),
+                            "first set here",
+                        ),
+                    ),
+                ),
+                None => {
+                    self.cloud.insert(entry.key, (index, entry));
+                }
+            }
+        }
+        for (name, cluster) in contents.clusters {
+            match self.clusters.get(&name) {
+                Some((first_file, first)) => self.drafts.push(
+                    Draft::error(
+                        codes::DUPLICATE_CLUSTER,
+                        format!("cluster `{name}` is defined twice"),
+                    )
+                    .at(index, cluster.key_span.clone(), "defined again here")
+                    .help("define each [clusters.NAME] once, in one file")
+                    .related(
+                        Draft::note(
+                            codes::DUPLICATE_CLUSTER,
+                            format!("cluster `{name}` first defined here"),
+                        )
+                        .at(
+                            *first_file,
+                            first.key_span.clone(),
+                            "first defined here",
+                        ),
+                    ),
+                ),
+                None => {
+                    self.clusters.insert(name, (index, cluster));
+                }
+            }
+        }
+        for (address, pool) in contents.pools {
+            match self.pools.get(&address) {
+                Some((first_file, first)) => self.drafts.push(
+                    Draft::error(
+                        codes::DUPLICATE_POOL,
+                        format!("pool `{address}` is defined twice"),
+                    )
+                    .at(index, pool.key_span.clone(), "defined again here")
+                    .help("define each [pools.ADDRESS] once, in one file; rename one of them if they are different pools")
+                    .related(
+                        Draft::note(codes::DUPLICATE_POOL, format!("pool `{address}` first defined here"))
+                            .at(*first_file, first.key_span.clone(), "first defined here"),
+                    ),
+                ),
+                None => {
+                    self.pools.insert(address, (index, pool));
+                }
+            }
+        }
+    }
+
+    fn cross_check(&mut self) {
+        // Every pool names a defined cluster.
+        let cluster_names: Vec<&str> = self.clusters.keys().map(ClusterName::as_str).collect();
+        for (file, pool) in self.pools.values() {
+            let Some(span) = &pool.cluster_span else {
+                continue;
+            };
+            let cluster = pool.pool.cluster.as_str();
+            if self.clusters.contains_key(&pool.pool.cluster) {
+                continue;
+            }
+            let help = match walk::suggest(cluster, cluster_names.iter().copied()) {
+                Some(candidate) => format!("did you mean `{candidate}`?"),
+                None => format!("add a [clusters.{cluster}] table with the cluster's id"),
+            };
+            self.drafts.push(
+                Draft::error(
+                    codes::UNKNOWN_CLUSTER,
+                    format!(
+                        "pool `{}` names cluster `{cluster}`, which is not defined",
+                        pool.pool.address
+                    ),
+                )
+                .at(*file, span.clone(), "no such cluster")
+                .help(help),
+            );
+        }
+
+        // Two addresses must not manage the same CCE pool.
+        let mut by_name: BTreeMap<(&str, &str), (usize, &PoolDraft)> = BTreeMap::new();
+        let mut duplicates = Vec::new();
+        for (file, pool) in self.pools.values() {
+            if pool.cluster_span.is_none() {
+                continue;
+            }
+            let identity = (pool.pool.cluster.as_str(), pool.pool.name.as_str());
+            match by_name.get(&identity) {
+                Some((first_file, first)) => duplicates.push(
+                    Draft::error(
+                        codes::DUPLICATE_POOL_NAME,
+                        format!(
+                            "pools `{}` and `{}` both manage pool `{}` of cluster `{}`",
+                            first.pool.address, pool.pool.address, pool.pool.name, pool.pool.cluster
+                        ),
+                    )
+                    .at(*file, pool.name_span.clone(), "this pool name")
+                    .help("each CCE pool may be managed by one [pools.ADDRESS] only: give one of them another `name`")
+                    .related(
+                        Draft::note(codes::DUPLICATE_POOL_NAME, format!("pool `{}` uses the same name", first.pool.address))
+                            .at(*first_file, first.name_span.clone(), "same pool name"),
+                    ),
+                ),
+                None => {
+                    by_name.insert(identity, (*file, pool));
+                }
+            }
+        }
+        self.drafts.append(&mut duplicates);
+
+        let pools: Vec<(PoolAddress, usize, &PoolDraft)> = self
+            .pools
+            .iter()
+            .map(|(address, (file, pool))| (address.clone(), *file, pool))
+            .collect();
+        self.drafts.extend(graph::check_dependencies(&pools));
+    }
+
+    fn finish(mut self) -> Result<Desired, ConfigErrors> {
+        self.cross_check();
+        if !self.drafts.is_empty() {
+            let files: Vec<SourceFile> = self
+                .originals
+                .iter()
+                .zip(&self.names)
+                .zip(&self.redactions)
+                .map(|((original, name), redactions)| SourceFile {
+                    name: name.clone(),
+                    text: redact(original, redactions),
+                })
+                .collect();
+            let mut drafts = self.drafts;
+            drafts.sort_by_key(Draft::sort_key);
+            let diagnostics = drafts
+                .into_iter()
+                .map(|draft| draft.finish(&files, &self.originals))
+                .collect();
+            return Err(ConfigErrors::new(diagnostics));
+        }
+
+        let mut cloud = CloudSettings::default();
+        for (key, (_, entry)) in self.cloud {
+            match key {
+                "region" => cloud.region = Some(entry.value),
+                "endpoint" => cloud.endpoint = Some(entry.value),
+                _ => cloud.project_id = Some(entry.value),
+            }
+        }
+        let clusters: BTreeMap<ClusterName, DesiredCluster> = self
+            .clusters
+            .into_iter()
+            .map(|(name, (_, draft))| (name, draft.cluster))
+            .collect();
+        let pools: BTreeMap<PoolAddress, DesiredPool> = self
+            .pools
+            .into_iter()
+            .map(|(address, (_, draft))| (address, draft.pool))
+            .collect();
+        Ok(Desired {
+            cloud,
+            clusters,
+            pools,
+            digest: digest(&self.digest_inputs),
+        })
+    }
+}
+
+/// Replaces the bytes of every span with `*`, keeping offsets (and so every
+/// other span) valid.
+fn redact(text: &Arc<str>, spans: &[Range<usize>]) -> Arc<str> {
+    if spans.is_empty() {
+        return Arc::clone(text);
+    }
+    let mut bytes = text.as_bytes().to_vec();
+    for span in spans {
+        let end = span.end.min(bytes.len());
+        let start = span.start.min(end);
+        for byte in &mut bytes[start..end] {
+            *byte = b'*';
+        }
+    }
+    // Spans from the parser cover whole characters, so the text stays UTF-8;
+    // a lossy conversion is the fallback should one ever split a character.
+    Arc::from(String::from_utf8_lossy(&bytes).as_ref())
+}
+
+/// Hex SHA-256 over every input's name and bytes, in name order.
+fn digest(inputs: &BTreeMap<String, Vec<u8>>) -> String {
+    let mut hasher = Sha256::new();
+    for (name, bytes) in inputs {
+        hasher.update(name.as_bytes());
+        hasher.update([0]);
+        hasher.update((bytes.len() as u64).to_le_bytes());
+        hasher.update(bytes);
+    }
+    hex::encode(hasher.finalize())
+}

@@ -1,1 +1,2 @@
 //! Integration tests: the real binary, the real client against the simulator.
+mod config;

@@ -1,0 +1,403 @@
+//! The executor's bookkeeping, kept pure so it can be tested without a
+//! runtime: which steps may start ([`Schedule`]), what a failure takes down
+//! with it, and how many nodes a cluster or pool may have down at once
+//! ([`ClusterBudget`], [`check_pool_budget`]).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::model::{ClusterName, NodeId, PoolAddress};
+use crate::plan::Step;
+
+use super::{ApplyError, SkipReason};
+
+/// Where a step stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum StepState {
+    /// Not started yet.
+    Pending,
+    /// Being carried out.
+    Running,
+    /// Finished successfully.
+    Done,
+    /// Failed.
+    Failed,
+    /// Never started, and never will be.
+    Skipped(SkipReason),
+}
+
+/// The state of every step of a plan and the dependency edges between them.
+#[derive(Debug, Clone)]
+pub(crate) struct Schedule {
+    states: Vec<StepState>,
+    depends_on: Vec<Vec<usize>>,
+    dependents: Vec<Vec<usize>>,
+    addresses: Vec<PoolAddress>,
+}
+
+impl Schedule {
+    /// Checks that the steps form a DAG in index order (every step depends
+    /// only on earlier ones, ids equal indices), which is what the planner
+    /// promises; a hand-edited saved plan may not keep that promise.
+    pub(crate) fn new(steps: &[Step]) -> Result<Self, ApplyError> {
+        let mut dependents = vec![Vec::new(); steps.len()];
+        for (index, step) in steps.iter().enumerate() {
+            if step.id != index {
+                return Err(ApplyError::InvalidPlan {
+                    reason: format!("step at position {index} has id {}", step.id),
+                });
+            }
+            for &dependency in &step.depends_on {
+                if dependency >= index {
+                    return Err(ApplyError::InvalidPlan {
+                        reason: format!(
+                            "step {index} depends on step {dependency}, which does not come before it"
+                        ),
+                    });
+                }
+                dependents[dependency].push(index);
+            }
+        }
+        Ok(Self {
+            states: vec![StepState::Pending; steps.len()],
+            depends_on: steps.iter().map(|step| step.depends_on.clone()).collect(),
+            dependents,
+            addresses: steps.iter().map(|step| step.address.clone()).collect(),
+        })
+    }
+
+    /// The state of a step.
+    pub(crate) fn state(&self, step: usize) -> &StepState {
+        &self.states[step]
+    }
+
+    /// Pending steps whose dependencies have all finished, in id order.
+    pub(crate) fn ready(&self) -> Vec<usize> {
+        (0..self.states.len())
+            .filter(|&step| {
+                self.states[step] == StepState::Pending
+                    && self.depends_on[step]
+                        .iter()
+                        .all(|&dependency| self.states[dependency] == StepState::Done)
+            })
+            .collect()
+    }
+
+    /// Steps being carried out.
+    pub(crate) fn running(&self) -> usize {
+        self.states
+            .iter()
+            .filter(|state| **state == StepState::Running)
+            .count()
+    }
+
+    /// Marks a step as started.
+    pub(crate) fn start(&mut self, step: usize) {
+        self.states[step] = StepState::Running;
+    }
+
+    /// Marks a step as finished.
+    pub(crate) fn finish(&mut self, step: usize) {
+        self.states[step] = StepState::Done;
+    }
+
+    /// Puts a running step back to pending: it was interrupted before it did
+    /// anything, so it is reported with the other steps that never started.
+    pub(crate) fn unstart(&mut self, step: usize) {
+        self.states[step] = StepState::Pending;
+    }
+
+    /// Marks a step as failed and skips everything that can no longer run:
+    /// every step that depends on it, directly or not, and every other
+    /// pending step of the same pool (a failed pool is stopped). Returns the
+    /// newly skipped steps in id order.
+    pub(crate) fn fail(&mut self, step: usize) -> Vec<usize> {
+        self.states[step] = StepState::Failed;
+        let address = self.addresses[step].clone();
+        let mut doomed = BTreeSet::new();
+        let mut stack: Vec<usize> = self.dependents[step].clone();
+        stack.extend(
+            (0..self.states.len())
+                .filter(|&other| self.addresses[other] == address && other != step),
+        );
+        while let Some(next) = stack.pop() {
+            if self.states[next] == StepState::Pending && doomed.insert(next) {
+                stack.extend(self.dependents[next].iter().copied());
+            }
+        }
+        let reason = SkipReason::DependencyFailed {
+            step,
+            address: address.clone(),
+        };
+        for &skipped in &doomed {
+            self.states[skipped] = StepState::Skipped(reason.clone());
+        }
+        doomed.into_iter().collect()
+    }
+
+    /// Skips every pending step for `reason`; returns them in id order.
+    pub(crate) fn skip_pending(&mut self, reason: &SkipReason) -> Vec<usize> {
+        let mut skipped = Vec::new();
+        for (step, state) in self.states.iter_mut().enumerate() {
+            if *state == StepState::Pending {
+                *state = StepState::Skipped(reason.clone());
+                skipped.push(step);
+            }
+        }
+        skipped
+    }
+}
+
+/// Why a batch may not start yet: the nodes that would be down together.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Shortfall {
+    /// The limit.
+    pub(crate) limit: u32,
+    /// Nodes that would be unavailable at once if the batch started.
+    pub(crate) would_be_unavailable: BTreeSet<NodeId>,
+    /// Of those, the nodes that are not part of the batch.
+    pub(crate) others: BTreeSet<NodeId>,
+}
+
+/// Checks a pool's budget: the batch's nodes together with the pool's nodes
+/// that are unavailable now (a node counts once, whichever set it is in) may
+/// not exceed `max_unavailable`.
+pub(crate) fn check_pool_budget(
+    max_unavailable: u32,
+    batch: &BTreeSet<NodeId>,
+    unavailable: &BTreeSet<NodeId>,
+) -> Result<(), Shortfall> {
+    let union: BTreeSet<NodeId> = batch.union(unavailable).cloned().collect();
+    if union.len() <= max_unavailable as usize {
+        Ok(())
+    } else {
+        Err(Shortfall {
+            limit: max_unavailable,
+            others: unavailable.difference(batch).cloned().collect(),
+            would_be_unavailable: union,
+        })
+    }
+}
+
+/// The cluster-wide caps, and the nodes each running batch has reserved
+/// against them. Apply takes nodes down only after reserving them here, so
+/// batches of different pools running in parallel never exceed a cap
+/// together, even before the API shows their nodes as unavailable.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ClusterBudget {
+    caps: BTreeMap<ClusterName, u32>,
+    reserved: BTreeMap<ClusterName, BTreeMap<usize, BTreeSet<NodeId>>>,
+}
+
+impl ClusterBudget {
+    /// A budget with these caps; clusters without a cap are not limited.
+    pub(crate) fn new(caps: BTreeMap<ClusterName, u32>) -> Self {
+        Self {
+            caps,
+            reserved: BTreeMap::new(),
+        }
+    }
+
+    /// The cap of a cluster, if it has one.
+    pub(crate) fn cap(&self, cluster: &ClusterName) -> Option<u32> {
+        self.caps.get(cluster).copied()
+    }
+
+    /// Reserves `batch` for `step` when the batch, every node other running
+    /// batches reserved and every node of the cluster the API reports
+    /// unavailable (`unavailable`) together stay within the cap.
+    pub(crate) fn try_reserve(
+        &mut self,
+        cluster: &ClusterName,
+        step: usize,
+        batch: &BTreeSet<NodeId>,
+        unavailable: &BTreeSet<NodeId>,
+    ) -> Result<(), Shortfall> {
+        let reservations = self.reserved.entry(cluster.clone()).or_default();
+        if let Some(&cap) = self.caps.get(cluster) {
+            let mut down: BTreeSet<NodeId> = unavailable.clone();
+            for (other, nodes) in reservations.iter() {
+                if *other != step {
+                    down.extend(nodes.iter().cloned());
+                }
+            }
+            let others: BTreeSet<NodeId> = down.difference(batch).cloned().collect();
+            down.extend(batch.iter().cloned());
+            if down.len() > cap as usize {
+                return Err(Shortfall {
+                    limit: cap,
+                    would_be_unavailable: down,
+                    others,
+                });
+            }
+        }
+        reservations.insert(step, batch.clone());
+        Ok(())
+    }
+
+    /// Releases what `step` reserved.
+    pub(crate) fn release(&mut self, cluster: &ClusterName, step: usize) {
+        if let Some(reservations) = self.reserved.get_mut(cluster) {
+            reservations.remove(&step);
+        }
+    }
+
+    /// Nodes reserved in a cluster by running batches.
+    #[cfg(test)]
+    pub(crate) fn reserved_count(&self, cluster: &ClusterName) -> usize {
+        self.reserved
+            .get(cluster)
+            .map(|reservations| reservations.values().map(BTreeSet::len).sum())
+            .unwrap_or(0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::StepKind;
+
+    fn step(id: usize, address: &str, depends_on: &[usize]) -> Step {
+        Step {
+            id,
+            depends_on: depends_on.to_vec(),
+            address: PoolAddress::from(address),
+            cluster: ClusterName::from("prod"),
+            kind: StepKind::DeletePool {
+                pool_id: crate::model::PoolId::from("p"),
+            },
+        }
+    }
+
+    fn ids(names: &[&str]) -> BTreeSet<NodeId> {
+        names.iter().map(|name| NodeId::from(*name)).collect()
+    }
+
+    /// Two pools: `a` (update, 3 batches) and `b` depending on `a`
+    /// (2 batches), plus an independent pool `c` (1 batch).
+    fn sample() -> Vec<Step> {
+        vec![
+            step(0, "a", &[]),
+            step(1, "a", &[0]),
+            step(2, "a", &[1]),
+            step(3, "a", &[2]),
+            step(4, "b", &[3]),
+            step(5, "b", &[4]),
+            step(6, "c", &[]),
+        ]
+    }
+
+    #[test]
+    fn ready_follows_dependencies_in_order() {
+        let mut schedule = Schedule::new(&sample()).expect("valid plan");
+        assert_eq!(schedule.ready(), vec![0, 6]);
+        schedule.start(0);
+        schedule.start(6);
+        assert!(schedule.ready().is_empty());
+        assert_eq!(schedule.running(), 2);
+        schedule.finish(0);
+        assert_eq!(schedule.ready(), vec![1]);
+        schedule.start(1);
+        schedule.finish(1);
+        schedule.start(2);
+        schedule.finish(2);
+        schedule.start(3);
+        schedule.finish(3);
+        assert_eq!(schedule.ready(), vec![4]);
+    }
+
+    #[test]
+    fn failure_skips_later_batches_and_dependents_but_not_independent_pools() {
+        let mut schedule = Schedule::new(&sample()).expect("valid plan");
+        schedule.start(0);
+        schedule.finish(0);
+        schedule.start(1);
+        let skipped = schedule.fail(1);
+        assert_eq!(skipped, vec![2, 3, 4, 5]);
+        assert_eq!(
+            schedule.state(4),
+            &StepState::Skipped(SkipReason::DependencyFailed {
+                step: 1,
+                address: PoolAddress::from("a"),
+            })
+        );
+        assert_eq!(schedule.ready(), vec![6]);
+    }
+
+    #[test]
+    fn failure_does_not_touch_finished_or_running_steps() {
+        let mut schedule = Schedule::new(&sample()).expect("valid plan");
+        schedule.start(0);
+        schedule.start(6);
+        schedule.finish(6);
+        let skipped = schedule.fail(0);
+        assert_eq!(skipped, vec![1, 2, 3, 4, 5]);
+        assert_eq!(schedule.state(6), &StepState::Done);
+    }
+
+    #[test]
+    fn skip_pending_leaves_running_steps_alone() {
+        let mut schedule = Schedule::new(&sample()).expect("valid plan");
+        schedule.start(0);
+        let skipped = schedule.skip_pending(&SkipReason::Interrupted);
+        assert_eq!(skipped, vec![1, 2, 3, 4, 5, 6]);
+        assert_eq!(schedule.state(0), &StepState::Running);
+    }
+
+    #[test]
+    fn rejects_forward_and_self_dependencies() {
+        assert!(Schedule::new(&[step(0, "a", &[0])]).is_err());
+        assert!(Schedule::new(&[step(0, "a", &[1]), step(1, "a", &[])]).is_err());
+        assert!(Schedule::new(&[step(1, "a", &[])]).is_err());
+    }
+
+    #[test]
+    fn pool_budget_counts_each_node_once() {
+        let batch = ids(&["n1", "n2", "n3"]);
+        // n3 is already down and in the batch: it is one node, not two.
+        assert!(check_pool_budget(3, &batch, &ids(&["n3"])).is_ok());
+        let shortfall = check_pool_budget(3, &batch, &ids(&["n9"])).expect_err("over budget");
+        assert_eq!(shortfall.limit, 3);
+        assert_eq!(shortfall.would_be_unavailable.len(), 4);
+        assert_eq!(shortfall.others, ids(&["n9"]));
+    }
+
+    #[test]
+    fn cluster_cap_holds_across_pools() {
+        let prod = ClusterName::from("prod");
+        let mut budget = ClusterBudget::new(BTreeMap::from([(prod.clone(), 5)]));
+        budget
+            .try_reserve(&prod, 1, &ids(&["a1", "a2", "a3"]), &BTreeSet::new())
+            .expect("fits");
+        // A second pool's batch of 3 would make 6.
+        let shortfall = budget
+            .try_reserve(&prod, 7, &ids(&["b1", "b2", "b3"]), &BTreeSet::new())
+            .expect_err("over the cap");
+        assert_eq!(shortfall.would_be_unavailable.len(), 6);
+        assert_eq!(shortfall.others, ids(&["a1", "a2", "a3"]));
+        // A batch of 2 fits, even when the API already shows a1 down.
+        budget
+            .try_reserve(&prod, 7, &ids(&["b1", "b2"]), &ids(&["a1"]))
+            .expect("fits");
+        assert_eq!(budget.reserved_count(&prod), 5);
+        // A node down outside apply counts too.
+        budget.release(&prod, 1);
+        let shortfall = budget
+            .try_reserve(&prod, 9, &ids(&["c1", "c2"]), &ids(&["x1", "x2"]))
+            .expect_err("outside nodes count");
+        assert_eq!(shortfall.others, ids(&["b1", "b2", "x1", "x2"]));
+        budget
+            .try_reserve(&prod, 9, &ids(&["c1"]), &ids(&["x1", "x2"]))
+            .expect("fits");
+    }
+
+    #[test]
+    fn clusters_without_cap_are_unlimited() {
+        let dev = ClusterName::from("dev");
+        let mut budget = ClusterBudget::default();
+        assert_eq!(budget.cap(&dev), None);
+        let many: BTreeSet<NodeId> = (0..50).map(|i| NodeId(format!("n{i}"))).collect();
+        budget
+            .try_reserve(&dev, 0, &many, &BTreeSet::new())
+            .expect("no cap");
+    }
+}
