@@ -91,8 +91,8 @@ pub fn pool_attributes(
     fn plain(path: &str, value: Value, reach: Reach) -> Attribute {
         Attribute {
             path: path.to_owned(),
-            key: value.clone(),
-            value,
+            value: without_empty_fields(value.clone()),
+            key: value,
             reach,
         }
     }
@@ -223,6 +223,25 @@ pub fn pool_attributes(
         ));
     }
     attributes
+}
+
+/// A value for display: fields of nested objects that are null or empty
+/// objects are left out (`{"size":50,"volume_type":"GPSSD"}` rather than a
+/// row of nulls). Comparison uses the full value.
+fn without_empty_fields(value: Value) -> Value {
+    match value {
+        Value::Object(fields) => Value::Object(
+            fields
+                .into_iter()
+                .map(|(key, value)| (key, without_empty_fields(value)))
+                .filter(|(_, value)| {
+                    !value.is_null() && !value.as_object().is_some_and(serde_json::Map::is_empty)
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.into_iter().map(without_empty_fields).collect()),
+        other => other,
+    }
 }
 
 /// The attributes of the desired pool.
@@ -889,10 +908,19 @@ mod tests {
         });
         pool.server_group = Some("sg".into());
         pool.template.nic = Some(crate::model::NicSpec::default());
-        pool.template.extend_params.insert("agency_name".into(), "a".into());
-        pool.template.extend_params.insert("dockerBaseSize".into(), "20".into());
+        pool.template
+            .extend_params
+            .insert("agency_name".into(), "a".into());
+        pool.template
+            .extend_params
+            .insert("dockerBaseSize".into(), "20".into());
         for attribute in desired_attributes(&pool) {
-            assert_eq!(reach_of_path(&attribute.path), attribute.reach, "{}", attribute.path);
+            assert_eq!(
+                reach_of_path(&attribute.path),
+                attribute.reach,
+                "{}",
+                attribute.path
+            );
         }
     }
 

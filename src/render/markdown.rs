@@ -41,6 +41,12 @@ fn fence(content: &str) -> String {
     "`".repeat((longest + 1).max(3))
 }
 
+fn html_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
 /// Inline code that survives backticks in the text.
 fn code(text: &str) -> String {
     if text.contains('`') {
@@ -267,7 +273,9 @@ fn sync_section(sync: &SyncPlan, detail: Detail) -> String {
             out.push('\n');
         }
         Detail::Minimal => {
-            out.push_str("_The node list is left out to fit the comment; see the JSON output for it._\n\n");
+            out.push_str(
+                "_The node list is left out to fit the comment; see the JSON output for it._\n\n",
+            );
         }
     }
     if !sync.skipped.is_empty() {
@@ -276,13 +284,22 @@ fn sync_section(sync: &SyncPlan, detail: Detail) -> String {
             .iter()
             .map(|stale| format!("{} ({})", code(&stale.node.name), stale.node.phase))
             .collect();
-        let _ = writeln!(out, "Left out (stale but not Active): {}\n", skipped.join(", "));
+        let _ = writeln!(
+            out,
+            "Left out (stale but not Active): {}\n",
+            skipped.join(", ")
+        );
     }
     out
 }
 
 fn pool_details(pool: &PoolPlan, detail: Detail) -> String {
-    let mut summary = format!("{} {}", code(pool.address.as_str()), action_words(pool.action));
+    // GitHub does not render markdown inside <summary>: HTML only.
+    let mut summary = format!(
+        "<code>{}</code> {}",
+        html_escape(pool.address.as_str()),
+        action_words(pool.action)
+    );
     if let Some(sync) = pool.sync.as_ref().filter(|sync| !sync.batches.is_empty()) {
         let _ = write!(
             summary,
@@ -300,6 +317,10 @@ fn pool_details(pool: &PoolPlan, detail: Detail) -> String {
             .map(|id| format!(", id {}", code(id.as_str())))
             .unwrap_or_default()
     );
+    if !pool.depends_on.is_empty() {
+        let names: Vec<String> = pool.depends_on.iter().map(|a| code(a.as_str())).collect();
+        let _ = writeln!(out, "Runs after: {}\n", names.join(", "));
+    }
     out.push_str(&changes_block(pool));
     if let Some(sync) = &pool.sync {
         out.push_str(&sync_section(sync, detail));
@@ -318,7 +339,9 @@ pub fn markdown(plan: &Plan) -> String {
     }
     let destructive = destructive_items(plan);
     if !destructive.is_empty() {
-        head.push_str("> [!WARNING]\n> **Destructive changes**: these wipe disks or destroy nodes.\n\n");
+        head.push_str(
+            "> [!WARNING]\n> **Destructive changes**: these wipe disks or destroy nodes.\n\n",
+        );
         let mut listed = 0;
         for item in &destructive {
             // Only an absurd plan gets here (thousands of destructive pools);
@@ -343,13 +366,13 @@ pub fn markdown(plan: &Plan) -> String {
     let pools: Vec<&PoolPlan> = plan
         .pools
         .iter()
-        .filter(|pool| {
-            pool.action != PoolAction::NoOp || pool.sync.is_some()
-        })
+        .filter(|pool| pool.action != PoolAction::NoOp || pool.sync.is_some())
         .collect();
     let mut sections: Vec<Vec<String>> = Vec::new();
     if !pools.is_empty() {
-        let mut table = String::from("| Pool | Cluster | Action | Nodes to sync | Batches |\n|---|---|---|---|---|\n");
+        let mut table = String::from(
+            "| Pool | Cluster | Action | Nodes to sync | Batches |\n|---|---|---|---|---|\n",
+        );
         for pool in &pools {
             let (nodes, batches) = pool
                 .sync

@@ -8,13 +8,13 @@
 
 mod json;
 mod markdown;
-mod text;
 #[cfg(test)]
 mod tests;
+mod text;
 
 pub use json::{
-    JsonBatch, JsonChange, JsonNode, JsonPlan, JsonResourceChange, JsonStep, JsonSummary,
-    JsonSync, JsonUnmanagedPool, json, json_plan, plan_json_schema,
+    JsonBatch, JsonChange, JsonNode, JsonPlan, JsonResourceChange, JsonStep, JsonSummary, JsonSync,
+    JsonUnmanagedPool, json, json_plan, plan_json_schema,
 };
 pub use markdown::{MARKDOWN_LIMIT, markdown};
 pub use text::{TextOptions, text};
@@ -59,7 +59,10 @@ fn forces_replacement(path: &str) -> bool {
 fn reason_groups(nodes: &[StaleNode]) -> Vec<(Vec<String>, Vec<&StaleNode>)> {
     let mut groups: Vec<(Vec<String>, Vec<&StaleNode>)> = Vec::new();
     for node in nodes {
-        match groups.iter_mut().find(|(reasons, _)| *reasons == node.reasons) {
+        match groups
+            .iter_mut()
+            .find(|(reasons, _)| *reasons == node.reasons)
+        {
             Some((_, members)) => members.push(node),
             None => groups.push((node.reasons.clone(), vec![node])),
         }

@@ -2,7 +2,6 @@
 //! the properties the formats promise: the JSON schema holds and is
 //! committed, markdown fits a comment, colour only when asked.
 
-
 use super::*;
 use crate::model::{Autoscaling, Ensure, Login, MaxUnavailable, NodePhase, PasswordRef};
 use crate::plan::test_support::*;
@@ -45,19 +44,23 @@ fn create() -> Plan {
 fn update_sync() -> Plan {
     let (mut desired, mut live) = world();
     let pool = desired.pools.get_mut(&address("prod-app")).expect("pool");
-    pool.template.lifecycle.post_install =
-        Some("sysctl -w vm.max_map_count=262144\nsysctl -w fs.inotify.max_user_watches=524288\n".into());
+    pool.template.lifecycle.post_install = Some(
+        "sysctl -w vm.max_map_count=262144\nsysctl -w fs.inotify.max_user_watches=524288\n".into(),
+    );
     pool.template.k8s_labels.insert("tier".into(), "web".into());
     let legacy = live.clusters[&"prod".into()].pools["app"].clone();
     live.clusters
         .get_mut(&"prod".into())
         .expect("prod")
         .pools
-        .insert("legacy".into(), crate::model::LivePool {
-            id: crate::model::PoolId("legacy-pool-id".into()),
-            name: "legacy".into(),
-            ..legacy
-        });
+        .insert(
+            "legacy".into(),
+            crate::model::LivePool {
+                id: crate::model::PoolId("legacy-pool-id".into()),
+                name: "legacy".into(),
+                ..legacy
+            },
+        );
     plan_of(&desired, &live)
 }
 
@@ -170,7 +173,8 @@ fn refused_replacement_is_a_diagnostic() {
 #[test]
 fn json_validates_against_the_committed_schema() {
     let schema: serde_json::Value =
-        serde_json::from_str(include_str!("../../schema/plan.schema.json")).expect("schema is JSON");
+        serde_json::from_str(include_str!("../../schema/plan.schema.json"))
+            .expect("schema is JSON");
     let validator = jsonschema::validator_for(&schema).expect("schema compiles");
     for (name, plan) in scenarios() {
         let document: serde_json::Value = serde_json::from_str(&json(&plan)).expect("JSON");
@@ -209,14 +213,13 @@ fn colour_only_when_asked() {
 fn markdown_of_five_thousand_stale_nodes_fits_and_keeps_the_essentials() {
     let (mut desired, mut live) = world();
     let pool = desired.pools.get_mut(&address("prod-app")).expect("pool");
-    pool.template.lifecycle.post_install = Some("echo v2\n".into());
-    pool.rollout.max_unavailable = MaxUnavailable::Count(20);
-    let pool = pool.clone();
     live.clusters
         .get_mut(&"prod".into())
         .expect("prod")
         .pools
-        .insert("app".into(), live_pool(&pool, 5_000));
+        .insert("app".into(), live_pool(pool, 5_000));
+    pool.template.lifecycle.post_install = Some("echo v2\n".into());
+    pool.rollout.max_unavailable = MaxUnavailable::Count(20);
     // Destructive items in other pools must survive the cut too.
     let mut old = desired_pool("prod-old", "prod", "old");
     old.ensure = Ensure::Absent;
@@ -230,15 +233,27 @@ fn markdown_of_five_thousand_stale_nodes_fits_and_keeps_the_essentials() {
     assert_eq!(plan.summary().nodes_to_sync, 5_000);
 
     let rendered = markdown(&plan);
-    assert!(rendered.chars().count() <= MARKDOWN_LIMIT, "{}", rendered.chars().count());
+    assert!(
+        rendered.chars().count() <= MARKDOWN_LIMIT,
+        "{}",
+        rendered.chars().count()
+    );
     assert!(rendered.contains(
         "**Plan: 1 to add, 1 to change, 2 to destroy, 5000 nodes to sync in 250 batches.**"
     ));
-    assert!(rendered.contains("`prod-old` (cluster prod, CCE pool `old`): the pool is **destroyed**"));
-    assert!(rendered.contains("`prod-moved` (cluster prod): the pool is **destroyed and created again**"));
+    assert!(
+        rendered.contains("`prod-old` (cluster prod, CCE pool `old`): the pool is **destroyed**")
+    );
+    assert!(
+        rendered
+            .contains("`prod-moved` (cluster prod): the pool is **destroyed and created again**")
+    );
     assert!(rendered.contains("`prod-app` (cluster prod): **5000 nodes reset**"));
     // The big pool's details fell back to one line per batch.
-    assert!(rendered.contains("| 250/250 | 20 |"), "compact batches expected");
+    assert!(
+        rendered.contains("| 250/250 | 20 |"),
+        "compact batches expected"
+    );
     assert!(rendered.contains("too long for one comment"));
 }
 

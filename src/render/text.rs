@@ -135,7 +135,11 @@ fn pool_block(out: &mut String, pool: &PoolPlan, paint: Paint) {
         paint.symbol(pool.action),
         pool.address
     );
-    let has_sync = pool.sync.as_ref().is_some_and(|sync| !sync.batches.is_empty());
+    let has_sync = pool
+        .sync
+        .as_ref()
+        .is_some_and(|sync| !sync.batches.is_empty());
+    depends_line(out, pool);
     match pool.action {
         PoolAction::Create | PoolAction::Delete => {
             let (symbol, values) = if pool.action == PoolAction::Create {
@@ -154,7 +158,8 @@ fn pool_block(out: &mut String, pool: &PoolPlan, paint: Paint) {
                             out.push_str("        EOT\n");
                         }
                         _ => {
-                            let _ = writeln!(out, "      {symbol} {path} = {}", format_value(value));
+                            let _ =
+                                writeln!(out, "      {symbol} {path} = {}", format_value(value));
                         }
                     }
                 }
@@ -183,7 +188,11 @@ fn pool_block(out: &mut String, pool: &PoolPlan, paint: Paint) {
                 if is_script(&change.path) {
                     let before = change.before.as_str().unwrap_or_default();
                     let after = change.after.as_str().unwrap_or_default();
-                    let _ = writeln!(out, "      {symbol} {} (unified diff):{comment}", change.path);
+                    let _ = writeln!(
+                        out,
+                        "      {symbol} {} (unified diff):{comment}",
+                        change.path
+                    );
                     script_diff(out, before, after, "          ", paint);
                 } else {
                     let value = match (&change.before, &change.after) {
@@ -233,6 +242,18 @@ fn script_diff(out: &mut String, before: &str, after: &str, indent: &str, paint:
     }
 }
 
+/// Which pools finish before this one starts.
+fn depends_line(out: &mut String, pool: &PoolPlan) {
+    if !pool.depends_on.is_empty() {
+        let names: Vec<&str> = pool
+            .depends_on
+            .iter()
+            .map(|address| address.as_str())
+            .collect();
+        let _ = writeln!(out, "        # runs after: {}", names.join(", "));
+    }
+}
+
 fn node_label(node: &NodeRef) -> String {
     format!("{} ({})", node.name, node.az)
 }
@@ -256,6 +277,7 @@ fn sync_block(out: &mut String, pool: &PoolPlan, sync: &SyncPlan, force: bool, p
         );
     }
     let _ = writeln!(out, "{:>3} sync \"{}\" {{", paint.cyan("↻"), pool.address);
+    depends_line(out, pool);
     let _ = writeln!(
         out,
         "        max_unavailable = {} (pool of {}, {} not Active now); batches of at most {}",
@@ -291,7 +313,12 @@ fn sync_block(out: &mut String, pool: &PoolPlan, sync: &SyncPlan, force: bool, p
         out.push_str("        why:\n");
         for (reasons, nodes) in reason_groups(&sync.stale_nodes) {
             let names: Vec<&str> = nodes.iter().map(|node| node.node.name.as_str()).collect();
-            let _ = writeln!(out, "          {}: {}", reasons.join("; "), names.join(", "));
+            let _ = writeln!(
+                out,
+                "          {}: {}",
+                reasons.join("; "),
+                names.join(", ")
+            );
         }
     }
     if !sync.unavailable_now.is_empty() {
