@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use poolform::live::wire;
+use poolform::live::{sign, wire};
 use poolform::sim::{self, Faults, SimAuth, SimConfig, SimHandle, SimState};
 use serde_json::{Value, json};
 
@@ -561,20 +561,27 @@ async fn signed(
 ) -> reqwest::Response {
     let url = reqwest::Url::parse(&sim.url(path)).expect("url");
     let host = format!("{}", sim.handle.addr());
-    let headers = vec![
+    let headers = [
         ("Content-Type".to_owned(), "application/json".to_owned()),
         ("Host".to_owned(), host),
         ("X-Project-Id".to_owned(), PROJECT.to_owned()),
         ("X-Sdk-Date".to_owned(), sdk_date()),
     ];
-    let authorization = sim::auth::authorization_header(
+    let signed_headers =
+        sign::signable_headers(headers.iter().map(|(n, v)| (n.as_str(), v.as_str())));
+    let query = sign::parse_query(url.query().unwrap_or_default());
+    let payload_hash = sign::payload_hash(&signed_headers, body.as_bytes());
+    let authorization = sign::sign(
         ak,
         sk,
-        method.as_str(),
-        url.path(),
-        url.query(),
-        &headers,
-        body.as_bytes(),
+        &headers[3].1,
+        &sign::CanonicalInput {
+            method: method.as_str(),
+            path: url.path(),
+            query: &query,
+            signed_headers: &signed_headers,
+            payload_hash: &payload_hash,
+        },
     );
     let mut request = sim.http.request(method, url).body(body.to_owned());
     for (name, value) in headers.iter().filter(|(name, _)| name != "Host") {
