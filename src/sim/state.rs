@@ -29,6 +29,21 @@ pub const POOL_NAME_LABEL: &str = "cce.cloud.com/cce-nodepool";
 const EPOCH_UNIX_SECONDS: i64 = 1_767_225_600;
 /// The most characters the two install scripts may take after base64.
 const MAX_SCRIPTS_LEN: usize = 10_240;
+/// The most nodes a pool may ask for; CCE's largest cluster scale.
+const MAX_POOL_NODES: u32 = 2_000;
+
+fn validate_node_count(count: u32) -> Result<(), ApiError> {
+    if count > MAX_POOL_NODES {
+        return Err(ApiError {
+            status: 400,
+            code: "CCE.01400014",
+            message: format!(
+                "initialNodeCount {count} is more nodes than the cluster scale allows ({MAX_POOL_NODES})"
+            ),
+        });
+    }
+    Ok(())
+}
 
 /// The whole simulated world. Serialisable, so it can be saved to and loaded
 /// from a JSON file, and read by tests through `GET /_sim/state`.
@@ -1645,6 +1660,7 @@ impl SimState {
             ));
         }
         validate_scripts(template.extend_param.as_ref())?;
+        validate_node_count(body.spec.initial_node_count.unwrap_or(0))?;
         let count = body.spec.initial_node_count.unwrap_or(0) as usize;
         body.metadata.uid = None;
         body.status = None;
@@ -1728,6 +1744,9 @@ impl SimState {
         } else {
             Some(body.spec.initial_node_count.unwrap_or(0))
         };
+        if let Some(desired) = desired {
+            validate_node_count(desired)?;
+        }
         let at = timestamp(self.now);
         if let Some(pool) = self.pool_state_mut(cluster_id, pool_id) {
             pool.pool.metadata.name = pool_name;
