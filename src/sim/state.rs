@@ -947,21 +947,31 @@ impl SimState {
     /// Moves the clock to `target`, applying every event due on the way at
     /// its own instant, in order.
     pub(crate) fn advance_to(&mut self, target: f64, timing: &Timing, faults: &Faults) -> bool {
-        let mut changed = false;
+        let mut touched = BTreeSet::new();
         while let Some((at, event)) = self.next_event(target) {
             self.now = self.now.max(at);
-            changed = true;
             match event {
                 Event::Node {
                     cluster,
                     pool,
                     node,
-                } => self.step_node(&cluster, &pool, &node, timing, faults),
-                Event::JobStart { job } => self.start_job(&job, timing, faults),
+                } => {
+                    self.step_node(&cluster, &pool, &node, timing, faults);
+                    touched.insert(cluster);
+                }
+                Event::JobStart { job } => {
+                    self.start_job(&job, timing, faults);
+                    if let Some(job) = self.jobs.get(&job) {
+                        touched.insert(job.cluster_id.clone());
+                    }
+                }
             }
         }
         self.now = self.now.max(target);
-        changed
+        for cluster in &touched {
+            self.refresh(cluster);
+        }
+        !touched.is_empty()
     }
 
     fn next_event(&self, limit: f64) -> Option<(f64, Event)> {
@@ -1072,7 +1082,9 @@ impl SimState {
         if let (Some((success, reason)), Some(job_id)) = (finished, progress.job_id.as_deref()) {
             self.finish_sub_job(job_id, node_id, success, reason, timing, faults);
         }
-        self.refresh(cluster_id);
+        // Peaks after every event; the pool statuses, which only a reader
+        // sees, once the clock has arrived (see `advance_to`).
+        self.record_peaks(cluster_id);
     }
 
     fn finish_sub_job(
@@ -1148,7 +1160,7 @@ impl SimState {
         let cluster_id = job.cluster_id.clone();
         self.fill_sync_slots(job_id, timing, faults);
         self.complete_job_if_done(job_id);
-        self.refresh(&cluster_id);
+        self.record_peaks(&cluster_id);
     }
 
     /// Starts queued resets of a running sync job while fewer than
