@@ -13,7 +13,7 @@ use std::fmt::Write as _;
 use serde_json::Value;
 use similar::TextDiff;
 
-use super::{action_words, forces_replacement, is_script, plural, reason_groups};
+use super::{action_words, forces_replacement, group_members, is_script, plural, reason_groups};
 use crate::plan::{Plan, PoolAction, PoolPlan, SyncPlan};
 
 /// The most characters a rendered comment has (GitHub's limit).
@@ -226,8 +226,9 @@ fn sync_section(sync: &SyncPlan, detail: Detail) -> String {
             }
             out.push_str("\n**Why**:\n");
             for (reasons, nodes) in reason_groups(&sync.stale_nodes) {
-                let nodes: Vec<String> = nodes.iter().map(|node| code(&node.node.name)).collect();
-                let _ = writeln!(out, "- {}: {}", reasons.join("; "), nodes.join(", "));
+                let names =
+                    group_members(&nodes, sync.stale_nodes.len(), |node| code(&node.node.name));
+                let _ = writeln!(out, "- {}: {names}", reasons.join("; "));
             }
             out.push('\n');
         }

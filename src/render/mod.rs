@@ -70,6 +70,21 @@ fn reason_groups(nodes: &[StaleNode]) -> Vec<(Vec<String>, Vec<&StaleNode>)> {
     groups
 }
 
+/// The nodes of a reason group: "all N nodes" when the group is every
+/// stale node of the pool, else their names.
+fn group_members(
+    nodes: &[&StaleNode],
+    total: usize,
+    name: impl Fn(&StaleNode) -> String,
+) -> String {
+    if nodes.len() > 1 && nodes.len() == total {
+        format!("all {total} nodes")
+    } else {
+        let names: Vec<String> = nodes.iter().map(|node| name(node)).collect();
+        names.join(", ")
+    }
+}
+
 /// A short description of the pool for headers.
 fn pool_identity(pool: &PoolPlan) -> String {
     let mut identity = format!("cluster {}, CCE pool \"{}\"", pool.cluster, pool.name);

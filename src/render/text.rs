@@ -12,8 +12,8 @@ use serde_json::Value;
 use similar::TextDiff;
 
 use super::{
-    action_symbol, action_words, forces_replacement, is_script, plural, pool_identity,
-    reason_groups, unchanged_count,
+    action_symbol, action_words, forces_replacement, group_members, is_script, plural,
+    pool_identity, reason_groups, unchanged_count,
 };
 use crate::plan::{NodeRef, Plan, PoolAction, PoolPlan, StepKind, SyncPlan};
 
@@ -312,13 +312,10 @@ fn sync_block(out: &mut String, pool: &PoolPlan, sync: &SyncPlan, force: bool, p
     if !sync.stale_nodes.is_empty() {
         out.push_str("        why:\n");
         for (reasons, nodes) in reason_groups(&sync.stale_nodes) {
-            let names: Vec<&str> = nodes.iter().map(|node| node.node.name.as_str()).collect();
-            let _ = writeln!(
-                out,
-                "          {}: {}",
-                reasons.join("; "),
-                names.join(", ")
-            );
+            let names = group_members(&nodes, sync.stale_nodes.len(), |node| {
+                node.node.name.clone()
+            });
+            let _ = writeln!(out, "          {}: {names}", reasons.join("; "));
         }
     }
     if !sync.unavailable_now.is_empty() {
