@@ -344,3 +344,17 @@ fn a_password_from_the_environment_appears_in_no_output() {
     let simulator_state = std::fs::read_to_string(&state).expect("state");
     assert!(!simulator_state.contains(SECRET));
 }
+
+/// The quickstart's plan as a new user sees it (the simulator's ids are
+/// deterministic for a seeded state, so no filter is needed).
+#[test]
+fn quickstart_plan_snapshots() {
+    let (dir, config) = quickstart_copy();
+    let state = dir.path().join("sim-state.json");
+    for format in ["text", "markdown"] {
+        let output = plan(&config, &state, &["--format", format]);
+        assert_eq!(output.code, 0, "{}", output.stderr);
+        assert_eq!(output.stderr, "");
+        insta::assert_snapshot!(format!("quickstart_plan_{format}"), output.stdout);
+    }
+}
