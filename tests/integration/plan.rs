@@ -358,3 +358,75 @@ fn quickstart_plan_snapshots() {
         insta::assert_snapshot!(format!("quickstart_plan_{format}"), output.stdout);
     }
 }
+
+/// Applying a plan and planning again gives nothing to do: the simulator
+/// answers with what was sent, and the diff's normalisation (system labels,
+/// defaults, password logins, reset nodes' reported config) must agree.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_just_applied_plan_replans_to_nothing() {
+    use poolform::apply::{ApplyOptions, CancelToken, NoEvents};
+    use poolform::live::{CceClient, ClientOptions, Credentials, fetch};
+    use poolform::sim::{SimAuth, SimConfig};
+    use std::time::Duration;
+
+    let (_dir, config) = quickstart_copy();
+    // A new pool as well as the quickstart's script change.
+    std::fs::write(
+        config.join("batch.toml"),
+        "[pools.prod-batch]\ncluster = \"prod\"\nname = \"batch\"\nflavor = \"c7.2xlarge.4\"\n\
+         az = \"ap-southeast-1a\"\nos = \"Huawei Cloud EulerOS 2.0\"\nnode_count = 2\n\
+         login = { ssh_key = \"kp-prod\" }\nroot_volume = { type = \"GPSSD\", size = 50 }\n\
+         data_volumes = [{ type = \"GPSSD\", size = 100 }]\nk8s_labels = { team = \"batch\" }\n\
+         [pools.prod-batch.lifecycle]\npre_install = \"echo pre\"\n",
+    )
+    .expect("write");
+    let desired = poolform::config::load(&config).expect("valid");
+    let seed = SimSeed::load(&config.join("sim-seed.json")).expect("seed");
+    let sim = poolform::sim::start(
+        SimConfig {
+            auth: SimAuth::none().with_aksk("ak", "sk"),
+            time_scale: 1000.0,
+            ..SimConfig::default()
+        },
+        seed.into_state(),
+    )
+    .await
+    .expect("simulator starts");
+    let client = CceClient::new(ClientOptions::new(
+        sim.endpoint().parse().expect("url"),
+        sim.project_id(),
+        Credentials::ak_sk("ak", "sk"),
+    ))
+    .expect("client");
+
+    let live = fetch(&client, &desired, 4).await.expect("fetch");
+    let plan = poolform::plan::build_plan(&desired, &live, &[]).expect("plan");
+    assert_eq!(
+        plan.summary().to_string(),
+        "Plan: 1 to add, 1 to change, 0 to destroy, 9 nodes to sync in 3 batches."
+    );
+    let options = ApplyOptions {
+        poll_interval: Duration::from_millis(20),
+        time_scale: 1000.0,
+        pool_timeout: Duration::from_secs(30),
+        ..ApplyOptions::default()
+    };
+    let report = poolform::apply::apply(&client, &plan, &options, &NoEvents, &CancelToken::new())
+        .await
+        .expect("applies");
+    assert!(report.succeeded(), "{report:?}");
+
+    let live = fetch(&client, &desired, 4).await.expect("fetch again");
+    let again = poolform::plan::build_plan(&desired, &live, &[]).expect("plan again");
+    assert!(
+        !again.has_changes(),
+        "{}",
+        poolform::render::text(&again, &poolform::render::TextOptions::default())
+    );
+    assert!(
+        again
+            .pools
+            .iter()
+            .all(|pool| pool.changes.is_empty() && pool.sync.is_none())
+    );
+}
