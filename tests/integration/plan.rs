@@ -430,3 +430,94 @@ async fn a_just_applied_plan_replans_to_nothing() {
             .all(|pool| pool.changes.is_empty() && pool.sync.is_none())
     );
 }
+
+/// The DefaultPool is never created or updated: its nodes are synchronised
+/// (nodePoolID `DefaultPool`) when what they report differs, and once reset
+/// they plan to nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn default_pool_nodes_sync_and_then_match() {
+    use poolform::apply::{ApplyOptions, CancelToken, NoEvents};
+    use poolform::live::{CceClient, ClientOptions, Credentials, fetch, wire};
+    use poolform::plan::StepKind;
+    use poolform::sim::{SimAuth, SimConfig, SimState};
+    use std::collections::BTreeMap;
+    use std::time::Duration;
+
+    let config = repo().join("examples/default-pool");
+    let desired = poolform::config::load(&config).expect("valid");
+    let cluster = desired.clusters[&"legacy".into()].id.to_string();
+    let mut state = SimState::new();
+    let spec = wire::NodeTemplate {
+        flavor: Some("s6.large.2".into()),
+        az: Some("ap-southeast-1a,ap-southeast-1b".into()),
+        os: Some("EulerOS 2.9".into()),
+        login: Some(wire::Login {
+            ssh_key: Some("kp-legacy".into()),
+            ..Default::default()
+        }),
+        extend_param: Some(BTreeMap::from([
+            (
+                convert::PRE_INSTALL_KEY.to_owned(),
+                serde_json::json!(convert::encode_script("echo preparing node")),
+            ),
+            (
+                convert::POST_INSTALL_KEY.to_owned(),
+                serde_json::json!(convert::encode_script("systemctl restart old-exporter")),
+            ),
+        ])),
+        ..Default::default()
+    };
+    state.add_default_nodes(&cluster, spec, 3);
+    let sim = poolform::sim::start(
+        SimConfig {
+            auth: SimAuth::none().with_aksk("ak", "sk"),
+            time_scale: 1000.0,
+            ..SimConfig::default()
+        },
+        state,
+    )
+    .await
+    .expect("simulator starts");
+    let client = CceClient::new(ClientOptions::new(
+        sim.endpoint().parse().expect("url"),
+        sim.project_id(),
+        Credentials::ak_sk("ak", "sk"),
+    ))
+    .expect("client");
+
+    let live = fetch(&client, &desired, 4).await.expect("fetch");
+    let plan = poolform::plan::build_plan(&desired, &live, &[]).expect("plan");
+    assert_eq!(
+        plan.summary().to_string(),
+        "Plan: 0 to add, 0 to change, 0 to destroy, 3 nodes to sync in 3 batches."
+    );
+    let sync = plan.pools[0].sync.as_ref().expect("sync");
+    assert!(
+        sync.stale_nodes
+            .iter()
+            .all(|node| node.reasons == ["post_install changed"])
+    );
+    for step in &plan.steps {
+        let StepKind::SyncBatch { body, .. } = &step.kind else {
+            panic!("only syncs for a DefaultPool: {step:?}");
+        };
+        assert_eq!(body.spec.node_pool_id, "DefaultPool");
+    }
+    let options = ApplyOptions {
+        poll_interval: Duration::from_millis(20),
+        time_scale: 1000.0,
+        pool_timeout: Duration::from_secs(30),
+        ..ApplyOptions::default()
+    };
+    let report = poolform::apply::apply(&client, &plan, &options, &NoEvents, &CancelToken::new())
+        .await
+        .expect("applies");
+    assert!(report.succeeded(), "{report:?}");
+    let live = fetch(&client, &desired, 4).await.expect("fetch again");
+    let again = poolform::plan::build_plan(&desired, &live, &[]).expect("plan again");
+    assert!(
+        !again.has_changes(),
+        "{}",
+        poolform::render::text(&again, &poolform::render::TextOptions::default())
+    );
+}
