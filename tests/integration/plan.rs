@@ -286,6 +286,27 @@ fn saved_plan_shows_the_same_in_every_format() {
             run(poolform().args(["show", saved.to_str().expect("utf-8"), "--format", format]));
         assert_eq!(shown.code, 0, "{}", shown.stderr);
         assert_eq!(shown.stdout, planned.stdout, "{format}");
+        if format == "json" {
+            let schema: serde_json::Value = serde_json::from_str(
+                &std::fs::read_to_string(repo().join("schema/plan.schema.json")).expect("schema"),
+            )
+            .expect("schema is JSON");
+            let document: serde_json::Value =
+                serde_json::from_str(&shown.stdout).expect("JSON output");
+            let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+            let errors: Vec<String> = validator
+                .iter_errors(&document)
+                .map(|error| error.to_string())
+                .collect();
+            assert!(errors.is_empty(), "{errors:?}");
+            assert_eq!(document["format_version"], "1.0");
+            assert_eq!(
+                document["node_syncs"][0]["batches"]
+                    .as_array()
+                    .map(Vec::len),
+                Some(3)
+            );
+        }
     }
     let missing = run(poolform().args(["show", "no-such-plan.json"]));
     assert_eq!(missing.code, 1);
