@@ -220,7 +220,10 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         ));
     let control = Router::new()
         .route("/_sim/state", get(control_state).put(control_replace_state))
-        .route("/_sim/peaks", get(control_peaks))
+        .route(
+            "/_sim/peaks",
+            get(control_peaks).delete(control_reset_peaks),
+        )
         .route("/_sim/log", get(control_log))
         .route("/_sim/faults", get(control_faults).put(control_set_faults))
         .route("/_sim/outside-change", post(control_outside_change))
@@ -716,6 +719,16 @@ async fn control_peaks(State(shared): State<Arc<Shared>>) -> Response {
     json_response(StatusCode::OK, &peaks)
 }
 
+async fn control_reset_peaks(State(shared): State<Arc<Shared>>) -> Response {
+    {
+        let mut inner = shared.lock();
+        inner.state.reset_peaks();
+        inner.dirty = true;
+    }
+    shared.save_if_dirty().await;
+    StatusCode::NO_CONTENT.into_response()
+}
+
 async fn control_log(State(shared): State<Arc<Shared>>) -> Response {
     let log = shared.lock().state.request_log.clone();
     json_response(StatusCode::OK, &log)
@@ -757,9 +770,13 @@ async fn control_advance(
     State(shared): State<Arc<Shared>>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    let seconds = match query.get("seconds").map(|s| s.parse::<f64>()) {
-        Some(Ok(seconds)) if seconds.is_finite() && seconds >= 0.0 => seconds,
-        _ => {
+    let by = match query
+        .get("seconds")
+        .and_then(|s| s.parse::<f64>().ok())
+        .and_then(|s| Duration::try_from_secs_f64(s).ok())
+    {
+        Some(by) => by,
+        None => {
             return cce_error(
                 400,
                 "CCE.01400001",
@@ -767,7 +784,7 @@ async fn control_advance(
             );
         }
     };
-    shared.advance(Duration::from_secs_f64(seconds));
+    shared.advance(by);
     shared.save_if_dirty().await;
     let now = shared.lock().state.now;
     json_response(StatusCode::OK, &json!({ "now": now }))
