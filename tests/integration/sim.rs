@@ -487,6 +487,25 @@ async fn update_marks_only_reset_fields_stale_and_omitted_count_scales_to_zero()
             .all(|n| up_to_date(n) == Some(false))
     );
 
+    // Sending extendParam without the script drops it: the nodes match again.
+    let dropped = sim
+        .send(
+            reqwest::Method::PUT,
+            &path,
+            &json!({"metadata": {"name": "np"}, "spec": {"nodeTemplate": {"extendParam": {}},
+                "ignoreInitialNodeCount": true}}),
+        )
+        .await;
+    assert_eq!(dropped.status(), 200);
+    let shown: wire::NodePool = dropped.json().await.expect("pool");
+    assert_eq!(shown.spec.node_template.extend_param, None);
+    assert!(
+        sim.nodes()
+            .await
+            .iter()
+            .all(|n| up_to_date(n) == Some(true))
+    );
+
     let flavor = sim
         .send(
             reqwest::Method::PUT,
@@ -748,7 +767,7 @@ async fn deterministic_faults_fire_in_order() {
 async fn a_slow_write_takes_effect_before_it_answers() {
     let (sim, pool_id) = Sim::with_pool(frozen(), 2).await;
     sim.handle.set_faults(Faults {
-        slow_next_writes: vec![2_000],
+        slow_next_writes: vec![3_000],
         ..Faults::default()
     });
     let ids: Vec<String> = sim
@@ -758,7 +777,7 @@ async fn a_slow_write_takes_effect_before_it_answers() {
         .map(|n| n.metadata.uid.clone())
         .collect();
     let impatient = reqwest::Client::builder()
-        .timeout(Duration::from_millis(200))
+        .timeout(Duration::from_millis(500))
         .build()
         .expect("client");
     let timed_out = impatient
@@ -770,16 +789,24 @@ async fn a_slow_write_takes_effect_before_it_answers() {
         .send()
         .await;
     assert!(timed_out.is_err_and(|e| e.is_timeout()));
-    // The sync happened even though its answer never arrived.
-    let state = sim.handle.state();
-    assert_eq!(
-        state
+    // The sync happened even though its answer never arrived (polled: on a
+    // busy machine the server may get to it only after the client gave up).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let syncs = sim
+            .handle
+            .state()
             .jobs
             .values()
             .filter(|j| j.job_type == "UpgradeNodePool")
-            .count(),
-        1
-    );
+            .count();
+        if syncs == 1 {
+            break;
+        }
+        assert_eq!(syncs, 0);
+        assert!(Instant::now() < deadline, "the slow sync never took effect");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
 }
 
 #[tokio::test]
@@ -1153,4 +1180,100 @@ fn sim_serve_rejects_bad_arguments_clearly() {
         assert!(stderr.contains(expected), "{args:?}: {stderr}");
         assert!(output.stdout.is_empty());
     }
+}
+
+#[tokio::test]
+async fn scheduled_outside_changes_land_between_writes() {
+    let (sim, pool_id) = Sim::with_pool(frozen(), 2).await;
+    let ids: Vec<String> = sim
+        .nodes()
+        .await
+        .iter()
+        .map(|n| n.metadata.uid.clone())
+        .collect();
+    let os_change = |os: &str| sim::OutsideChange::Pool {
+        cluster_id: CLUSTER.to_owned(),
+        pool_id: pool_id.clone(),
+        patch: json!({"spec": {"nodeTemplate": {"os": os}}}),
+    };
+    sim.handle.set_faults(Faults {
+        // A failed write does not count.
+        fail_next_writes: vec![500],
+        scheduled_changes: vec![
+            sim::ScheduledChange {
+                after_writes: 1,
+                change: os_change("Ubuntu 22.04"),
+            },
+            sim::ScheduledChange {
+                after_writes: 2,
+                change: os_change("CentOS 7.6"),
+            },
+        ],
+        ..Faults::default()
+    });
+    let template_os = |sim: &Sim| {
+        sim.handle
+            .state()
+            .pool(CLUSTER, &pool_id)
+            .and_then(|p| p.spec.node_template.os.clone())
+    };
+    let body = json!({"kind": "NodePool", "apiVersion": "v3", "spec": {
+        "nodePoolID": pool_id, "nodeIDs": [ids[0]], "maxUnavailable": 1}});
+    let upgrade = format!("clusters/{CLUSTER}/nodepools/{pool_id}/operation/upgrade");
+    let failed = sim.send(reqwest::Method::POST, &upgrade, &body).await;
+    assert_eq!(failed.status(), 500);
+    assert_eq!(template_os(&sim).as_deref(), Some("EulerOS 2.9"));
+
+    let accepted = sim.send(reqwest::Method::POST, &upgrade, &body).await;
+    assert_eq!(accepted.status(), 200);
+    assert_eq!(template_os(&sim).as_deref(), Some("Ubuntu 22.04"));
+    let idle = sim
+        .get_json(&format!("clusters/{CLUSTER}/nodes/{}", ids[1]))
+        .await;
+    assert_eq!(idle["status"]["configurationUpToDate"], false);
+    assert_eq!(sim.handle.faults().scheduled_changes.len(), 1);
+}
+
+#[tokio::test]
+async fn deleted_pools_drain_then_disappear() {
+    let mut state = SimState::new();
+    state.add_default_nodes(CLUSTER, template("EulerOS 2.9"), 1);
+    let pool_id = state.add_pool(CLUSTER, pool("np"), 2);
+    let sim = Sim::start(frozen(), state).await;
+    let path = format!("clusters/{CLUSTER}/nodepools/{pool_id}");
+    let deleted = sim.http.delete(sim.url(&path)).send().await.expect("sent");
+    assert_eq!(deleted.status(), 200);
+    let shown: wire::NodePool = deleted.json().await.expect("pool");
+    let status = shown.status.expect("status");
+    assert_eq!(status.phase, "Deleting");
+    assert_eq!(status.deleting_node, 2);
+    let job_id = status.job_id.expect("a delete job");
+    assert_eq!(
+        sim.get_json(&path).await["status"]["phase"],
+        "Deleting",
+        "still there while its nodes drain"
+    );
+    sim.handle.advance(Duration::from_secs(31));
+    assert_eq!(sim.get(&path).await.status(), 404);
+    let job = sim.wait_job(&job_id, Duration::from_secs(5)).await;
+    assert_eq!(job.status.phase, "Success");
+    assert_eq!(job.spec.job_type, "DeleteNodePool");
+    assert_eq!(sim.nodes().await.len(), 1, "the DefaultPool node stays");
+
+    let default_path = format!("clusters/{CLUSTER}/nodepools/{}", sim::DEFAULT_POOL_ID);
+    let refused = sim
+        .http
+        .delete(sim.url(&default_path))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(refused.status(), 400);
+    let update = sim
+        .send(
+            reqwest::Method::PUT,
+            &default_path,
+            &json!({"metadata": {"name": "DefaultPool"}, "spec": {"nodeTemplate": {}}}),
+        )
+        .await;
+    assert_eq!(update.status(), 400);
 }
