@@ -416,7 +416,7 @@ fn literal_secrets_are_redacted_from_rendered_sources() {
 
 /// A configuration that sets every key of the language (the schema coverage
 /// test checks that it does).
-const FULL_CONFIG: &str = indoc! {r#"
+pub(super) const FULL_CONFIG: &str = indoc! {r#"
         [cloud]
         region = "ap-southeast-1"
         endpoint = "http://127.0.0.1:8765"
@@ -911,4 +911,31 @@ mod schema_agreement {
             "descriptions without a CCE mapping: {missing:?}"
         );
     }
+}
+
+#[test]
+fn a_long_dependency_chain_needs_no_deep_stack() {
+    // 5000 pools, each depending on the next, the last on the first: a
+    // recursive search would need thousands of frames.
+    let count = 5000;
+    let mut text = String::from("[clusters.prod]\nid = \"c1\"\n");
+    for index in 0..count {
+        let next = (index + 1) % count;
+        text.push_str(&format!(
+            "[pools.p{index}]\ncluster = \"prod\"\nensure = \"absent\"\nrollout = {{ depends_on = [\"p{next}\"] }}\n"
+        ));
+    }
+    let worker = std::thread::Builder::new()
+        .stack_size(256 * 1024)
+        .spawn(move || {
+            let errors = load_one(&text).expect_err("a cycle");
+            errors
+                .diagnostics()
+                .iter()
+                .map(|diagnostic| diagnostic.code())
+                .collect::<Vec<_>>()
+        })
+        .expect("spawn");
+    let found = worker.join().expect("no stack overflow");
+    assert_eq!(found, [codes::DEPENDENCY_CYCLE]);
 }
