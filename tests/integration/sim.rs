@@ -1154,3 +1154,55 @@ fn sim_serve_rejects_bad_arguments_clearly() {
         assert!(output.stdout.is_empty());
     }
 }
+
+#[tokio::test]
+async fn scheduled_outside_changes_land_between_writes() {
+    let (sim, pool_id) = Sim::with_pool(frozen(), 2).await;
+    let ids: Vec<String> = sim
+        .nodes()
+        .await
+        .iter()
+        .map(|n| n.metadata.uid.clone())
+        .collect();
+    let os_change = |os: &str| sim::OutsideChange::Pool {
+        cluster_id: CLUSTER.to_owned(),
+        pool_id: pool_id.clone(),
+        patch: json!({"spec": {"nodeTemplate": {"os": os}}}),
+    };
+    sim.handle.set_faults(Faults {
+        // A failed write does not count.
+        fail_next_writes: vec![500],
+        scheduled_changes: vec![
+            sim::ScheduledChange {
+                after_writes: 1,
+                change: os_change("Ubuntu 22.04"),
+            },
+            sim::ScheduledChange {
+                after_writes: 2,
+                change: os_change("CentOS 7.6"),
+            },
+        ],
+        ..Faults::default()
+    });
+    let template_os = |sim: &Sim| {
+        sim.handle
+            .state()
+            .pool(CLUSTER, &pool_id)
+            .and_then(|p| p.spec.node_template.os.clone())
+    };
+    let body = json!({"kind": "NodePool", "apiVersion": "v3", "spec": {
+        "nodePoolID": pool_id, "nodeIDs": [ids[0]], "maxUnavailable": 1}});
+    let upgrade = format!("clusters/{CLUSTER}/nodepools/{pool_id}/operation/upgrade");
+    let failed = sim.send(reqwest::Method::POST, &upgrade, &body).await;
+    assert_eq!(failed.status(), 500);
+    assert_eq!(template_os(&sim).as_deref(), Some("EulerOS 2.9"));
+
+    let accepted = sim.send(reqwest::Method::POST, &upgrade, &body).await;
+    assert_eq!(accepted.status(), 200);
+    assert_eq!(template_os(&sim).as_deref(), Some("Ubuntu 22.04"));
+    let idle = sim
+        .get_json(&format!("clusters/{CLUSTER}/nodes/{}", ids[1]))
+        .await;
+    assert_eq!(idle["status"]["configurationUpToDate"], false);
+    assert_eq!(sim.handle.faults().scheduled_changes.len(), 1);
+}
