@@ -1206,3 +1206,47 @@ async fn scheduled_outside_changes_land_between_writes() {
     assert_eq!(idle["status"]["configurationUpToDate"], false);
     assert_eq!(sim.handle.faults().scheduled_changes.len(), 1);
 }
+
+#[tokio::test]
+async fn deleted_pools_drain_then_disappear() {
+    let mut state = SimState::new();
+    state.add_default_nodes(CLUSTER, template("EulerOS 2.9"), 1);
+    let pool_id = state.add_pool(CLUSTER, pool("np"), 2);
+    let sim = Sim::start(frozen(), state).await;
+    let path = format!("clusters/{CLUSTER}/nodepools/{pool_id}");
+    let deleted = sim.http.delete(sim.url(&path)).send().await.expect("sent");
+    assert_eq!(deleted.status(), 200);
+    let shown: wire::NodePool = deleted.json().await.expect("pool");
+    let status = shown.status.expect("status");
+    assert_eq!(status.phase, "Deleting");
+    assert_eq!(status.deleting_node, 2);
+    let job_id = status.job_id.expect("a delete job");
+    assert_eq!(
+        sim.get_json(&path).await["status"]["phase"],
+        "Deleting",
+        "still there while its nodes drain"
+    );
+    sim.handle.advance(Duration::from_secs(31));
+    assert_eq!(sim.get(&path).await.status(), 404);
+    let job = sim.wait_job(&job_id, Duration::from_secs(5)).await;
+    assert_eq!(job.status.phase, "Success");
+    assert_eq!(job.spec.job_type, "DeleteNodePool");
+    assert_eq!(sim.nodes().await.len(), 1, "the DefaultPool node stays");
+
+    let default_path = format!("clusters/{CLUSTER}/nodepools/{}", sim::DEFAULT_POOL_ID);
+    let refused = sim
+        .http
+        .delete(sim.url(&default_path))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(refused.status(), 400);
+    let update = sim
+        .send(
+            reqwest::Method::PUT,
+            &default_path,
+            &json!({"metadata": {"name": "DefaultPool"}, "spec": {"nodeTemplate": {}}}),
+        )
+        .await;
+    assert_eq!(update.status(), 400);
+}
