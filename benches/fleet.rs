@@ -24,6 +24,7 @@ use poolform::live::{CceApi, Credentials, LiveError, fetch};
 use poolform::model::{ClusterId, Desired, NodeId, PoolId};
 use poolform::plan::{build_plan, create_body};
 use poolform::sim::{self, SimConfig, SimState};
+use sha2::Digest as _;
 
 struct CountingAllocator;
 
@@ -368,6 +369,10 @@ struct CpuRow {
     plan_retained: usize,
     stale_nodes: usize,
     steps: usize,
+    /// SHA-256 of the JSON plan (first 16 hex digits): equal before and
+    /// after a performance change when the output is unchanged.
+    json_digest: String,
+    json_bytes: usize,
 }
 
 /// CPU time the calling thread has used: the first field of
@@ -432,6 +437,8 @@ fn bench_cpu(runtime: &tokio::runtime::Runtime, scale: Scale, iterations: usize)
     let mut plan_retained = 0;
     let mut stale_nodes = 0;
     let mut steps = 0;
+    let mut json_digest = String::new();
+    let mut json_bytes = 0;
     for _ in 0..iterations {
         let total_baseline = reset_peak();
         let (desired, config_wall, config_cpu, config_peak) =
@@ -465,6 +472,8 @@ fn bench_cpu(runtime: &tokio::runtime::Runtime, scale: Scale, iterations: usize)
         drop(rendered_text);
         let (rendered_json, json_wall, json_cpu, json_peak) =
             measure(|| poolform::render::json(&plan));
+        json_bytes = rendered_json.len();
+        json_digest = hex::encode(&sha2::Sha256::digest(rendered_json.as_bytes())[..8]);
         drop(rendered_json);
         for (index, (wall, cpu, peak)) in [
             (config_wall, config_cpu, config_peak),
@@ -510,6 +519,8 @@ fn bench_cpu(runtime: &tokio::runtime::Runtime, scale: Scale, iterations: usize)
         plan_retained,
         stale_nodes,
         steps,
+        json_digest,
+        json_bytes,
     }
 }
 
@@ -748,6 +759,11 @@ fn main() {
             out,
             "\n## CPU: config + diff + plan, live snapshot in memory ({} nodes, {} stale, {} steps; median of {} runs)\n",
             cpu.nodes, cpu.stale_nodes, cpu.steps, cpu.iterations
+        );
+        let _ = writeln!(
+            out,
+            "JSON plan: {} bytes, SHA-256 {}…\n",
+            cpu.json_bytes, cpu.json_digest
         );
         let _ = writeln!(out, "| phase | wall | CPU | peak heap |");
         let _ = writeln!(out, "|---|---|---|---|");
