@@ -32,6 +32,12 @@ pub fn run(args: ApplyArgs) -> miette::Result<Outcome> {
 }
 
 async fn run_async(args: ApplyArgs) -> miette::Result<Outcome> {
+    if args.live.sim.is_some() {
+        return Err(miette!(
+            code = "poolform::apply::sim_unavailable",
+            "--sim is not available for apply in this build"
+        ));
+    }
     let saved = is_saved_plan(&args.path);
     let (plan, client) = if saved {
         prepare_saved(&args).await?
@@ -597,8 +603,21 @@ async fn prepare_saved(args: &ApplyArgs) -> miette::Result<(Plan, CceClient)> {
 
 /// Plans the configuration now.
 async fn prepare_config(args: &ApplyArgs) -> miette::Result<(Plan, CceClient)> {
-    let _ = args;
-    Err(miette!("apply is not wired to the planner yet"))
+    // Password variables set now are checked against CCE's rules up front,
+    // before anything is planned or sent.
+    let env = |name: &str| std::env::var(name).ok();
+    let desired = crate::config::load_with_env(&args.path, &env)?;
+    let client = connect(&desired.cloud)?;
+    let live = fetch(&client, &desired, FETCH_CONCURRENCY)
+        .await
+        .map_err(|error| live_error("read the live state", &error))?;
+    let targets: Vec<PoolAddress> = args
+        .target
+        .iter()
+        .map(|target| PoolAddress::from(target.as_str()))
+        .collect();
+    let plan = crate::plan::build_plan(&desired, &live, &targets)?;
+    Ok((plan, client))
 }
 
 /// The clusters a saved plan touches, as `fetch` wants them.
