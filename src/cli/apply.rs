@@ -63,6 +63,7 @@ async fn run_async(args: ApplyArgs) -> miette::Result<Outcome> {
     let options = ApplyOptions {
         parallelism: args.parallelism.max(1),
         fail_fast: args.fail_fast,
+        poll_interval: args.poll_interval,
         ..ApplyOptions::default()
     };
     execute(&client, &plan, &args, options).await

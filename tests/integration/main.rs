@@ -1,2 +1,3 @@
 //! Integration tests: the real binary, the real client against the simulator.
+mod apply;
 mod config;
