@@ -167,6 +167,30 @@ pub struct SimServeArgs {
     /// Latency added to every request, in milliseconds.
     #[arg(long, default_value_t = 0)]
     pub latency_ms: u64,
+    /// The project id served (the `{project_id}` of every path).
+    #[arg(long, default_value = "sim-project")]
+    pub project_id: String,
+    /// Add this (empty) cluster unless the state has it; repeatable.
+    #[arg(long = "cluster", value_name = "ID")]
+    pub clusters: Vec<String>,
+    /// Accept this `X-Auth-Token`; repeatable.
+    #[arg(long = "token", value_name = "TOKEN")]
+    pub tokens: Vec<String>,
+    /// Accept requests signed with this access key (needs `--sk`).
+    #[arg(long, env = "CLOUD_SDK_AK", requires = "sk")]
+    pub ak: Option<String>,
+    /// The secret key of `--ak`.
+    #[arg(long, env = "CLOUD_SDK_SK", hide_env_values = true, requires = "ak")]
+    pub sk: Option<String>,
+    /// Simulated time a node reset takes, e.g. `60s`.
+    #[arg(long, default_value = "60s", value_parser = humantime::parse_duration)]
+    pub reset_duration: std::time::Duration,
+    /// Simulated time a node creation takes, e.g. `2m`.
+    #[arg(long, default_value = "2m", value_parser = humantime::parse_duration)]
+    pub create_duration: std::time::Duration,
+    /// The most nodes on one ListNodes page, whatever `limit` asks for.
+    #[arg(long, value_name = "N")]
+    pub page_size: Option<usize>,
 }
 
 /// Which schema `poolform schema` prints.
