@@ -108,6 +108,14 @@ fn desired(pools: &[PoolSpec], cluster_cap: Option<u32>) -> Desired {
 /// A simulator at 1000x (a 60 s reset takes 60 ms) holding the pools with
 /// the old script; returns it and the pool ids by name.
 async fn start_sim(pools: &[PoolSpec]) -> (SimHandle, BTreeMap<String, String>) {
+    start_sim_with(pools, template("echo v1")).await
+}
+
+/// Like [`start_sim`], the pools built from `old`.
+async fn start_sim_with(
+    pools: &[PoolSpec],
+    old: NodeTemplate,
+) -> (SimHandle, BTreeMap<String, String>) {
     let mut state = SimState::new();
     let mut ids = BTreeMap::new();
     for pool in pools {
@@ -118,7 +126,7 @@ async fn start_sim(pools: &[PoolSpec]) -> (SimHandle, BTreeMap<String, String>) 
             },
             spec: wire::NodePoolSpec {
                 pool_type: Some("vm".into()),
-                node_template: convert::template_to_wire(&template("echo v1"), None),
+                node_template: convert::template_to_wire(&old, None),
                 ..Default::default()
             },
             ..Default::default()
@@ -638,11 +646,44 @@ mod cli {
         command
     }
 
-    /// Runs the binary to the end, off the runtime's threads.
-    pub(super) async fn run(mut command: Command) -> Output {
-        tokio::task::spawn_blocking(move || command.output().expect("poolform runs"))
-            .await
-            .expect("runner joins")
+    /// Runs the binary to the end (killing it after a minute, so a hang
+    /// fails the test with the output so far), off the runtime's threads.
+    pub(super) async fn run(command: Command) -> Output {
+        let mut child = spawn(command);
+        tokio::task::spawn_blocking(move || {
+            let mut stdout = child.stdout.take().expect("stdout piped");
+            let mut stderr = child.stderr.take().expect("stderr piped");
+            let out = std::thread::spawn(move || {
+                let mut bytes = Vec::new();
+                let _ = std::io::Read::read_to_end(&mut stdout, &mut bytes);
+                bytes
+            });
+            let err = std::thread::spawn(move || {
+                let mut bytes = Vec::new();
+                let _ = std::io::Read::read_to_end(&mut stderr, &mut bytes);
+                bytes
+            });
+            let deadline = Instant::now() + Duration::from_secs(60);
+            let status = loop {
+                if let Some(status) = child.try_wait().expect("child waitable") {
+                    break status;
+                }
+                if Instant::now() >= deadline {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    let stderr = text(&err.join().unwrap_or_default());
+                    panic!("poolform did not finish within a minute; stderr:\n{stderr}");
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            };
+            Output {
+                status,
+                stdout: out.join().unwrap_or_default(),
+                stderr: err.join().unwrap_or_default(),
+            }
+        })
+        .await
+        .expect("runner joins")
     }
 
     /// Starts `poolform apply` with piped output.
@@ -781,7 +822,16 @@ async fn cli_refuses_a_stale_saved_plan_and_sends_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cli_applies_a_fresh_saved_plan_without_asking_and_leaks_no_secret() {
     let pools = app_pool(4);
-    let (sim, _) = start_sim(&pools).await;
+    // The nodes already log in with a password; the plan changes their script.
+    let mut old = template("echo v1");
+    old.login = Login {
+        password: Some(poolform::model::PasswordRef {
+            username: "root".into(),
+            env: "NODE_PASSWORD".into(),
+        }),
+        ..Login::default()
+    };
+    let (sim, _) = start_sim_with(&pools, old).await;
     let dir = tempfile::tempdir().expect("temp dir");
     cli::write_config(dir.path(), &sim, &pools, Some("NODE_PASSWORD"));
     let desired = poolform::config::load(dir.path()).expect("config loads");
