@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 mod apply;
+pub mod common;
 mod plan;
 mod schema;
 mod show;
@@ -191,6 +192,10 @@ pub struct SimServeArgs {
     /// The most nodes on one ListNodes page, whatever `limit` asks for.
     #[arg(long, value_name = "N")]
     pub page_size: Option<usize>,
+    /// Faults to inject from the start, as JSON, e.g.
+    /// `{"rate_429":0.1,"seed":7}` (see `GET /_sim/faults` for every knob).
+    #[arg(long, value_name = "JSON")]
+    pub faults: Option<String>,
 }
 
 /// Which schema `poolform schema` prints.

@@ -1,9 +1,69 @@
-//! `poolform plan`.
+//! `poolform plan`: compare the configuration with the live pools and nodes
+//! and print what would change, to stdout (diagnostics go to stderr).
 
-use super::{Outcome, PlanArgs};
+use std::io::{IsTerminal as _, Write as _};
+
+use miette::{IntoDiagnostic as _, WrapErr as _};
+
+use super::common::prepare;
+use super::{Outcome, PlanArgs, PlanFormat};
+use crate::plan::Plan;
+use crate::render::{self, TextOptions};
 
 /// Runs `poolform plan`.
 pub fn run(args: PlanArgs) -> miette::Result<Outcome> {
-    let _ = args;
-    Err(miette::miette!("plan is not built yet"))
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .into_diagnostic()
+        .wrap_err("failed to start the async runtime")?;
+    let plan = runtime.block_on(async {
+        let prepared = prepare(&args.path, &args.target, &args.live).await?;
+        prepared.connection.close().await?;
+        Ok::<_, miette::Report>(prepared.plan)
+    })?;
+    if let Some(out) = &args.out {
+        std::fs::write(out, crate::plan::save(&plan))
+            .into_diagnostic()
+            .wrap_err_with(|| format!("failed to write the plan to {}", out.display()))?;
+        eprintln!(
+            "Saved the plan to {}: `poolform apply {}` carries out exactly this plan.",
+            out.display(),
+            out.display()
+        );
+    }
+    print_plan(&plan, args.format)?;
+    Ok(if args.detailed_exitcode && plan.has_changes() {
+        Outcome::ChangesPresent
+    } else {
+        Outcome::Success
+    })
+}
+
+/// Whether text output gets colour: only on a terminal, and never when
+/// `NO_COLOR` is set to anything (<https://no-color.org>).
+pub fn use_color() -> bool {
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+/// Renders a plan to stdout in `format`.
+pub fn print_plan(plan: &Plan, format: PlanFormat) -> miette::Result<()> {
+    let rendered = match format {
+        PlanFormat::Text => render::text(plan, &TextOptions { color: use_color() }),
+        PlanFormat::Json => render::json(plan),
+        PlanFormat::Markdown => render::markdown(plan),
+    };
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(rendered.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Ok(()) => Ok(()),
+        // A closed pipe (`poolform plan | head`) is the reader's choice.
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(error) => Err(error)
+            .into_diagnostic()
+            .wrap_err("failed to write the plan to stdout"),
+    }
 }

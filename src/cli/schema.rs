@@ -9,13 +9,7 @@ use super::{Outcome, SchemaArgs, SchemaKind};
 pub fn run(args: SchemaArgs) -> miette::Result<Outcome> {
     let text = match args.kind {
         SchemaKind::Config => crate::config::config_json_schema(),
-        SchemaKind::Plan => {
-            return Err(miette::miette!(
-                code = "poolform::schema::unavailable",
-                help = "`poolform schema config` prints the config schema",
-                "plan schema is not available"
-            ));
-        }
+        SchemaKind::Plan => crate::render::plan_json_schema(),
     };
     let mut stdout = std::io::stdout().lock();
     stdout

@@ -8,7 +8,7 @@ use std::time::Duration;
 use miette::{IntoDiagnostic, WrapErr};
 
 use super::{Outcome, SimCommand, SimServeArgs};
-use crate::sim::{self, SimAuth, SimConfig, SimState};
+use crate::sim::{self, Faults, SimAuth, SimConfig, SimState};
 
 /// Runs `poolform sim ...`.
 pub fn run(command: SimCommand) -> miette::Result<Outcome> {
@@ -35,6 +35,16 @@ fn config_from(args: &SimServeArgs) -> miette::Result<SimConfig> {
             args.time_scale
         ));
     }
+    let faults = match &args.faults {
+        None => Faults::default(),
+        Some(text) => serde_json::from_str(text).map_err(|error| {
+            miette::miette!(
+                code = "poolform::sim::faults",
+                help = "give a JSON object such as '{\"fail_next\":[429,429],\"rate_5xx\":0.1,\"seed\":7}'",
+                "--faults is not a fault set: {error}"
+            )
+        })?,
+    };
     let mut auth = SimAuth::none();
     if let (Some(ak), Some(sk)) = (&args.ak, &args.sk) {
         auth = auth.with_aksk(ak, sk);
@@ -52,6 +62,7 @@ fn config_from(args: &SimServeArgs) -> miette::Result<SimConfig> {
         latency: Duration::from_millis(args.latency_ms),
         state_file: args.state.clone(),
         page_size_cap: args.page_size,
+        faults,
         ..SimConfig::default()
     })
 }
@@ -90,10 +101,7 @@ fn serve(args: SimServeArgs) -> miette::Result<Outcome> {
                 "poolform sim: no credentials given (--token, --ak/--sk), so every request is accepted"
             );
         }
-        tokio::signal::ctrl_c()
-            .await
-            .into_diagnostic()
-            .wrap_err("cannot wait for Ctrl-C")?;
+        wait_for_stop().await?;
         eprintln!("poolform sim: stopping");
         handle
             .shutdown()
@@ -102,4 +110,29 @@ fn serve(args: SimServeArgs) -> miette::Result<Outcome> {
             .wrap_err("cannot save the simulator state")?;
         Ok(Outcome::Success)
     })
+}
+
+/// Waits for Ctrl-C, or SIGTERM on Unix (how service managers and test
+/// harnesses stop a server), so that the state is saved on the way out.
+async fn wait_for_stop() -> miette::Result<()> {
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                .into_diagnostic()
+                .wrap_err("cannot listen for SIGTERM")?;
+        tokio::select! {
+            interrupted = tokio::signal::ctrl_c() => interrupted
+                .into_diagnostic()
+                .wrap_err("cannot wait for Ctrl-C"),
+            _ = terminate.recv() => Ok(()),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c()
+            .await
+            .into_diagnostic()
+            .wrap_err("cannot wait for Ctrl-C")
+    }
 }

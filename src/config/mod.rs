@@ -217,6 +217,7 @@ impl Loader {
             drafts: Vec::new(),
             redactions: Vec::new(),
             scripts: BTreeMap::new(),
+            suggested: std::collections::BTreeSet::new(),
         };
         let contents = walker.walk_document(document.get_ref());
         self.drafts.append(&mut walker.drafts);
@@ -438,3 +439,6 @@ fn digest(inputs: &BTreeMap<String, Vec<u8>>) -> String {
     }
     hex::encode(hasher.finalize())
 }
+
+#[cfg(test)]
+mod tests;

@@ -194,6 +194,9 @@ pub(crate) struct FileWalker<'a> {
     pub redactions: Vec<Range<usize>>,
     /// Script files read, by name relative to the config root, for the digest.
     pub scripts: BTreeMap<String, Vec<u8>>,
+    /// `(table path, key)` pairs a "did you mean" already proposed: a
+    /// misspelt key is one problem, not also a missing one.
+    pub suggested: BTreeSet<(String, String)>,
 }
 
 /// The best "did you mean" candidate for `input` among `candidates`.
@@ -240,6 +243,9 @@ fn last_segment(path: &str) -> &str {
 /// from any source shown, even when the key itself is an error.
 fn looks_secret(key: &str) -> bool {
     let key = key.to_ascii_lowercase();
+    if key.starts_with("remove_") {
+        return false;
+    }
     ["password", "passwd", "secret", "token", "private_key"]
         .iter()
         .any(|marker| key.contains(marker))
@@ -247,20 +253,34 @@ fn looks_secret(key: &str) -> bool {
         || key == "ak"
 }
 
-/// Spans of values of secret-looking keys on each line, found without a
-/// parse tree: used for files with syntax errors.
+/// Spans of values of secret-looking keys, found line by line without a
+/// parse tree: used for files with syntax errors. Everything after the `=`
+/// that follows a secret-looking word is redacted, so inline tables such as
+/// `login = { password = "..." }` are covered too.
 pub(crate) fn heuristic_secret_spans(text: &str) -> Vec<Range<usize>> {
+    const MARKERS: [&str; 5] = ["password", "passwd", "secret", "token", "private_key"];
     let mut spans = Vec::new();
     let mut offset = 0;
     for line in text.split_inclusive('\n') {
-        if let Some(eq) = line.find('=') {
-            let key = line[..eq].trim().trim_matches('"');
-            let key = key.rsplit('.').next().unwrap_or(key);
-            if looks_secret(key) {
-                let value = line[eq + 1..].trim_end_matches(['\n', '\r']);
-                let start = offset + eq + 1;
-                spans.push(start..start + value.len());
-            }
+        let lowered = line.to_ascii_lowercase();
+        let content_end = line.trim_end_matches(['\n', '\r']).len();
+        let first_value = MARKERS
+            .iter()
+            .flat_map(|marker| {
+                lowered
+                    .match_indices(marker)
+                    .map(move |(index, _)| index + marker.len())
+            })
+            .filter_map(|after| {
+                let rest = &lowered[after..];
+                let skipped = rest.len() - rest.trim_start_matches(['"', '\'', ' ', '\t']).len();
+                rest[skipped..]
+                    .starts_with('=')
+                    .then_some(after + skipped + 1)
+            })
+            .min();
+        if let Some(start) = first_value.filter(|start| *start < content_end) {
+            spans.push(offset + start..offset + content_end);
         }
         offset += line.len();
     }
@@ -432,7 +452,9 @@ impl<'a> FileWalker<'a> {
             let name: &str = key.get_ref();
             // A table under a secret-looking key holds a reference (such as
             // `password = { env = ... }`), not the secret itself.
-            if looks_secret(name) && !matches!(value.get_ref(), DeValue::Table(_)) {
+            if looks_secret(name)
+                && !matches!(value.get_ref(), DeValue::Table(_) | DeValue::Boolean(_))
+            {
                 self.redactions.push(value.span());
             }
             if known.contains(&name) {
@@ -443,7 +465,12 @@ impl<'a> FileWalker<'a> {
             } else {
                 format!("`{path}`")
             };
-            let help = match suggest(name, known.iter().copied()) {
+            let suggestion = suggest(name, known.iter().copied());
+            if let Some(candidate) = suggestion {
+                self.suggested
+                    .insert((path.to_owned(), candidate.to_owned()));
+            }
+            let help = match suggestion {
                 Some(candidate) => format!("did you mean `{candidate}`?"),
                 None => format!(
                     "{} takes: {}",
@@ -467,6 +494,9 @@ impl<'a> FileWalker<'a> {
     }
 
     fn missing(&mut self, path: &str, key: &str, span: Range<usize>, example: &str) {
+        if self.suggested.contains(&(path.to_owned(), key.to_owned())) {
+            return;
+        }
         self.push(
             Draft::error(codes::MISSING_KEY, format!("`{path}` is missing `{key}`"))
                 .at(self.file, span, format!("needs `{key}`"))
@@ -1659,11 +1689,15 @@ impl<'a> FileWalker<'a> {
         let mut spans = Vec::new();
         if let Some((_, value)) = table.get_key_value("pre_install") {
             lifecycle.pre_install = self.walk_script(&format!("{path}.pre_install"), value);
-            spans.push((value.span(), "pre_install"));
+            if lifecycle.pre_install.is_some() {
+                spans.push((value.span(), "pre_install"));
+            }
         }
         if let Some((_, value)) = table.get_key_value("post_install") {
             lifecycle.post_install = self.walk_script(&format!("{path}.post_install"), value);
-            spans.push((value.span(), "post_install"));
+            if lifecycle.post_install.is_some() {
+                spans.push((value.span(), "post_install"));
+            }
         }
         if let Some((_, value)) = table.get_key_value("wait_post_install_finish") {
             lifecycle.wait_post_install_finish = self

@@ -91,8 +91,8 @@ pub fn pool_attributes(
     fn plain(path: &str, value: Value, reach: Reach) -> Attribute {
         Attribute {
             path: path.to_owned(),
-            key: value.clone(),
-            value,
+            value: without_empty_fields(value.clone()),
+            key: value,
             reach,
         }
     }
@@ -225,6 +225,25 @@ pub fn pool_attributes(
     attributes
 }
 
+/// A value for display: fields of nested objects that are null or empty
+/// objects are left out (`{"size":50,"volume_type":"GPSSD"}` rather than a
+/// row of nulls). Comparison uses the full value.
+fn without_empty_fields(value: Value) -> Value {
+    match value {
+        Value::Object(fields) => Value::Object(
+            fields
+                .into_iter()
+                .map(|(key, value)| (key, without_empty_fields(value)))
+                .filter(|(_, value)| {
+                    !value.is_null() && !value.as_object().is_some_and(serde_json::Map::is_empty)
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.into_iter().map(without_empty_fields).collect()),
+        other => other,
+    }
+}
+
 /// The attributes of the desired pool.
 pub fn desired_attributes(desired: &DesiredPool) -> Vec<Attribute> {
     pool_attributes(
@@ -255,6 +274,30 @@ pub fn attributes_object(attributes: &[Attribute]) -> Value {
             .map(|attribute| (attribute.path.clone(), attribute.value.clone()))
             .collect(),
     )
+}
+
+/// How a change to the attribute at `path` reaches the pool and its nodes,
+/// for renderers that only have the path (the same classification as
+/// [`pool_attributes`]).
+pub fn reach_of_path(path: &str) -> Reach {
+    match path {
+        "pool_type" | "flavor" | "az" | "nic.fixed_ips" | "nic.ip_block" | "max_pods"
+        | "server_group" => Reach::ForcesReplacement,
+        "os"
+        | "runtime"
+        | "login.ssh_key"
+        | "login.password"
+        | "root_volume"
+        | "data_volumes"
+        | "lifecycle.pre_install"
+        | "lifecycle.post_install"
+        | "lifecycle.wait_post_install_finish" => Reach::NeedsReset,
+        other => match other.strip_prefix("extend_params.") {
+            Some(key) if UPDATABLE_EXTEND_PARAMS.contains(&key) => Reach::NeedsReset,
+            Some(_) => Reach::ForcesReplacement,
+            None => Reach::InPlace,
+        },
+    }
 }
 
 /// A user-facing problem found while diffing.
@@ -850,6 +893,35 @@ mod tests {
         assert_eq!(unmanaged.len(), 1);
         assert_eq!(unmanaged[0].name, "legacy");
         assert_eq!(unmanaged[0].node_count, 6);
+    }
+
+    #[test]
+    fn path_classification_matches_the_attribute_list() {
+        let mut pool = desired_pool("p", "prod", "p");
+        pool.node_count = Some(1);
+        pool.autoscaling = Some(crate::model::Autoscaling {
+            enabled: true,
+            min: 1,
+            max: 2,
+            scale_down_cooldown_minutes: None,
+            priority: None,
+        });
+        pool.server_group = Some("sg".into());
+        pool.template.nic = Some(crate::model::NicSpec::default());
+        pool.template
+            .extend_params
+            .insert("agency_name".into(), "a".into());
+        pool.template
+            .extend_params
+            .insert("dockerBaseSize".into(), "20".into());
+        for attribute in desired_attributes(&pool) {
+            assert_eq!(
+                reach_of_path(&attribute.path),
+                attribute.reach,
+                "{}",
+                attribute.path
+            );
+        }
     }
 
     #[test]

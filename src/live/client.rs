@@ -499,8 +499,6 @@ impl CceClient {
         url: &Url,
         headers: HeaderMap,
     ) -> Result<Answer, (TransportFailure, Option<reqwest::Error>)> {
-        // The semaphore is never closed, so acquiring only waits.
-        let _permit = self.permits.acquire().await.ok();
         let mut request = self
             .http
             .request(call.method.clone(), url.clone())
@@ -556,9 +554,15 @@ impl CceClient {
         let policy = self.options.retry;
         let mut attempt = 1;
         loop {
-            let headers = self.headers(&call, &url).await?;
             let started = Instant::now();
-            let result = self.attempt(&call, &url, headers).await;
+            let result = {
+                // Signed after waiting for a slot, so the signature's date is
+                // fresh; the slot is freed before any backoff. The semaphore
+                // is never closed, so acquiring only waits.
+                let _permit = self.permits.acquire().await.ok();
+                let headers = self.headers(&call, &url).await?;
+                self.attempt(&call, &url, headers).await
+            };
             let (retryable, retry_after, error) = match result {
                 Ok(answer) if answer.status.is_success() => {
                     tracing::debug!(

@@ -60,7 +60,7 @@
 //! | | |
 //! |---|---|
 //! | `GET /_sim/state`, `PUT /_sim/state` | the whole [`SimState`] |
-//! | `GET /_sim/peaks` | per cluster `{cluster, pools: {pool id: n}}` |
+//! | `GET /_sim/peaks`, `DELETE /_sim/peaks` | per cluster `{cluster, pools: {pool id: n}}`; delete restarts recording |
 //! | `GET /_sim/log` | the mutating requests ([`LoggedRequest`]) |
 //! | `GET /_sim/faults`, `PUT /_sim/faults` | the [`Faults`] |
 //! | `POST /_sim/outside-change` | an [`OutsideChange`] |
@@ -308,6 +308,14 @@ impl SimHandle {
             .lock()
             .state
             .cluster_peak_unavailable(cluster_id)
+    }
+
+    /// Forgets the recorded peaks; recording restarts from what is
+    /// unavailable now.
+    pub fn reset_peaks(&self) {
+        let mut inner = self.shared.lock();
+        inner.state.reset_peaks();
+        inner.dirty = true;
     }
 
     /// The mutating requests received, in order.

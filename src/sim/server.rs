@@ -216,7 +216,10 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         ));
     let control = Router::new()
         .route("/_sim/state", get(control_state).put(control_replace_state))
-        .route("/_sim/peaks", get(control_peaks))
+        .route(
+            "/_sim/peaks",
+            get(control_peaks).delete(control_reset_peaks),
+        )
         .route("/_sim/log", get(control_log))
         .route("/_sim/faults", get(control_faults).put(control_set_faults))
         .route("/_sim/outside-change", post(control_outside_change))
@@ -707,6 +710,16 @@ async fn control_replace_state(State(shared): State<Arc<Shared>>, body: Bytes) -
 async fn control_peaks(State(shared): State<Arc<Shared>>) -> Response {
     let peaks = shared.lock().state.peaks.clone();
     json_response(StatusCode::OK, &peaks)
+}
+
+async fn control_reset_peaks(State(shared): State<Arc<Shared>>) -> Response {
+    {
+        let mut inner = shared.lock();
+        inner.state.reset_peaks();
+        inner.dirty = true;
+    }
+    shared.save_if_dirty().await;
+    StatusCode::NO_CONTENT.into_response()
 }
 
 async fn control_log(State(shared): State<Arc<Shared>>) -> Response {

@@ -865,6 +865,16 @@ impl SimState {
         self.peaks.get(cluster_id).map(|p| p.cluster).unwrap_or(0)
     }
 
+    /// Forgets the recorded peaks and starts recording afresh from what is
+    /// unavailable now (e.g. after seeding, before the operation under test).
+    pub fn reset_peaks(&mut self) {
+        self.peaks.clear();
+        let clusters: Vec<String> = self.clusters.keys().cloned().collect();
+        for cluster in clusters {
+            self.record_peaks(&cluster);
+        }
+    }
+
     /// A job as ShowJob shows it.
     pub fn job_view(&self, job_id: &str) -> Option<wire::Job> {
         let job = self.jobs.get(job_id)?;
@@ -1929,8 +1939,25 @@ impl SimState {
                 })?;
                 patched.metadata.uid = node_id.clone();
                 strip_template_secrets(&mut patched.spec);
-                if let Some(node) = self.node_mut(cluster_id, node_id) {
-                    *node = patched;
+                // A node changed behind CCE's back (reinstalled from the
+                // console, say) is judged against its pool's template like any
+                // other, unless the patch says what CCE reports.
+                let judge = patch.get("spec").is_some()
+                    && patch.pointer("/status/configurationUpToDate").is_none();
+                if let Some(pool) = self.clusters.get_mut(cluster_id).and_then(|c| {
+                    c.pools
+                        .iter_mut()
+                        .find(|p| p.nodes.iter().any(|n| n.uid() == node_id))
+                }) {
+                    let template = pool.pool.spec.node_template.clone();
+                    let is_default = pool.is_default();
+                    if let Some(node) = pool.nodes.iter_mut().find(|n| n.uid() == node_id) {
+                        node.node = patched;
+                        if judge && !is_default && node.progress.is_none() {
+                            let up_to_date = reset_fields_match(&template, &node.node.spec);
+                            node.status_mut().configuration_up_to_date = Some(up_to_date);
+                        }
+                    }
                 }
             }
             OutsideChange::DeleteNode {

@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use poolform::live::wire;
+use poolform::live::{sign, wire};
 use poolform::sim::{self, Faults, SimAuth, SimConfig, SimHandle, SimState};
 use serde_json::{Value, json};
 
@@ -561,20 +561,27 @@ async fn signed(
 ) -> reqwest::Response {
     let url = reqwest::Url::parse(&sim.url(path)).expect("url");
     let host = format!("{}", sim.handle.addr());
-    let headers = vec![
+    let headers = [
         ("Content-Type".to_owned(), "application/json".to_owned()),
         ("Host".to_owned(), host),
         ("X-Project-Id".to_owned(), PROJECT.to_owned()),
         ("X-Sdk-Date".to_owned(), sdk_date()),
     ];
-    let authorization = sim::auth::authorization_header(
+    let signed_headers =
+        sign::signable_headers(headers.iter().map(|(n, v)| (n.as_str(), v.as_str())));
+    let query = sign::parse_query(url.query().unwrap_or_default());
+    let payload_hash = sign::payload_hash(&signed_headers, body.as_bytes());
+    let authorization = sign::sign(
         ak,
         sk,
-        method.as_str(),
-        url.path(),
-        url.query(),
-        &headers,
-        body.as_bytes(),
+        &headers[3].1,
+        &sign::CanonicalInput {
+            method: method.as_str(),
+            path: url.path(),
+            query: &query,
+            signed_headers: &signed_headers,
+            payload_hash: &payload_hash,
+        },
     );
     let mut request = sim.http.request(method, url).body(body.to_owned());
     for (name, value) in headers.iter().filter(|(name, _)| name != "Host") {
@@ -881,6 +888,45 @@ async fn control_endpoints_change_and_show_the_world() {
     assert_eq!(node["status"]["phase"], "Abnormal");
     assert_eq!(sim.handle.peak_unavailable(&pool_id), 1);
 
+    // Peaks can be restarted: the Abnormal node still counts, then not.
+    let reset = |sim: &Sim| sim.http.delete(sim.control("peaks")).send();
+    assert_eq!(reset(&sim).await.expect("sent").status(), 204);
+    assert_eq!(sim.handle.peak_unavailable(&pool_id), 1);
+    let healed = change(
+        json!({"kind": "node", "cluster_id": CLUSTER, "node_id": node_id,
+        "patch": {"status": {"phase": "Active"}}}),
+    )
+    .await
+    .expect("sent");
+    assert_eq!(healed.status(), 204);
+    sim.handle.reset_peaks();
+    assert_eq!(sim.handle.peak_unavailable(&pool_id), 0);
+
+    // A node reinstalled from outside with the pool's os is up to date again;
+    // one with another os is not.
+    let reinstalled = change(
+        json!({"kind": "node", "cluster_id": CLUSTER, "node_id": node_id,
+        "patch": {"spec": {"os": "Ubuntu 22.04"}}}),
+    )
+    .await
+    .expect("sent");
+    assert_eq!(reinstalled.status(), 204);
+    let node = sim
+        .get_json(&format!("clusters/{CLUSTER}/nodes/{node_id}"))
+        .await;
+    assert_eq!(node["status"]["configurationUpToDate"], true);
+    let other = change(
+        json!({"kind": "node", "cluster_id": CLUSTER, "node_id": node_id,
+        "patch": {"spec": {"os": "CentOS 7.6"}}}),
+    )
+    .await
+    .expect("sent");
+    assert_eq!(other.status(), 204);
+    let node = sim
+        .get_json(&format!("clusters/{CLUSTER}/nodes/{node_id}"))
+        .await;
+    assert_eq!(node["status"]["configurationUpToDate"], false);
+
     let unknown = change(json!({"kind": "delete_node", "cluster_id": CLUSTER, "node_id": "nope"}))
         .await
         .expect("sent");
@@ -977,7 +1023,8 @@ async fn sim_serve_keeps_its_state_in_a_file() {
     let mut child = Serve(
         std::process::Command::new(env!("CARGO_BIN_EXE_poolform"))
             .args(["sim", "serve", "--listen", "127.0.0.1:0", "--token", "demo"])
-            .args(["--cluster", CLUSTER, "--time-scale", "1000", "--state"])
+            .args(["--cluster", CLUSTER, "--time-scale", "1000"])
+            .args(["--faults", r#"{"fail_next":[503]}"#, "--state"])
             .arg(&state_file)
             .env_remove("CLOUD_SDK_AK")
             .env_remove("CLOUD_SDK_SK")
@@ -1002,6 +1049,9 @@ async fn sim_serve_keeps_its_state_in_a_file() {
     let url = format!("{endpoint}/api/v3/projects/{PROJECT}/clusters/{CLUSTER}/nodepools");
     let unauthenticated = http.get(&url).send().await.expect("sent");
     assert_eq!(unauthenticated.status(), 401);
+    let get = || http.get(&url).header("X-Auth-Token", "demo").send();
+    assert_eq!(get().await.expect("sent").status(), 503, "--faults applies");
+    assert_eq!(get().await.expect("sent").status(), 200);
     let mut body = serde_json::to_value(pool("web")).expect("json");
     body["spec"]["initialNodeCount"] = json!(1);
     let created = http
@@ -1033,7 +1083,51 @@ async fn sim_serve_keeps_its_state_in_a_file() {
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    drop(child);
+    // SIGTERM stops it cleanly (exit 0) with the state saved.
+    let pid = child.0.id().to_string();
+    let signalled = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill runs");
+    assert!(signalled.success());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = child.0.try_wait().expect("child status") {
+            break status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "poolform sim serve ignored SIGTERM"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert!(status.success(), "{status:?}");
     let reloaded = SimState::load(&state_file).expect("loads");
     assert_eq!(reloaded.pools(CLUSTER).len(), 1);
+}
+
+#[test]
+fn sim_serve_rejects_bad_arguments_clearly() {
+    for (args, expected) in [
+        (&["--faults", "{nope"][..], "--faults is not a fault set"),
+        (
+            &["--listen", "localhost"][..],
+            "is not an address with a port",
+        ),
+        (
+            &["--time-scale", "0"][..],
+            "--time-scale must be a positive number",
+        ),
+    ] {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_poolform"))
+            .args(["sim", "serve"])
+            .args(args)
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("poolform runs");
+        assert_eq!(output.status.code(), Some(1), "{args:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+        assert!(output.stdout.is_empty());
+    }
 }

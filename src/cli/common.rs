@@ -1,0 +1,255 @@
+//! Glue shared by `plan` and `apply`: load the configuration, connect to the
+//! cloud (or start the built-in simulator), read the live state, build the
+//! plan.
+//!
+//! [`prepare`] does all of it. [`connect`] alone gives a client for a saved
+//! plan's cloud settings. With `--sim` the simulator runs in this process on
+//! a local state file (`.poolform/sim-state.json` unless named), seeded when
+//! the file is absent from `sim-seed.json` beside the configuration; the
+//! real client talks to it over a loopback socket with throwaway AK/SK
+//! credentials, so no cloud account is needed. The state file is saved when
+//! the [`Connection`] is closed, so `plan --sim` then `apply --sim` work on
+//! the same simulated world.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use miette::{IntoDiagnostic as _, WrapErr as _};
+use serde::{Deserialize, Serialize};
+
+use super::LiveSource;
+use crate::live::auth::Credentials;
+use crate::live::{CceClient, ClientOptions, fetch, wire};
+use crate::model::{CloudSettings, ClusterId, Desired, Live, PoolAddress};
+use crate::plan::Plan;
+use crate::sim::{self, SimAuth, SimConfig, SimHandle, SimState};
+
+/// Clusters read at once.
+pub const FETCH_CONCURRENCY: usize = 4;
+
+/// The seed file looked for beside the configuration.
+pub const SEED_FILE: &str = "sim-seed.json";
+
+/// Simulated seconds per real second under `--sim`: a 60 s node reset takes
+/// a second, so a demo apply finishes while one watches.
+pub const SIM_TIME_SCALE: f64 = 60.0;
+
+/// The access key `--sim` signs with; the secret key is new on every run.
+const SIM_ACCESS_KEY: &str = "poolform-sim";
+
+/// A client, and the simulator behind it when `--sim` was given (it serves
+/// as long as this value lives).
+#[derive(Debug)]
+pub struct Connection {
+    /// The CCE client.
+    pub client: CceClient,
+    /// The in-process simulator, if any.
+    pub sim: Option<SimHandle>,
+}
+
+impl Connection {
+    /// Stops the simulator, if any, saving its state file.
+    pub async fn close(self) -> miette::Result<()> {
+        if let Some(sim) = self.sim {
+            sim.shutdown()
+                .await
+                .into_diagnostic()
+                .wrap_err("failed to save the simulator state")?;
+        }
+        Ok(())
+    }
+}
+
+/// Everything `plan` and `apply` need before they act.
+#[derive(Debug)]
+pub struct Prepared {
+    /// The configuration.
+    pub desired: Desired,
+    /// The live state read for it.
+    pub live: Live,
+    /// The plan.
+    pub plan: Plan,
+    /// The client the live state was read with.
+    pub connection: Connection,
+}
+
+/// Loads the configuration at `path` (passwords named by the configuration
+/// are checked against CCE's rules when set in the environment, never
+/// printed), connects, reads every configured cluster and builds the plan,
+/// limited to `targets` and their dependencies when any are given.
+pub async fn prepare(
+    path: &Path,
+    targets: &[String],
+    source: &LiveSource,
+) -> miette::Result<Prepared> {
+    let desired = crate::config::load_with_env(path, &|name| std::env::var(name).ok())
+        .map_err(miette::Report::new)?;
+    let clusters: Vec<ClusterId> = desired
+        .clusters
+        .values()
+        .map(|cluster| cluster.id.clone())
+        .collect();
+    let connection = connect(&desired.cloud, source, path, &clusters).await?;
+    let live = match fetch(&connection.client, &desired, FETCH_CONCURRENCY).await {
+        Ok(live) => live,
+        Err(error) => {
+            let _ = connection.close().await;
+            return Err(miette::Report::new(error).wrap_err("failed to read the live state"));
+        }
+    };
+    let targets: Vec<PoolAddress> = targets
+        .iter()
+        .map(|t| PoolAddress::from(t.as_str()))
+        .collect();
+    let plan = match crate::plan::build_plan(&desired, &live, &targets) {
+        Ok(plan) => plan,
+        Err(errors) => {
+            let _ = connection.close().await;
+            return Err(miette::Report::new(errors));
+        }
+    };
+    Ok(Prepared {
+        desired,
+        live,
+        plan,
+        connection,
+    })
+}
+
+/// A client for the cloud (credentials and project from the environment,
+/// see `live::auth`), or, with `--sim`, for a simulator started here whose
+/// state holds at least `clusters` (empty ones are added: their pools plan
+/// as creates). `config_path` locates the seed file.
+pub async fn connect(
+    cloud: &CloudSettings,
+    source: &LiveSource,
+    config_path: &Path,
+    clusters: &[ClusterId],
+) -> miette::Result<Connection> {
+    let Some(state_file) = &source.sim else {
+        let options = ClientOptions::from_settings(cloud).map_err(|error| {
+            miette::Report::new(error).wrap_err("failed to set up the CCE client")
+        })?;
+        let client = CceClient::new(options).map_err(|error| {
+            miette::Report::new(error).wrap_err("failed to set up the CCE client")
+        })?;
+        return Ok(Connection { client, sim: None });
+    };
+    let mut state = sim_state(state_file, config_path)?;
+    for cluster in clusters {
+        state.add_cluster(cluster.as_str());
+    }
+    // A fresh secret per run: the simulator checks real signatures, and no
+    // credential is stored anywhere.
+    let secret_key = uuid::Uuid::new_v4().to_string();
+    let config = SimConfig {
+        auth: SimAuth::none().with_aksk(SIM_ACCESS_KEY, secret_key.clone()),
+        time_scale: SIM_TIME_SCALE,
+        state_file: Some(state_file.clone()),
+        ..SimConfig::default()
+    };
+    let handle = sim::start(config, state)
+        .await
+        .into_diagnostic()
+        .wrap_err("failed to start the built-in simulator")?;
+    let endpoint = url::Url::parse(&handle.endpoint())
+        .into_diagnostic()
+        .wrap_err("the simulator reported an unusable endpoint")?;
+    let options = ClientOptions::new(
+        endpoint,
+        handle.project_id(),
+        Credentials::ak_sk(SIM_ACCESS_KEY, secret_key),
+    );
+    let client = CceClient::new(options)
+        .map_err(|error| miette::Report::new(error).wrap_err("failed to set up the CCE client"))?;
+    Ok(Connection {
+        client,
+        sim: Some(handle),
+    })
+}
+
+/// The simulator's state: the state file when it exists, else the seed
+/// beside the configuration, else an empty world.
+fn sim_state(state_file: &Path, config_path: &Path) -> miette::Result<SimState> {
+    if state_file.exists() {
+        return SimState::load(state_file)
+            .into_diagnostic()
+            .wrap_err_with(|| {
+                format!(
+                    "delete {} to start again from the seed",
+                    state_file.display()
+                )
+            });
+    }
+    let seed = seed_path(config_path);
+    if seed.exists() {
+        return Ok(SimSeed::load(&seed)?.into_state());
+    }
+    Ok(SimState::new())
+}
+
+/// Where the seed of a configuration is: beside the file, or in the
+/// directory.
+pub fn seed_path(config_path: &Path) -> PathBuf {
+    if config_path.is_dir() {
+        config_path.join(SEED_FILE)
+    } else {
+        config_path
+            .parent()
+            .unwrap_or_else(|| Path::new("."))
+            .join(SEED_FILE)
+    }
+}
+
+/// A simulator seed: the pools (as CCE would show them) and how many Active,
+/// up-to-date nodes each has, per cluster id. Small and readable, unlike a
+/// whole simulator state.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SimSeed {
+    /// What the seed sets up, for people reading the file.
+    #[serde(default)]
+    pub description: String,
+    /// Clusters by CCE id.
+    pub clusters: BTreeMap<String, SeedCluster>,
+}
+
+/// One cluster of a seed.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SeedCluster {
+    /// Its pools.
+    #[serde(default)]
+    pub pools: Vec<SeedPool>,
+}
+
+/// One pool of a seed.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SeedPool {
+    /// Nodes built from the pool's template.
+    pub nodes: usize,
+    /// The pool, as CreateNodePool takes it.
+    pub pool: wire::NodePool,
+}
+
+impl SimSeed {
+    /// Reads a seed file.
+    pub fn load(path: &Path) -> miette::Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .into_diagnostic()
+            .wrap_err_with(|| format!("failed to read the simulator seed {}", path.display()))?;
+        serde_json::from_str(&text)
+            .into_diagnostic()
+            .wrap_err_with(|| format!("{} is not a simulator seed", path.display()))
+    }
+
+    /// The simulator state the seed describes.
+    pub fn into_state(self) -> SimState {
+        let mut state = SimState::new();
+        for (cluster, seed) in self.clusters {
+            state.add_cluster(&cluster);
+            for pool in seed.pools {
+                state.add_pool(&cluster, pool.pool, pool.nodes);
+            }
+        }
+        state
+    }
+}

@@ -1,0 +1,361 @@
+//! The plan as text, in Terraform's conventions: `+ ~ - -/+` symbols,
+//! unchanged attributes hidden, a `Plan: …` summary line, "No changes." when
+//! there are none. The node sync is its own action (`↻`), listing nodes,
+//! zones, batches and reasons with a disk-wipe warning, and script changes
+//! are shown as unified diffs. Colour only marks the symbols; the text reads
+//! the same without it.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use serde_json::Value;
+use similar::TextDiff;
+
+use super::{
+    action_symbol, action_words, forces_replacement, group_members, is_script, plural,
+    pool_identity, reason_groups, unchanged_count,
+};
+use crate::plan::{NodeRef, Plan, PoolAction, PoolPlan, StepKind, SyncPlan};
+
+/// How to render text.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TextOptions {
+    /// Colour the symbols with ANSI escapes.
+    pub color: bool,
+}
+
+#[derive(Clone, Copy)]
+struct Paint {
+    color: bool,
+}
+
+impl Paint {
+    fn wrap(self, code: &str, text: &str) -> String {
+        if self.color {
+            format!("\u{1b}[{code}m{text}\u{1b}[0m")
+        } else {
+            text.to_owned()
+        }
+    }
+    fn green(self, text: &str) -> String {
+        self.wrap("32", text)
+    }
+    fn yellow(self, text: &str) -> String {
+        self.wrap("33", text)
+    }
+    fn red(self, text: &str) -> String {
+        self.wrap("31", text)
+    }
+    fn cyan(self, text: &str) -> String {
+        self.wrap("36", text)
+    }
+    fn bold(self, text: &str) -> String {
+        self.wrap("1", text)
+    }
+    fn symbol(self, action: PoolAction) -> String {
+        let symbol = action_symbol(action);
+        match action {
+            PoolAction::Create => self.green(symbol),
+            PoolAction::Update => self.yellow(symbol),
+            PoolAction::Delete => self.red(symbol),
+            PoolAction::Replace => self.red(symbol),
+            PoolAction::NoOp => symbol.to_owned(),
+        }
+    }
+}
+
+/// Renders a plan as text.
+pub fn text(plan: &Plan, options: &TextOptions) -> String {
+    let paint = Paint {
+        color: options.color,
+    };
+    let mut out = String::new();
+    if plan.has_changes() {
+        out.push_str(
+            "poolform will perform the following actions. Symbols:\n  \
+             + create\n  \
+             ~ update in-place\n  \
+             - destroy\n\
+             -/+ destroy and then create replacement\n  \
+             ↻ synchronize nodes: reset each node to the pool template (its disks are wiped)\n\n",
+        );
+    } else {
+        out.push_str("No changes. The live node pools and nodes match the configuration.\n\n");
+    }
+    for pool in &plan.pools {
+        if pool.action != PoolAction::NoOp {
+            pool_block(&mut out, pool, paint);
+        }
+        if let Some(sync) = &pool.sync {
+            let force = plan.steps.iter().any(|step| {
+                step.address == pool.address
+                    && matches!(&step.kind, StepKind::SyncBatch { body, .. } if body.spec.force)
+            });
+            sync_block(&mut out, pool, sync, force, paint);
+        }
+    }
+    if !plan.unmanaged.is_empty() {
+        out.push_str("Pools not in the configuration (left untouched):\n");
+        for pool in &plan.unmanaged {
+            let _ = writeln!(
+                out,
+                "  {}/{} (id {}, {})",
+                pool.cluster,
+                pool.name,
+                pool.pool_id,
+                plural(pool.node_count, "node", "nodes")
+            );
+        }
+        out.push('\n');
+    }
+    if plan.has_changes() {
+        let _ = writeln!(out, "{}", paint.bold(&plan.summary().to_string()));
+    }
+    while out.ends_with("\n\n") {
+        out.pop();
+    }
+    out
+}
+
+fn format_value(value: &Value) -> String {
+    value.to_string()
+}
+
+fn pool_block(out: &mut String, pool: &PoolPlan, paint: Paint) {
+    let _ = writeln!(
+        out,
+        "  # {} ({}) {}",
+        pool.address,
+        pool_identity(pool),
+        action_words(pool.action)
+    );
+    let _ = writeln!(
+        out,
+        "{:>3} pool \"{}\" {{",
+        paint.symbol(pool.action),
+        pool.address
+    );
+    let has_sync = pool
+        .sync
+        .as_ref()
+        .is_some_and(|sync| !sync.batches.is_empty());
+    depends_line(out, pool);
+    match pool.action {
+        PoolAction::Create | PoolAction::Delete => {
+            let (symbol, values) = if pool.action == PoolAction::Create {
+                (paint.green("+"), pool.after.as_ref())
+            } else {
+                (paint.red("-"), pool.before.as_ref())
+            };
+            if let Some(Value::Object(values)) = values {
+                for (path, value) in values.iter().filter(|(_, value)| !value.is_null()) {
+                    match value {
+                        Value::String(script) if is_script(path) => {
+                            let _ = writeln!(out, "      {symbol} {path} = <<-EOT");
+                            for line in script.lines() {
+                                let _ = writeln!(out, "            {line}");
+                            }
+                            out.push_str("        EOT\n");
+                        }
+                        _ => {
+                            let _ =
+                                writeln!(out, "      {symbol} {path} = {}", format_value(value));
+                        }
+                    }
+                }
+            }
+        }
+        PoolAction::Update | PoolAction::Replace => {
+            for change in &pool.changes {
+                let symbol = match (&change.before, &change.after) {
+                    (Value::Null, _) => paint.green("+"),
+                    (_, Value::Null) => paint.red("-"),
+                    _ => paint.yellow("~"),
+                };
+                let comment = if pool.action == PoolAction::Replace
+                    && forces_replacement(&change.path)
+                {
+                    paint.red("  # forces replacement")
+                } else if change.needs_reset && pool.action == PoolAction::Update {
+                    if has_sync {
+                        "  # existing nodes get this only by a reset: see the sync below".to_owned()
+                    } else {
+                        "  # existing nodes get this only by a reset".to_owned()
+                    }
+                } else {
+                    String::new()
+                };
+                if is_script(&change.path) {
+                    let before = change.before.as_str().unwrap_or_default();
+                    let after = change.after.as_str().unwrap_or_default();
+                    let _ = writeln!(
+                        out,
+                        "      {symbol} {} (unified diff):{comment}",
+                        change.path
+                    );
+                    script_diff(out, before, after, "          ", paint);
+                } else {
+                    let value = match (&change.before, &change.after) {
+                        (Value::Null, after) => format_value(after),
+                        (before, Value::Null) => format!("{} -> null", format_value(before)),
+                        (before, after) => {
+                            format!("{} -> {}", format_value(before), format_value(after))
+                        }
+                    };
+                    let _ = writeln!(out, "      {symbol} {} = {value}{comment}", change.path);
+                }
+            }
+            let hidden = unchanged_count(pool);
+            if hidden > 0 {
+                let _ = writeln!(
+                    out,
+                    "        # ({} hidden)",
+                    plural(hidden, "unchanged attribute", "unchanged attributes")
+                );
+            }
+            if pool.action == PoolAction::Replace {
+                out.push_str(
+                    "        # every node of the pool is destroyed with it; the new pool starts empty or at its configured count\n",
+                );
+            }
+        }
+        PoolAction::NoOp => {}
+    }
+    out.push_str("    }\n\n");
+}
+
+/// A unified diff of two scripts, each line prefixed with `indent`.
+fn script_diff(out: &mut String, before: &str, after: &str, indent: &str, paint: Paint) {
+    let diff = TextDiff::from_lines(before, after);
+    let rendered = diff.unified_diff().context_radius(3).to_string();
+    for line in rendered.lines() {
+        let painted = if line.starts_with('+') {
+            paint.green(line)
+        } else if line.starts_with('-') {
+            paint.red(line)
+        } else if line.starts_with("@@") {
+            paint.cyan(line)
+        } else {
+            line.to_owned()
+        };
+        let _ = writeln!(out, "{indent}{painted}");
+    }
+}
+
+/// Which pools finish before this one starts.
+fn depends_line(out: &mut String, pool: &PoolPlan) {
+    if !pool.depends_on.is_empty() {
+        let names: Vec<&str> = pool
+            .depends_on
+            .iter()
+            .map(|address| address.as_str())
+            .collect();
+        let _ = writeln!(out, "        # runs after: {}", names.join(", "));
+    }
+}
+
+fn node_label(node: &NodeRef) -> String {
+    format!("{} ({})", node.name, node.az)
+}
+
+fn sync_block(out: &mut String, pool: &PoolPlan, sync: &SyncPlan, force: bool, paint: Paint) {
+    let batched: usize = sync.batches.iter().map(|batch| batch.node_ids.len()).sum();
+    if sync.batches.is_empty() {
+        let _ = writeln!(
+            out,
+            "  # {}: {} cannot be synchronized now",
+            pool.address,
+            plural(sync.skipped.len(), "stale node", "stale nodes"),
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "  # {}: {} will be synchronized (reset) in {}",
+            pool.address,
+            plural(batched, "node", "nodes"),
+            plural(sync.batches.len(), "batch", "batches"),
+        );
+    }
+    let _ = writeln!(out, "{:>3} sync \"{}\" {{", paint.cyan("↻"), pool.address);
+    depends_line(out, pool);
+    let _ = writeln!(
+        out,
+        "        max_unavailable = {} (pool of {}, {} not Active now); batches of at most {}",
+        sync.max_unavailable,
+        plural(sync.pool_size, "node", "nodes"),
+        sync.unavailable_now.len(),
+        sync.batch_size,
+    );
+    let by_id: BTreeMap<_, _> = sync
+        .stale_nodes
+        .iter()
+        .map(|stale| (&stale.node.id, &stale.node))
+        .collect();
+    let of = sync.batches.len();
+    for batch in &sync.batches {
+        let nodes: Vec<String> = batch
+            .node_ids
+            .iter()
+            .map(|id| {
+                by_id
+                    .get(id)
+                    .map_or_else(|| id.to_string(), |node| node_label(node))
+            })
+            .collect();
+        let _ = writeln!(
+            out,
+            "        batch {}/{of}: {}",
+            batch.number,
+            nodes.join(", ")
+        );
+    }
+    if !sync.stale_nodes.is_empty() {
+        out.push_str("        why:\n");
+        for (reasons, nodes) in reason_groups(&sync.stale_nodes) {
+            let names = group_members(&nodes, sync.stale_nodes.len(), |node| {
+                node.node.name.clone()
+            });
+            let _ = writeln!(out, "          {}: {names}", reasons.join("; "));
+        }
+    }
+    if !sync.unavailable_now.is_empty() {
+        let nodes: Vec<String> = sync
+            .unavailable_now
+            .iter()
+            .map(|node| format!("{} ({}, {})", node.name, node.az, node.phase))
+            .collect();
+        let _ = writeln!(
+            out,
+            "        not Active now (counts against max_unavailable): {}",
+            nodes.join(", ")
+        );
+    }
+    for stale in &sync.skipped {
+        let _ = writeln!(
+            out,
+            "        left out, not Active: {} ({}, {}): {}",
+            stale.node.name,
+            stale.node.az,
+            stale.node.phase,
+            stale.reasons.join("; ")
+        );
+    }
+    for note in &sync.notes {
+        let _ = writeln!(out, "        # note: {note}");
+    }
+    if !sync.batches.is_empty() {
+        let _ = writeln!(
+            out,
+            "      {} each node is reset: its system and data disks are wiped and it is reinstalled from the pool template",
+            paint.red("! warning:"),
+        );
+        if force {
+            let _ = writeln!(
+                out,
+                "      {} force = true: pods are evicted even where a PodDisruptionBudget forbids it",
+                paint.red("! warning:"),
+            );
+        }
+    }
+    out.push_str("    }\n\n");
+}

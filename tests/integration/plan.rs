@@ -1,0 +1,346 @@
+//! `poolform plan` and `poolform show`: the real binary, the real client, the
+//! built-in simulator over a socket (`--sim` with a state file in a temporary
+//! directory, so no tracked file changes).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use poolform::cli::common::{SeedPool, SimSeed};
+use poolform::live::convert;
+
+const QUICKSTART: &str = "examples/quickstart";
+
+/// The post-install script the quickstart's `prod-system` pool runs in the
+/// seeded simulator: an older version of `scripts/post-install.sh`.
+const OLD_POST_INSTALL: &str = "#!/bin/sh\n# Runs on every node after Kubernetes is installed.\nset -eu\nsysctl -w vm.max_map_count=65530\n";
+
+const SECRET: &str = "Sup3r-Secret-Node-Pw!";
+
+fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn poolform() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_poolform"));
+    command.current_dir(repo());
+    command.env("NO_COLOR", "1");
+    command
+}
+
+struct Output {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn run(command: &mut Command) -> Output {
+    let output = command.output().expect("poolform runs");
+    Output {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// `plan PATH --sim STATE …`.
+fn plan(config: &Path, state: &Path, extra: &[&str]) -> Output {
+    let mut command = poolform();
+    command
+        .arg("plan")
+        .arg(config)
+        .arg(format!("--sim={}", state.display()));
+    command.args(extra);
+    run(&mut command)
+}
+
+/// A copy of the quickstart (config, scripts, seed) in a temporary directory.
+fn quickstart_copy() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = dir.path().join("config");
+    std::fs::create_dir_all(config.join("scripts")).expect("mkdir");
+    for file in ["poolform.toml", "sim-seed.json", "scripts/post-install.sh"] {
+        std::fs::copy(repo().join(QUICKSTART).join(file), config.join(file)).expect("copy");
+    }
+    (dir, config)
+}
+
+/// The seed the quickstart should have: every configured pool with
+/// `node_count` nodes built from its own template, except that
+/// `prod-system` still runs [`OLD_POST_INSTALL`].
+fn expected_quickstart_seed() -> SimSeed {
+    let desired = poolform::config::load(&repo().join(QUICKSTART)).expect("quickstart is valid");
+    let mut seed = SimSeed {
+        description: "The quickstart's cluster as the simulator starts it: every pool of \
+            poolform.toml exists with node_count Active nodes, but prod-system's nodes and \
+            template still run an older scripts/post-install.sh. Keep in step with \
+            poolform.toml: POOLFORM_UPDATE_SEED=1 cargo test --test integration quickstart_seed"
+            .to_owned(),
+        clusters: Default::default(),
+    };
+    for pool in desired.pools.values() {
+        let mut pool = pool.clone();
+        if pool.address.as_str() == "prod-system" {
+            pool.template.lifecycle.post_install = Some(OLD_POST_INSTALL.to_owned());
+        }
+        let cluster = &desired.clusters[&pool.cluster];
+        seed.clusters
+            .entry(cluster.id.to_string())
+            .or_default()
+            .pools
+            .push(SeedPool {
+                nodes: pool.node_count.unwrap_or(3) as usize,
+                pool: poolform::plan::create_body(&pool),
+            });
+    }
+    seed
+}
+
+#[test]
+fn quickstart_seed_matches_the_example_config() {
+    let expected = expected_quickstart_seed();
+    let path = repo().join(QUICKSTART).join("sim-seed.json");
+    if std::env::var_os("POOLFORM_UPDATE_SEED").is_some() {
+        let mut text = serde_json::to_string_pretty(&expected).expect("serialises");
+        text.push('\n');
+        std::fs::write(&path, text).expect("write seed");
+    }
+    let committed: SimSeed =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("seed exists"))
+            .expect("seed parses");
+    assert!(
+        committed == expected,
+        "{} is out of step with {QUICKSTART}/poolform.toml: regenerate it with \
+         `POOLFORM_UPDATE_SEED=1 cargo test --test integration quickstart_seed`",
+        path.display()
+    );
+    let old = convert::encode_script(OLD_POST_INSTALL);
+    assert!(
+        std::fs::read_to_string(&path)
+            .expect("seed exists")
+            .contains(&old)
+    );
+}
+
+#[test]
+fn changed_post_install_script_plans_one_update_and_batched_syncs() {
+    let (dir, config) = quickstart_copy();
+    let state = dir.path().join("state/sim-state.json");
+    let output = plan(&config, &state, &[]);
+    assert_eq!(output.code, 0, "{}", output.stderr);
+    let desired = poolform::config::load(&config).expect("valid");
+    let system = &desired.pools[&"prod-system".into()];
+    let nodes = system.node_count.expect("managed") as usize;
+    let per_batch = system.rollout.max_unavailable.resolve(nodes) as usize;
+    let batches = nodes.div_ceil(per_batch);
+    assert!(batches > 1, "the quickstart should show several batches");
+    let text = &output.stdout;
+    assert!(text.contains("~ pool \"prod-system\""), "{text}");
+    assert!(
+        text.contains("~ lifecycle.post_install (unified diff):"),
+        "{text}"
+    );
+    assert!(text.contains("-sysctl -w vm.max_map_count=65530"), "{text}");
+    assert!(
+        text.contains("+sysctl -w vm.max_map_count=262144"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "# prod-system: {nodes} nodes will be synchronized (reset) in {batches} batches"
+        )),
+        "{text}"
+    );
+    let batch_lines = text
+        .lines()
+        .filter(|line| line.trim_start().starts_with("batch "))
+        .count();
+    assert_eq!(batch_lines, batches, "{text}");
+    assert!(text.contains("disks are wiped"), "{text}");
+    assert!(!text.contains("pool \"prod-ingress\""), "{text}");
+    assert!(
+        text.ends_with(&format!(
+            "Plan: 0 to add, 1 to change, 0 to destroy, {nodes} nodes to sync in {batches} batches.\n"
+        )),
+        "{text}"
+    );
+    // The seeded state was saved for the next command.
+    assert!(state.exists());
+
+    let exit = plan(&config, &state, &["--detailed-exitcode"]);
+    assert_eq!(exit.code, 2, "{}", exit.stderr);
+    assert_eq!(
+        exit.stdout, output.stdout,
+        "the same world plans the same bytes"
+    );
+}
+
+#[test]
+fn unchanged_config_prints_no_changes_and_exits_zero() {
+    let (dir, config) = quickstart_copy();
+    // Make the configuration say what the simulator already runs: the
+    // first pool (prod-system) gets the older script, prod-ingress keeps
+    // the current one.
+    std::fs::write(config.join("scripts/old.sh"), OLD_POST_INSTALL).expect("write");
+    let toml = std::fs::read_to_string(config.join("poolform.toml")).expect("read");
+    let toml = toml.replacen("scripts/post-install.sh", "scripts/old.sh", 1);
+    std::fs::write(config.join("poolform.toml"), toml).expect("write");
+    let state = dir.path().join("sim-state.json");
+    for extra in [&[][..], &["--detailed-exitcode"][..]] {
+        let output = plan(&config, &state, extra);
+        assert_eq!(output.code, 0, "{}", output.stderr);
+        assert!(
+            output.stdout.starts_with("No changes."),
+            "{}",
+            output.stdout
+        );
+        assert!(!output.stdout.contains("Plan:"), "{}", output.stdout);
+    }
+    let json = plan(&config, &state, &["--format", "json"]);
+    let document: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON");
+    assert_eq!(document["has_changes"], false);
+    assert!(
+        document["resource_changes"]
+            .as_array()
+            .expect("array")
+            .iter()
+            .all(|change| change["change"]["actions"] == serde_json::json!(["no-op"]))
+    );
+}
+
+#[test]
+fn new_pool_plans_a_create() {
+    let (dir, config) = quickstart_copy();
+    std::fs::write(
+        config.join("batch.toml"),
+        "[pools.prod-batch]\ncluster = \"prod\"\nname = \"batch\"\nflavor = \"c7.2xlarge.4\"\n\
+         az = \"ap-southeast-1a\"\nos = \"Huawei Cloud EulerOS 2.0\"\nnode_count = 4\n\
+         login = { ssh_key = \"kp-prod\" }\nroot_volume = { type = \"GPSSD\", size = 50 }\n\
+         data_volumes = [{ type = \"GPSSD\", size = 100 }]\n",
+    )
+    .expect("write");
+    let state = dir.path().join("sim-state.json");
+    let output = plan(&config, &state, &["--target", "prod-batch"]);
+    assert_eq!(output.code, 0, "{}", output.stderr);
+    assert!(
+        output
+            .stdout
+            .contains("# prod-batch (cluster prod, CCE pool \"batch\") will be created"),
+        "{}",
+        output.stdout
+    );
+    assert!(
+        output.stdout.contains("+ flavor = \"c7.2xlarge.4\""),
+        "{}",
+        output.stdout
+    );
+    // --target left the quickstart's own pools out.
+    assert!(!output.stdout.contains("prod-system"), "{}", output.stdout);
+    assert!(
+        output.stdout.ends_with(
+            "Plan: 1 to add, 0 to change, 0 to destroy, 0 nodes to sync in 0 batches.\n"
+        ),
+        "{}",
+        output.stdout
+    );
+}
+
+#[test]
+fn unknown_target_is_an_error_with_a_suggestion() {
+    let (dir, config) = quickstart_copy();
+    let output = plan(
+        &config,
+        &dir.path().join("sim-state.json"),
+        &["--target", "prod-sytem"],
+    );
+    assert_eq!(output.code, 1);
+    assert!(output.stdout.is_empty(), "{}", output.stdout);
+    assert!(
+        output
+            .stderr
+            .contains("target `prod-sytem` is not a configured pool"),
+        "{}",
+        output.stderr
+    );
+    assert!(
+        output.stderr.contains("did you mean `prod-system`?"),
+        "{}",
+        output.stderr
+    );
+}
+
+#[test]
+fn saved_plan_shows_the_same_in_every_format() {
+    let (dir, config) = quickstart_copy();
+    let state = dir.path().join("sim-state.json");
+    let saved = dir.path().join("plan.json");
+    let first = plan(&config, &state, &["--out", saved.to_str().expect("utf-8")]);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    assert!(
+        first.stderr.contains("Saved the plan to"),
+        "{}",
+        first.stderr
+    );
+    for format in ["text", "json", "markdown"] {
+        let planned = plan(&config, &state, &["--format", format]);
+        let shown =
+            run(poolform().args(["show", saved.to_str().expect("utf-8"), "--format", format]));
+        assert_eq!(shown.code, 0, "{}", shown.stderr);
+        assert_eq!(shown.stdout, planned.stdout, "{format}");
+    }
+    let missing = run(poolform().args(["show", "no-such-plan.json"]));
+    assert_eq!(missing.code, 1);
+    assert!(
+        missing.stderr.contains("failed to read no-such-plan.json"),
+        "{}",
+        missing.stderr
+    );
+}
+
+#[test]
+fn a_password_from_the_environment_appears_in_no_output() {
+    let (dir, config) = quickstart_copy();
+    // Switch both pools to a password login: prod-system plans an update
+    // and node resets whose bodies carry the login, prod-ingress too.
+    let toml = std::fs::read_to_string(config.join("poolform.toml")).expect("read");
+    let toml = toml.replace(
+        "login = { ssh_key = \"kp-prod\" }",
+        "login = { password = { env = \"NODE_PASSWORD\" } }",
+    );
+    std::fs::write(config.join("poolform.toml"), toml).expect("write");
+    let state = dir.path().join("sim-state.json");
+    let saved = dir.path().join("plan.json");
+    let mut outputs = Vec::new();
+    for format in ["text", "json", "markdown"] {
+        let mut command = poolform();
+        command
+            .arg("plan")
+            .arg(&config)
+            .arg(format!("--sim={}", state.display()))
+            .args(["--format", format, "--out"])
+            .arg(&saved)
+            .env("NODE_PASSWORD", SECRET);
+        let output = run(&mut command);
+        assert_eq!(output.code, 0, "{}", output.stderr);
+        assert!(
+            output.stdout.contains("NODE_PASSWORD"),
+            "the variable's name is shown: {}",
+            output.stdout
+        );
+        outputs.push(output);
+        let file = std::fs::read_to_string(&saved).expect("saved plan");
+        assert!(file.contains("\"password_env\": \"NODE_PASSWORD\""));
+        assert!(!file.contains(SECRET), "saved plan holds the secret");
+        let shown = run(poolform()
+            .arg("show")
+            .arg(&saved)
+            .args(["--format", format])
+            .env("NODE_PASSWORD", SECRET));
+        outputs.push(shown);
+    }
+    for output in &outputs {
+        assert!(!output.stdout.contains(SECRET), "stdout holds the secret");
+        assert!(!output.stderr.contains(SECRET), "stderr holds the secret");
+    }
+    let simulator_state = std::fs::read_to_string(&state).expect("state");
+    assert!(!simulator_state.contains(SECRET));
+}
