@@ -985,3 +985,39 @@ async fn cli_killed_mid_batch_then_planned_and_applied_again_resets_no_node_twic
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cli_quickstart_applies_on_the_builtin_simulator_then_plans_no_changes() {
+    let quickstart = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/quickstart");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let state = format!("--sim={}", dir.path().join("state.json").display());
+    let output = cli::run(cli::poolform(&[
+        "apply",
+        quickstart,
+        &state,
+        "--auto-approve",
+    ]))
+    .await;
+    let (stdout, stderr) = (cli::text(&output.stdout), cli::text(&output.stderr));
+    assert!(
+        output.status.success(),
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    assert!(
+        stdout.contains("Plan: "),
+        "the plan is shown first: {stdout}"
+    );
+    assert!(stdout.contains("Apply complete!"), "{stdout}");
+    assert!(stdout.contains("reset 3 nodes"), "{stdout}");
+
+    let output = cli::run(cli::poolform(&[
+        "plan",
+        quickstart,
+        &state,
+        "--detailed-exitcode",
+    ]))
+    .await;
+    let stdout = cli::text(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("No changes."), "{stdout}");
+}
