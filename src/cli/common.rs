@@ -37,6 +37,22 @@ pub const SIM_TIME_SCALE: f64 = 60.0;
 /// The access key `--sim` signs with; the secret key is new on every run.
 const SIM_ACCESS_KEY: &str = "poolform-sim";
 
+/// The cloud client could not be set up (usually: no credentials).
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+#[error("failed to set up the CCE client")]
+#[diagnostic(
+    code(poolform::cli::client_setup),
+    help(
+        "set the credentials the official SDKs read (CLOUD_SDK_AK and CLOUD_SDK_SK, and CLOUD_SDK_PROJECT_ID or [cloud] project_id), or try poolform without a cloud account: add --sim to run against the built-in simulator"
+    )
+)]
+pub struct ClientSetup {
+    /// Why.
+    #[source]
+    #[diagnostic_source]
+    pub error: crate::live::LiveError,
+}
+
 /// A client, and the simulator behind it when `--sim` was given (it serves
 /// as long as this value lives).
 #[derive(Debug)]
@@ -127,12 +143,9 @@ pub async fn connect(
     clusters: &[ClusterId],
 ) -> miette::Result<Connection> {
     let Some(state_file) = &source.sim else {
-        let options = ClientOptions::from_settings(cloud).map_err(|error| {
-            miette::Report::new(error).wrap_err("failed to set up the CCE client")
-        })?;
-        let client = CceClient::new(options).map_err(|error| {
-            miette::Report::new(error).wrap_err("failed to set up the CCE client")
-        })?;
+        let client = ClientOptions::from_settings(cloud)
+            .and_then(CceClient::new)
+            .map_err(|error| ClientSetup { error })?;
         return Ok(Connection { client, sim: None });
     };
     let mut state = sim_state(state_file, config_path)?;

@@ -282,8 +282,8 @@ pub(crate) async fn request_iam_token(
     url.set_query(Some("nocatalog=true"));
     let operation = "POST /v3/auth/tokens (IAM password login)".to_owned();
     let body = serde_json::to_vec(&iam_token_request_body(login, project_id)).map_err(|error| {
-        LiveError::Decode {
-            what: "IAM token request".to_owned(),
+        LiveError::Encode {
+            what: "IAM token".to_owned(),
             detail: error.to_string(),
         }
     })?;

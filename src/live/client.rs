@@ -293,8 +293,8 @@ impl Call {
     }
 
     fn json<T: Serialize>(mut self, body: &T) -> Result<Self, LiveError> {
-        let bytes = serde_json::to_vec(body).map_err(|error| LiveError::Decode {
-            what: format!("{} request body (could not be encoded)", self.what),
+        let bytes = serde_json::to_vec(body).map_err(|error| LiveError::Encode {
+            what: self.what.to_owned(),
             detail: error.to_string(),
         })?;
         self.body = Some(bytes);

@@ -56,6 +56,14 @@ pub enum LiveError {
         /// What was wrong (parser position, missing field).
         detail: String,
     },
+    /// A request body could not be encoded as JSON (a bug, not bad input).
+    #[error("could not encode the {what} request body: {detail}")]
+    Encode {
+        /// Which request, e.g. `CreateNodePool`.
+        what: String,
+        /// The encoder's message.
+        detail: String,
+    },
     /// Credentials are missing, incomplete, or could not be exchanged for a
     /// token. The reason names the environment variables involved, never
     /// their values.
@@ -205,6 +213,7 @@ impl miette::Diagnostic for LiveError {
             Self::Timeout { .. } => "poolform::live::timeout",
             Self::Connect { .. } => "poolform::live::connect",
             Self::Decode { .. } => "poolform::live::decode",
+            Self::Encode { .. } => "poolform::live::encode",
             Self::Auth { .. } => "poolform::live::auth",
             Self::OutcomeUnknown { .. } => "poolform::live::outcome_unknown",
             Self::InvalidEndpoint { .. } => "poolform::live::endpoint",

@@ -252,5 +252,12 @@ proptest! {
         let first = build_plan(&desired, &live, &[]).expect("plans");
         let second = build_plan(&desired.clone(), &live.clone(), &[]).expect("plans");
         prop_assert_eq!(super::save(&first), super::save(&second));
+        let options = crate::render::TextOptions { color: false };
+        prop_assert_eq!(crate::render::text(&first, &options), crate::render::text(&second, &options));
+        prop_assert_eq!(crate::render::json(&first), crate::render::json(&second));
+        let markdown = crate::render::markdown(&first);
+        prop_assert_eq!(&markdown, &crate::render::markdown(&second));
+        prop_assert!(markdown.chars().count() <= crate::render::MARKDOWN_LIMIT);
+        prop_assert!(markdown.contains(&first.summary().to_string()) || !first.has_changes());
     }
 }

@@ -763,9 +763,13 @@ async fn control_advance(
     State(shared): State<Arc<Shared>>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    let seconds = match query.get("seconds").map(|s| s.parse::<f64>()) {
-        Some(Ok(seconds)) if seconds.is_finite() && seconds >= 0.0 => seconds,
-        _ => {
+    let by = match query
+        .get("seconds")
+        .and_then(|s| s.parse::<f64>().ok())
+        .and_then(|s| Duration::try_from_secs_f64(s).ok())
+    {
+        Some(by) => by,
+        None => {
             return cce_error(
                 400,
                 "CCE.01400001",
@@ -773,7 +777,7 @@ async fn control_advance(
             );
         }
     };
-    shared.advance(Duration::from_secs_f64(seconds));
+    shared.advance(by);
     shared.save_if_dirty().await;
     let now = shared.lock().state.now;
     json_response(StatusCode::OK, &json!({ "now": now }))

@@ -29,6 +29,21 @@ pub const POOL_NAME_LABEL: &str = "cce.cloud.com/cce-nodepool";
 const EPOCH_UNIX_SECONDS: i64 = 1_767_225_600;
 /// The most characters the two install scripts may take after base64.
 const MAX_SCRIPTS_LEN: usize = 10_240;
+/// The most nodes a pool may ask for; CCE's largest cluster scale.
+const MAX_POOL_NODES: u32 = 2_000;
+
+fn validate_node_count(count: u32) -> Result<(), ApiError> {
+    if count > MAX_POOL_NODES {
+        return Err(ApiError {
+            status: 400,
+            code: "CCE.01400014",
+            message: format!(
+                "initialNodeCount {count} is more nodes than the cluster scale allows ({MAX_POOL_NODES})"
+            ),
+        });
+    }
+    Ok(())
+}
 
 /// The whole simulated world. Serialisable, so it can be saved to and loaded
 /// from a JSON file, and read by tests through `GET /_sim/state`.
@@ -932,21 +947,31 @@ impl SimState {
     /// Moves the clock to `target`, applying every event due on the way at
     /// its own instant, in order.
     pub(crate) fn advance_to(&mut self, target: f64, timing: &Timing, faults: &Faults) -> bool {
-        let mut changed = false;
+        let mut touched = BTreeSet::new();
         while let Some((at, event)) = self.next_event(target) {
             self.now = self.now.max(at);
-            changed = true;
             match event {
                 Event::Node {
                     cluster,
                     pool,
                     node,
-                } => self.step_node(&cluster, &pool, &node, timing, faults),
-                Event::JobStart { job } => self.start_job(&job, timing, faults),
+                } => {
+                    self.step_node(&cluster, &pool, &node, timing, faults);
+                    touched.insert(cluster);
+                }
+                Event::JobStart { job } => {
+                    self.start_job(&job, timing, faults);
+                    if let Some(job) = self.jobs.get(&job) {
+                        touched.insert(job.cluster_id.clone());
+                    }
+                }
             }
         }
         self.now = self.now.max(target);
-        changed
+        for cluster in &touched {
+            self.refresh(cluster);
+        }
+        !touched.is_empty()
     }
 
     fn next_event(&self, limit: f64) -> Option<(f64, Event)> {
@@ -1057,7 +1082,9 @@ impl SimState {
         if let (Some((success, reason)), Some(job_id)) = (finished, progress.job_id.as_deref()) {
             self.finish_sub_job(job_id, node_id, success, reason, timing, faults);
         }
-        self.refresh(cluster_id);
+        // Peaks after every event; the pool statuses, which only a reader
+        // sees, once the clock has arrived (see `advance_to`).
+        self.record_peaks(cluster_id);
     }
 
     fn finish_sub_job(
@@ -1133,7 +1160,7 @@ impl SimState {
         let cluster_id = job.cluster_id.clone();
         self.fill_sync_slots(job_id, timing, faults);
         self.complete_job_if_done(job_id);
-        self.refresh(&cluster_id);
+        self.record_peaks(&cluster_id);
     }
 
     /// Starts queued resets of a running sync job while fewer than
@@ -1645,6 +1672,7 @@ impl SimState {
             ));
         }
         validate_scripts(template.extend_param.as_ref())?;
+        validate_node_count(body.spec.initial_node_count.unwrap_or(0))?;
         let count = body.spec.initial_node_count.unwrap_or(0) as usize;
         body.metadata.uid = None;
         body.status = None;
@@ -1728,6 +1756,9 @@ impl SimState {
         } else {
             Some(body.spec.initial_node_count.unwrap_or(0))
         };
+        if let Some(desired) = desired {
+            validate_node_count(desired)?;
+        }
         let at = timestamp(self.now);
         if let Some(pool) = self.pool_state_mut(cluster_id, pool_id) {
             pool.pool.metadata.name = pool_name;

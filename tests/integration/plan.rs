@@ -286,6 +286,27 @@ fn saved_plan_shows_the_same_in_every_format() {
             run(poolform().args(["show", saved.to_str().expect("utf-8"), "--format", format]));
         assert_eq!(shown.code, 0, "{}", shown.stderr);
         assert_eq!(shown.stdout, planned.stdout, "{format}");
+        if format == "json" {
+            let schema: serde_json::Value = serde_json::from_str(
+                &std::fs::read_to_string(repo().join("schema/plan.schema.json")).expect("schema"),
+            )
+            .expect("schema is JSON");
+            let document: serde_json::Value =
+                serde_json::from_str(&shown.stdout).expect("JSON output");
+            let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+            let errors: Vec<String> = validator
+                .iter_errors(&document)
+                .map(|error| error.to_string())
+                .collect();
+            assert!(errors.is_empty(), "{errors:?}");
+            assert_eq!(document["format_version"], "1.0");
+            assert_eq!(
+                document["node_syncs"][0]["batches"]
+                    .as_array()
+                    .map(Vec::len),
+                Some(3)
+            );
+        }
     }
     let missing = run(poolform().args(["show", "no-such-plan.json"]));
     assert_eq!(missing.code, 1);
@@ -343,4 +364,181 @@ fn a_password_from_the_environment_appears_in_no_output() {
     }
     let simulator_state = std::fs::read_to_string(&state).expect("state");
     assert!(!simulator_state.contains(SECRET));
+}
+
+/// The quickstart's plan as a new user sees it (the simulator's ids are
+/// deterministic for a seeded state, so no filter is needed).
+#[test]
+fn quickstart_plan_snapshots() {
+    let (dir, config) = quickstart_copy();
+    let state = dir.path().join("sim-state.json");
+    for format in ["text", "markdown"] {
+        let output = plan(&config, &state, &["--format", format]);
+        assert_eq!(output.code, 0, "{}", output.stderr);
+        assert_eq!(output.stderr, "");
+        insta::assert_snapshot!(format!("quickstart_plan_{format}"), output.stdout);
+    }
+}
+
+/// Applying a plan and planning again gives nothing to do: the simulator
+/// answers with what was sent, and the diff's normalisation (system labels,
+/// defaults, password logins, reset nodes' reported config) must agree.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_just_applied_plan_replans_to_nothing() {
+    use poolform::apply::{ApplyOptions, CancelToken, NoEvents};
+    use poolform::live::{CceClient, ClientOptions, Credentials, fetch};
+    use poolform::sim::{SimAuth, SimConfig};
+    use std::time::Duration;
+
+    let (_dir, config) = quickstart_copy();
+    // A new pool as well as the quickstart's script change.
+    std::fs::write(
+        config.join("batch.toml"),
+        "[pools.prod-batch]\ncluster = \"prod\"\nname = \"batch\"\nflavor = \"c7.2xlarge.4\"\n\
+         az = \"ap-southeast-1a\"\nos = \"Huawei Cloud EulerOS 2.0\"\nnode_count = 2\n\
+         login = { ssh_key = \"kp-prod\" }\nroot_volume = { type = \"GPSSD\", size = 50 }\n\
+         data_volumes = [{ type = \"GPSSD\", size = 100 }]\nk8s_labels = { team = \"batch\" }\n\
+         [pools.prod-batch.lifecycle]\npre_install = \"echo pre\"\n",
+    )
+    .expect("write");
+    let desired = poolform::config::load(&config).expect("valid");
+    let seed = SimSeed::load(&config.join("sim-seed.json")).expect("seed");
+    let sim = poolform::sim::start(
+        SimConfig {
+            auth: SimAuth::none().with_aksk("ak", "sk"),
+            time_scale: 1000.0,
+            ..SimConfig::default()
+        },
+        seed.into_state(),
+    )
+    .await
+    .expect("simulator starts");
+    let client = CceClient::new(ClientOptions::new(
+        sim.endpoint().parse().expect("url"),
+        sim.project_id(),
+        Credentials::ak_sk("ak", "sk"),
+    ))
+    .expect("client");
+
+    let live = fetch(&client, &desired, 4).await.expect("fetch");
+    let plan = poolform::plan::build_plan(&desired, &live, &[]).expect("plan");
+    assert_eq!(
+        plan.summary().to_string(),
+        "Plan: 1 to add, 1 to change, 0 to destroy, 9 nodes to sync in 3 batches."
+    );
+    let options = ApplyOptions {
+        poll_interval: Duration::from_millis(20),
+        time_scale: 1000.0,
+        pool_timeout: Duration::from_secs(30),
+        ..ApplyOptions::default()
+    };
+    let report = poolform::apply::apply(&client, &plan, &options, &NoEvents, &CancelToken::new())
+        .await
+        .expect("applies");
+    assert!(report.succeeded(), "{report:?}");
+
+    let live = fetch(&client, &desired, 4).await.expect("fetch again");
+    let again = poolform::plan::build_plan(&desired, &live, &[]).expect("plan again");
+    assert!(
+        !again.has_changes(),
+        "{}",
+        poolform::render::text(&again, &poolform::render::TextOptions::default())
+    );
+    assert!(
+        again
+            .pools
+            .iter()
+            .all(|pool| pool.changes.is_empty() && pool.sync.is_none())
+    );
+}
+
+/// The DefaultPool is never created or updated: its nodes are synchronised
+/// (nodePoolID `DefaultPool`) when what they report differs, and once reset
+/// they plan to nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn default_pool_nodes_sync_and_then_match() {
+    use poolform::apply::{ApplyOptions, CancelToken, NoEvents};
+    use poolform::live::{CceClient, ClientOptions, Credentials, fetch, wire};
+    use poolform::plan::StepKind;
+    use poolform::sim::{SimAuth, SimConfig, SimState};
+    use std::collections::BTreeMap;
+    use std::time::Duration;
+
+    let config = repo().join("examples/default-pool");
+    let desired = poolform::config::load(&config).expect("valid");
+    let cluster = desired.clusters[&"legacy".into()].id.to_string();
+    let mut state = SimState::new();
+    let spec = wire::NodeTemplate {
+        flavor: Some("s6.large.2".into()),
+        az: Some("ap-southeast-1a,ap-southeast-1b".into()),
+        os: Some("EulerOS 2.9".into()),
+        login: Some(wire::Login {
+            ssh_key: Some("kp-legacy".into()),
+            ..Default::default()
+        }),
+        extend_param: Some(BTreeMap::from([
+            (
+                convert::PRE_INSTALL_KEY.to_owned(),
+                serde_json::json!(convert::encode_script("echo preparing node")),
+            ),
+            (
+                convert::POST_INSTALL_KEY.to_owned(),
+                serde_json::json!(convert::encode_script("systemctl restart old-exporter")),
+            ),
+        ])),
+        ..Default::default()
+    };
+    state.add_default_nodes(&cluster, spec, 3);
+    let sim = poolform::sim::start(
+        SimConfig {
+            auth: SimAuth::none().with_aksk("ak", "sk"),
+            time_scale: 1000.0,
+            ..SimConfig::default()
+        },
+        state,
+    )
+    .await
+    .expect("simulator starts");
+    let client = CceClient::new(ClientOptions::new(
+        sim.endpoint().parse().expect("url"),
+        sim.project_id(),
+        Credentials::ak_sk("ak", "sk"),
+    ))
+    .expect("client");
+
+    let live = fetch(&client, &desired, 4).await.expect("fetch");
+    let plan = poolform::plan::build_plan(&desired, &live, &[]).expect("plan");
+    assert_eq!(
+        plan.summary().to_string(),
+        "Plan: 0 to add, 0 to change, 0 to destroy, 3 nodes to sync in 3 batches."
+    );
+    let sync = plan.pools[0].sync.as_ref().expect("sync");
+    assert!(
+        sync.stale_nodes
+            .iter()
+            .all(|node| node.reasons == ["post_install changed"])
+    );
+    for step in &plan.steps {
+        let StepKind::SyncBatch { body, .. } = &step.kind else {
+            panic!("only syncs for a DefaultPool: {step:?}");
+        };
+        assert_eq!(body.spec.node_pool_id, "DefaultPool");
+    }
+    let options = ApplyOptions {
+        poll_interval: Duration::from_millis(20),
+        time_scale: 1000.0,
+        pool_timeout: Duration::from_secs(30),
+        ..ApplyOptions::default()
+    };
+    let report = poolform::apply::apply(&client, &plan, &options, &NoEvents, &CancelToken::new())
+        .await
+        .expect("applies");
+    assert!(report.succeeded(), "{report:?}");
+    let live = fetch(&client, &desired, 4).await.expect("fetch again");
+    let again = poolform::plan::build_plan(&desired, &live, &[]).expect("plan again");
+    assert!(
+        !again.has_changes(),
+        "{}",
+        poolform::render::text(&again, &poolform::render::TextOptions::default())
+    );
 }

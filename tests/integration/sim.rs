@@ -1002,6 +1002,29 @@ async fn unknown_things_get_cce_errors() {
         .await
         .expect("sent");
     assert_eq!(garbage.status(), 400);
+
+    // Absurd numbers are refused, not attempted.
+    let mut huge = serde_json::to_value(pool("huge")).expect("json");
+    huge["spec"]["initialNodeCount"] = json!(4_000_000_000u32);
+    let refused = sim
+        .send(
+            reqwest::Method::POST,
+            &format!("clusters/{CLUSTER}/nodepools"),
+            &huge,
+        )
+        .await;
+    assert_eq!(refused.status(), 400);
+    let body: Value = refused.json().await.expect("json");
+    assert_eq!(body["errorCode"], "CCE.01400014");
+    for seconds in ["1e300", "-1", "soon"] {
+        let advance = sim
+            .http
+            .post(sim.control(&format!("advance?seconds={seconds}")))
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(advance.status(), 400, "{seconds}");
+    }
 }
 
 /// Kills the child on drop so a failing test leaves no server behind.
