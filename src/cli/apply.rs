@@ -57,16 +57,20 @@ async fn approve_and_apply(
     plan: &Plan,
     connection: &Connection,
 ) -> miette::Result<Outcome> {
-    if saved {
+    if saved && !args.json {
+        // With --json, stderr carries only events.
         eprintln!(
             "Applying the saved plan {} ({} step(s)); every object it read is unchanged.",
             args.path.display(),
             plan.steps.len()
         );
-    } else {
+    } else if !saved {
         print_plan(plan, PlanFormat::Text)?;
     }
     if !plan.has_changes() {
+        if saved {
+            println!("No changes. The saved plan has nothing to apply.");
+        }
         return Ok(Outcome::Success);
     }
     if !saved && !args.auto_approve && !confirm()? {

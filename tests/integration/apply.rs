@@ -821,7 +821,20 @@ async fn cli_refuses_a_stale_saved_plan_and_sends_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cli_applies_a_fresh_saved_plan_without_asking_and_leaks_no_secret() {
-    let pools = app_pool(4);
+    let pools = [
+        PoolSpec {
+            name: "app",
+            nodes: 4,
+            max_unavailable: 2,
+            depends_on: &[],
+        },
+        PoolSpec {
+            name: "web",
+            nodes: 2,
+            max_unavailable: 1,
+            depends_on: &[],
+        },
+    ];
     // The nodes already log in with a password; the plan changes their script.
     let mut old = template("echo v1");
     old.login = Login {
@@ -835,18 +848,30 @@ async fn cli_applies_a_fresh_saved_plan_without_asking_and_leaks_no_secret() {
     let dir = tempfile::tempdir().expect("temp dir");
     cli::write_config(dir.path(), &sim, &pools, Some("NODE_PASSWORD"));
     let desired = poolform::config::load(dir.path()).expect("config loads");
-    let plan = make_plan(&client(&sim), &desired).await;
     let saved = dir.path().join("plan.json");
-    std::fs::write(&saved, poolform::plan::save(&plan)).expect("plan saved");
 
-    for extra in [&[][..], &["--json"][..]] {
+    // One saved plan per pool: the first applied with JSON events, the
+    // second with plain lines. Neither asks (stdin is not a terminal).
+    for (pool, json) in [("app", true), ("web", false)] {
+        let live = fetch(&client(&sim), &desired, 4)
+            .await
+            .expect("live state reads");
+        let plan = build_plan(&desired, &live, &[PoolAddress::from(pool)]).expect("plan builds");
+        std::fs::write(&saved, poolform::plan::save(&plan)).expect("plan saved");
+        assert!(
+            !std::fs::read_to_string(&saved)
+                .expect("plan readable")
+                .contains(cli::SECRET)
+        );
         let mut args = vec![
             "apply",
             saved.to_str().expect("utf-8 path"),
             "--poll-interval",
             "20ms",
         ];
-        args.extend_from_slice(extra);
+        if json {
+            args.push("--json");
+        }
         let output = cli::run(cli::poolform(&args)).await;
         let (stdout, stderr) = (cli::text(&output.stdout), cli::text(&output.stderr));
         assert!(
@@ -854,35 +879,33 @@ async fn cli_applies_a_fresh_saved_plan_without_asking_and_leaks_no_secret() {
             "stdout:\n{stdout}\nstderr:\n{stderr}"
         );
         assert!(!stdout.contains(cli::SECRET) && !stderr.contains(cli::SECRET));
-        if extra.is_empty() {
-            assert!(stdout.contains("Apply complete!"), "{stdout}");
+        assert!(stdout.contains("Apply complete!"), "{stdout}");
+        if json {
+            // Every progress line is a JSON event, and the batches are there.
+            let events: Vec<serde_json::Value> = stderr
+                .lines()
+                .map(|line| serde_json::from_str(line).expect("a JSON line"))
+                .collect();
+            assert!(
+                events
+                    .iter()
+                    .all(|event| event["event"].is_string() && event["time"].is_string())
+            );
+            let posted = events
+                .iter()
+                .filter(|event| event["event"] == "batch_posted")
+                .count();
+            assert_eq!(posted, 2, "{stderr}");
         } else {
-            // Every progress line is a JSON event.
-            for line in stderr.lines() {
-                let event: serde_json::Value = serde_json::from_str(line).expect("a JSON line");
-                assert!(
-                    event["event"].is_string() && event["time"].is_string(),
-                    "{line}"
-                );
-            }
+            assert!(stderr.contains("sync requested (job "), "{stderr}");
         }
-        // The second run re-plans nothing: it finds every node up to date.
-        std::fs::write(
-            &saved,
-            poolform::plan::save(&make_plan(&client(&sim), &desired).await),
-        )
-        .expect("plan saved");
     }
     let state = serde_json::to_string(&sim.state()).expect("state serialises");
     assert!(!state.contains(cli::SECRET));
     let log = serde_json::to_string(&sim.request_log()).expect("log serialises");
     assert!(!log.contains(cli::SECRET));
-    assert!(
-        !std::fs::read_to_string(&saved)
-            .expect("plan readable")
-            .contains(cli::SECRET)
-    );
-    assert_eq!(reset_once(&sim.request_log()).len(), 4);
+    assert_eq!(reset_once(&sim.request_log()).len(), 6);
+    assert!(!make_plan(&client(&sim), &desired).await.has_changes());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
