@@ -119,6 +119,20 @@ pub struct Faults {
     pub fail_reset_nodes: BTreeSet<String>,
     /// Nodes (id or name) whose reset never finishes.
     pub stuck_nodes: BTreeSet<String>,
+    /// Changes made "from outside" at a chosen moment of a client's work:
+    /// each right after the `after_writes`-th successful mutating request
+    /// from now, e.g. a template edited between two sync batches.
+    pub scheduled_changes: Vec<ScheduledChange>,
+}
+
+/// An [`OutsideChange`] that happens once a client has made a number of
+/// successful mutating requests.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScheduledChange {
+    /// Successful mutating requests to wait for (1 = right after the next).
+    pub after_writes: u32,
+    /// The change.
+    pub change: OutsideChange,
 }
 
 /// How the simulator runs.

@@ -361,6 +361,10 @@ async fn gateway(State(shared): State<Arc<Shared>>, request: Request, next: Next
         response = maybe_malform(&shared, response).await;
     }
 
+    if mutating && response.status().is_success() {
+        apply_scheduled_changes(&shared);
+    }
+
     if mutating {
         let body = (!bytes.is_empty()).then(|| {
             let mut value = serde_json::from_slice::<Value>(&bytes)
@@ -386,6 +390,28 @@ async fn gateway(State(shared): State<Arc<Shared>>, request: Request, next: Next
     }
     set_request_id(&mut response, &request_id);
     response
+}
+
+/// Counts a successful write against the scheduled outside changes and
+/// applies those that are due.
+fn apply_scheduled_changes(shared: &Shared) {
+    let due: Vec<OutsideChange> = {
+        let mut inner = shared.lock();
+        let scheduled = &mut inner.faults.scheduled_changes;
+        for item in scheduled.iter_mut() {
+            item.after_writes = item.after_writes.saturating_sub(1);
+        }
+        let (due, later): (Vec<_>, Vec<_>) = std::mem::take(scheduled)
+            .into_iter()
+            .partition(|item| item.after_writes == 0);
+        *scheduled = later;
+        due.into_iter().map(|item| item.change).collect()
+    };
+    for change in due {
+        if let Err(error) = shared.outside_change(&change) {
+            tracing::warn!(%error, "a scheduled outside change could not be applied");
+        }
+    }
 }
 
 fn set_request_id(response: &mut Response, request_id: &str) {

@@ -794,8 +794,10 @@ impl SimState {
         self.pool_state(cluster_id, pool_id).map(|p| &p.pool)
     }
 
-    /// Mutable access to a pool, for seeding. Call nothing else in between
-    /// that relies on the status: it is recomputed on the next change.
+    /// Mutable access to a pool, for seeding (e.g. a template the nodes do
+    /// not match yet). Its status and its nodes' `configurationUpToDate` are
+    /// not recomputed until [`SimState::recompute_up_to_date`] or the next
+    /// change.
     pub fn pool_mut(&mut self, cluster_id: &str, pool_id: &str) -> Option<&mut wire::NodePool> {
         self.pool_state_mut(cluster_id, pool_id)
             .map(|p| &mut p.pool)
@@ -1501,18 +1503,10 @@ impl SimState {
         }
         if let Some(pool) = self.pool_state_mut(cluster_id, pool_id) {
             pool.nodes.extend(nodes);
-            pool.job_id = Some(job_id);
+            pool.job_id = Some(job_id.clone());
         }
-        self.complete_job_if_done_any(cluster_id, pool_id);
-    }
-
-    fn complete_job_if_done_any(&mut self, cluster_id: &str, pool_id: &str) {
-        if let Some(job_id) = self
-            .pool_state(cluster_id, pool_id)
-            .and_then(|p| p.job_id.clone())
-        {
-            self.complete_job_if_done(&job_id);
-        }
+        // A job with nothing to do is done at once.
+        self.complete_job_if_done(&job_id);
     }
 
     /// Starts deleting the given nodes of a pool.

@@ -1154,3 +1154,99 @@ fn sim_serve_rejects_bad_arguments_clearly() {
         assert!(output.stdout.is_empty());
     }
 }
+
+#[tokio::test]
+async fn scheduled_outside_changes_land_between_writes() {
+    let (sim, pool_id) = Sim::with_pool(frozen(), 2).await;
+    let ids: Vec<String> = sim
+        .nodes()
+        .await
+        .iter()
+        .map(|n| n.metadata.uid.clone())
+        .collect();
+    let os_change = |os: &str| sim::OutsideChange::Pool {
+        cluster_id: CLUSTER.to_owned(),
+        pool_id: pool_id.clone(),
+        patch: json!({"spec": {"nodeTemplate": {"os": os}}}),
+    };
+    sim.handle.set_faults(Faults {
+        // A failed write does not count.
+        fail_next_writes: vec![500],
+        scheduled_changes: vec![
+            sim::ScheduledChange {
+                after_writes: 1,
+                change: os_change("Ubuntu 22.04"),
+            },
+            sim::ScheduledChange {
+                after_writes: 2,
+                change: os_change("CentOS 7.6"),
+            },
+        ],
+        ..Faults::default()
+    });
+    let template_os = |sim: &Sim| {
+        sim.handle
+            .state()
+            .pool(CLUSTER, &pool_id)
+            .and_then(|p| p.spec.node_template.os.clone())
+    };
+    let body = json!({"kind": "NodePool", "apiVersion": "v3", "spec": {
+        "nodePoolID": pool_id, "nodeIDs": [ids[0]], "maxUnavailable": 1}});
+    let upgrade = format!("clusters/{CLUSTER}/nodepools/{pool_id}/operation/upgrade");
+    let failed = sim.send(reqwest::Method::POST, &upgrade, &body).await;
+    assert_eq!(failed.status(), 500);
+    assert_eq!(template_os(&sim).as_deref(), Some("EulerOS 2.9"));
+
+    let accepted = sim.send(reqwest::Method::POST, &upgrade, &body).await;
+    assert_eq!(accepted.status(), 200);
+    assert_eq!(template_os(&sim).as_deref(), Some("Ubuntu 22.04"));
+    let idle = sim
+        .get_json(&format!("clusters/{CLUSTER}/nodes/{}", ids[1]))
+        .await;
+    assert_eq!(idle["status"]["configurationUpToDate"], false);
+    assert_eq!(sim.handle.faults().scheduled_changes.len(), 1);
+}
+
+#[tokio::test]
+async fn deleted_pools_drain_then_disappear() {
+    let mut state = SimState::new();
+    state.add_default_nodes(CLUSTER, template("EulerOS 2.9"), 1);
+    let pool_id = state.add_pool(CLUSTER, pool("np"), 2);
+    let sim = Sim::start(frozen(), state).await;
+    let path = format!("clusters/{CLUSTER}/nodepools/{pool_id}");
+    let deleted = sim.http.delete(sim.url(&path)).send().await.expect("sent");
+    assert_eq!(deleted.status(), 200);
+    let shown: wire::NodePool = deleted.json().await.expect("pool");
+    let status = shown.status.expect("status");
+    assert_eq!(status.phase, "Deleting");
+    assert_eq!(status.deleting_node, 2);
+    let job_id = status.job_id.expect("a delete job");
+    assert_eq!(
+        sim.get_json(&path).await["status"]["phase"],
+        "Deleting",
+        "still there while its nodes drain"
+    );
+    sim.handle.advance(Duration::from_secs(31));
+    assert_eq!(sim.get(&path).await.status(), 404);
+    let job = sim.wait_job(&job_id, Duration::from_secs(5)).await;
+    assert_eq!(job.status.phase, "Success");
+    assert_eq!(job.spec.job_type, "DeleteNodePool");
+    assert_eq!(sim.nodes().await.len(), 1, "the DefaultPool node stays");
+
+    let default_path = format!("clusters/{CLUSTER}/nodepools/{}", sim::DEFAULT_POOL_ID);
+    let refused = sim
+        .http
+        .delete(sim.url(&default_path))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(refused.status(), 400);
+    let update = sim
+        .send(
+            reqwest::Method::PUT,
+            &default_path,
+            &json!({"metadata": {"name": "DefaultPool"}, "spec": {"nodeTemplate": {}}}),
+        )
+        .await;
+    assert_eq!(update.status(), 400);
+}
