@@ -29,6 +29,15 @@ pub const POOL_NAME_LABEL: &str = "cce.cloud.com/cce-nodepool";
 const EPOCH_UNIX_SECONDS: i64 = 1_767_225_600;
 /// The most characters the two install scripts may take after base64.
 const MAX_SCRIPTS_LEN: usize = 10_240;
+/// The `extendParam` keys of UpdateNodePool's `NodeSpecUpdate`.
+const UPDATABLE_EXTEND_PARAMS: &[&str] = &[
+    "agency_name",
+    PRE_INSTALL_KEY,
+    POST_INSTALL_KEY,
+    "spotPrice",
+    "securityReinforcementType",
+    "alpha.cce/NodeImageID",
+];
 /// The most nodes a pool may ask for; CCE's largest cluster scale.
 const MAX_POOL_NODES: u32 = 2_000;
 
@@ -2035,6 +2044,8 @@ impl SimState {
 
 /// Merges an UpdateNodePool template into the pool's template: fields sent
 /// replace, fields omitted stay; an empty list or map deletes all entries.
+/// `extendParam` is special: when sent, the updatable keys it leaves out are
+/// removed (that is how a script is dropped), the others are kept.
 fn apply_template_update(template: &mut wire::NodeTemplate, update: &wire::NodeTemplate) {
     macro_rules! replace {
         ($($field:ident),*) => {
@@ -2077,12 +2088,21 @@ fn apply_template_update(template: &mut wire::NodeTemplate, update: &wire::NodeT
     }
     if let Some(params) = &update.extend_param {
         let merged = template.extend_param.get_or_insert_with(BTreeMap::new);
+        // A sent `extendParam` says everything about the keys an update may
+        // change (like `taints`: sent means complete), so a script left out
+        // is removed; the other keys (maxPods, …) stay as they were.
+        merged.retain(|key, _| {
+            !UPDATABLE_EXTEND_PARAMS.contains(&key.as_str()) || params.contains_key(key)
+        });
         for (key, value) in params {
             if value.is_null() || value.as_str() == Some("") {
                 merged.remove(key);
             } else {
                 merged.insert(key.clone(), value.clone());
             }
+        }
+        if merged.is_empty() {
+            template.extend_param = None;
         }
     }
     strip_template_secrets(template);
