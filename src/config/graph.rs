@@ -46,15 +46,7 @@ pub(crate) fn check_dependencies(pools: &[(PoolAddress, usize, &PoolDraft)]) -> 
     let mut reported: BTreeSet<BTreeSet<PoolAddress>> = BTreeSet::new();
     let mut state: BTreeMap<&PoolAddress, Visit> = BTreeMap::new();
     for (address, _, _) in pools {
-        let mut stack = Vec::new();
-        visit(
-            address,
-            &known,
-            &mut state,
-            &mut stack,
-            &mut reported,
-            &mut drafts,
-        );
+        visit(address, &known, &mut state, &mut reported, &mut drafts);
     }
     drafts
 }
@@ -65,28 +57,39 @@ enum Visit {
     Done,
 }
 
+/// Iterative depth-first search (a long chain of pools must not overflow
+/// the stack); `path` holds the pools being visited, each with the index of
+/// its next edge.
 fn visit<'a>(
-    address: &'a PoolAddress,
+    root: &'a PoolAddress,
     known: &BTreeMap<&'a PoolAddress, (usize, &'a PoolDraft)>,
     state: &mut BTreeMap<&'a PoolAddress, Visit>,
-    stack: &mut Vec<&'a PoolAddress>,
     reported: &mut BTreeSet<BTreeSet<PoolAddress>>,
     drafts: &mut Vec<Draft>,
 ) {
-    if state.contains_key(address) {
+    if state.contains_key(root) || !known.contains_key(root) {
         return;
     }
-    let Some(&(file, pool)) = known.get(address) else {
-        return;
-    };
-    state.insert(address, Visit::InProgress);
-    stack.push(address);
-    for (dependency, span) in &pool.depends_on {
+    state.insert(root, Visit::InProgress);
+    let mut path: Vec<(&'a PoolAddress, usize)> = vec![(root, 0)];
+    while let Some(&mut (address, ref mut next)) = path.last_mut() {
+        let Some(&(file, pool)) = known.get(address) else {
+            path.pop();
+            continue;
+        };
+        let Some((dependency, span)) = pool.depends_on.get(*next) else {
+            state.insert(address, Visit::Done);
+            path.pop();
+            continue;
+        };
+        *next += 1;
         let Some((&target, _)) = known.get_key_value(dependency) else {
             continue;
         };
         match state.get(target) {
             Some(Visit::InProgress) => {
+                let stack: Vec<&PoolAddress> = path.iter().map(|(entry, _)| *entry).collect();
+
                 let start = stack.iter().position(|entry| *entry == target).unwrap_or(0);
                 let members: Vec<&PoolAddress> = stack[start..].to_vec();
                 let set: BTreeSet<PoolAddress> =
@@ -131,9 +134,10 @@ fn visit<'a>(
                 drafts.push(draft);
             }
             Some(Visit::Done) => {}
-            None => visit(target, known, state, stack, reported, drafts),
+            None => {
+                state.insert(target, Visit::InProgress);
+                path.push((target, 0));
+            }
         }
     }
-    stack.pop();
-    state.insert(address, Visit::Done);
 }

@@ -61,6 +61,20 @@ pub fn load_with_env(
     loader.finish()
 }
 
+/// Loads and validates one configuration document held in memory, as if it
+/// were the file `name` in `base_dir` (where its scripts are looked up). For
+/// tools that have the text already, such as editors and the fuzz target.
+pub fn load_source(name: &str, text: &str, base_dir: &Path) -> Result<Desired, ConfigErrors> {
+    let input = Input {
+        path: base_dir.join(name),
+        display: name.to_owned(),
+        relative: name.to_owned(),
+    };
+    let mut loader = Loader::default();
+    loader.load_bytes(&input, text.as_bytes().to_vec(), &|_| None);
+    loader.finish()
+}
+
 /// A config file to read.
 struct Input {
     /// Where it is.
@@ -166,6 +180,11 @@ impl Loader {
                 return;
             }
         };
+        self.load_bytes(input, bytes, env);
+    }
+
+    /// Loads one file's content; `input.path` is only used to find scripts.
+    fn load_bytes(&mut self, input: &Input, bytes: Vec<u8>, env: &dyn Fn(&str) -> Option<String>) {
         self.digest_inputs
             .insert(input.relative.clone(), bytes.clone());
         let text = match String::from_utf8(bytes) {
@@ -440,5 +459,7 @@ fn digest(inputs: &BTreeMap<String, Vec<u8>>) -> String {
     hex::encode(hasher.finalize())
 }
 
+#[cfg(test)]
+mod proptests;
 #[cfg(test)]
 mod tests;

@@ -20,7 +20,7 @@ use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 pub struct RawConfig {
     /// Where the CCE API is. Not sent to CCE: it builds the endpoint `https://cce.{region}.myhuaweicloud.com/api/v3/projects/{project_id}`.
     pub cloud: Option<RawCloud>,
-    /// The clusters, by a key of your choice that pools refer to with `cluster = "KEY"`.
+    /// The clusters, by a key of your choice that pools refer to with `cluster = "KEY"`. CCE: one cluster (`/clusters/{cluster_id}`) each.
     pub clusters: Option<BTreeMap<String, RawCluster>>,
     /// The node pools, by address (the key, shown in plans and used by `--target`). CCE: one NodePool (`/clusters/{cluster_id}/nodepools`) each.
     pub pools: Option<BTreeMap<String, RawPool>>,

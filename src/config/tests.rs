@@ -414,9 +414,9 @@ fn literal_secrets_are_redacted_from_rendered_sources() {
     assert!(!rendered.contains("Secret-Value"), "{rendered}");
 }
 
-#[test]
-fn a_full_pool_maps_onto_the_model() {
-    let text = indoc! {r#"
+/// A configuration that sets every key of the language (the schema coverage
+/// test checks that it does).
+pub(super) const FULL_CONFIG: &str = indoc! {r#"
         [cloud]
         region = "ap-southeast-1"
         endpoint = "http://127.0.0.1:8765"
@@ -436,7 +436,7 @@ fn a_full_pool_maps_onto_the_model() {
         runtime = "docker"
         runtime_class = "runc"
         node_count = 3
-        login = { password = { env = "NODE_PASSWORD" }, remove_ssh_key = true }
+        login = { password = { env = "NODE_PASSWORD", username = "root" }, remove_ssh_key = true }
         root_volume = { type = "GPSSD", size = 50 }
         data_volumes = [
             { type = "GPSSD2", size = 100, iops = 3000, throughput = 125, encrypted = true, cmk_id = "kms-1", extend_params = { useType = "docker" } },
@@ -452,7 +452,7 @@ fn a_full_pool_maps_onto_the_model() {
         server_group = "sg-1"
 
         [pools.prod-system.lifecycle]
-        pre_install = "echo pre"
+        pre_install = { file = "scripts/pre.sh" }
         post_install = { file = "scripts/post.sh" }
         wait_post_install_finish = true
 
@@ -468,8 +468,56 @@ fn a_full_pool_maps_onto_the_model() {
         cluster = "prod"
         name = "DefaultPool"
         login = { ssh_key = "kp" }
+
+        [pools.prod-extra]
+        cluster = "prod"
+        name = "extra"
+        ensure = "present"
+        flavor = "c7.large.2"
+        az = "ap-southeast-1a"
+        os = "Huawei Cloud EulerOS 2.0"
+        login = { ssh_key = "kp", remove_password = true }
+        root_volume = { type = "GPSSD2", size = 100, iops = 3000, throughput = 125, passthrough = false, encrypted = true, cmk_id = "kms-1", extend_params = { resourceSpecCode = "x" } }
+        data_volumes = [{ type = "SSD", size = 100, passthrough = false }]
+        nic = { ip_block = "10.0.0.0/24" }
+        autoscaling = { enabled = false }
+
+        [pools.prod-extra.extend_params]
+        "ecs:performancetype" = "normal"
+        orderID = "o1"
+        productID = "p1"
+        periodType = "month"
+        periodNum = 1
+        isAutoPay = true
+        DockerLVMConfigOverride = "dockerThinpool=vgpaas/90%VG;kubernetesLV=vgpaas/10%VG;diskType=evs;lvType=linear"
+        containerBaseSize = 10
+        publicKey = "ssh-rsa AAAA"
+        "alpha.cce/NodeImageID" = "image-1"
+        chargingMode = 0
+        marketType = "spot"
+        spotPrice = "0.5"
+        kubeReservedMem = 512
+        systemReservedMem = 512
+        kubeReservedCpu = 100
+        systemReservedCpu = 100
+        kubeReservedPid = 1000
+        systemReservedPid = 1000
+        kubeReservedStorage = 10
+        systemReservedStorage = 10
+        securityReinforcementType = "null"
+        serverMetadataHttpTokens = "required"
+        nicMultiqueue = "[{\"queue\":4}]"
+        nicThreshold = "0.3:0.6"
     "#};
-    let (_dir, result) = load_files(&[("poolform.toml", text), ("scripts/post.sh", "echo post\n")]);
+
+#[test]
+fn a_full_pool_maps_onto_the_model() {
+    let text = FULL_CONFIG;
+    let (_dir, result) = load_files(&[
+        ("poolform.toml", text),
+        ("scripts/pre.sh", "echo pre"),
+        ("scripts/post.sh", "echo post\n"),
+    ]);
     let desired = result.unwrap_or_else(|errors| panic!("{}", errors.render_plain(100)));
     assert_eq!(desired.cloud.region.as_deref(), Some("ap-southeast-1"));
     assert_eq!(
@@ -566,6 +614,26 @@ fn a_full_pool_maps_onto_the_model() {
     );
     assert!(rollout.force && rollout.allow_replacement);
 
+    let extra = &desired.pools[&PoolAddress::from("prod-extra")];
+    assert_eq!(extra.autoscaling.as_ref().map(|a| a.enabled), Some(false));
+    assert!(extra.template.login.remove_password);
+    assert_eq!(
+        extra
+            .template
+            .nic
+            .as_ref()
+            .and_then(|nic| nic.ip_block.as_deref()),
+        Some("10.0.0.0/24")
+    );
+    assert_eq!(extra.template.root_volume.encrypted, Some(true));
+    assert_eq!(extra.template.root_volume.passthrough, Some(false));
+    assert_eq!(
+        extra.template.extend_params.len(),
+        walk::EXTEND_PARAM_KEYS.len() - 3
+    );
+    assert_eq!(extra.template.extend_params["periodNum"], "1");
+    assert_eq!(extra.template.extend_params["isAutoPay"], "true");
+
     let default_pool = &desired.pools[&PoolAddress::from("prod-other")];
     assert!(default_pool.is_default_pool());
     assert_eq!(default_pool.template.login.ssh_key.as_deref(), Some("kp"));
@@ -617,4 +685,257 @@ fn a_single_file_can_be_loaded() {
     std::fs::write(&path, pool("")).expect("write");
     let desired = load(&path).expect("valid");
     assert_eq!(desired.pools.len(), 1);
+}
+
+#[test]
+fn inline_scripts_are_kept_as_written() {
+    let desired = load_one(&pool("lifecycle = { pre_install = \"echo pre\" }")).expect("valid");
+    let pool = &desired.pools[&PoolAddress::from("web")];
+    assert_eq!(
+        pool.template.lifecycle.pre_install.as_deref(),
+        Some("echo pre")
+    );
+    assert_eq!(pool.template.lifecycle.post_install, None);
+}
+
+mod schema_agreement {
+    //! The walker and the schema types describe the same language.
+
+    use std::collections::BTreeSet;
+
+    use serde_json::Value;
+
+    use super::*;
+    use crate::config::walk;
+
+    fn schema() -> Value {
+        serde_json::from_str(&config_json_schema()).expect("the schema is JSON")
+    }
+
+    /// Follows `$ref` (directly or in a one-element `allOf`).
+    fn resolve<'a>(root: &'a Value, node: &'a Value) -> &'a Value {
+        let reference = node
+            .get("$ref")
+            .or_else(|| node.get("allOf").and_then(|all| all.get(0)?.get("$ref")));
+        match reference.and_then(Value::as_str) {
+            Some(reference) => {
+                let name = reference.trim_start_matches("#/definitions/");
+                resolve(root, &root["definitions"][name])
+            }
+            None => node,
+        }
+    }
+
+    fn properties(root: &Value, definition: &str) -> BTreeSet<String> {
+        resolve(root, &root["definitions"][definition])["properties"]
+            .as_object()
+            .unwrap_or_else(|| panic!("{definition} has properties"))
+            .keys()
+            .cloned()
+            .collect()
+    }
+
+    fn keys(list: &[&str]) -> BTreeSet<String> {
+        list.iter().map(|key| (*key).to_owned()).collect()
+    }
+
+    #[test]
+    fn walker_key_lists_match_the_schema_types() {
+        let root = schema();
+        let root_keys: BTreeSet<String> = root["properties"]
+            .as_object()
+            .expect("root properties")
+            .keys()
+            .cloned()
+            .collect();
+        assert_eq!(root_keys, keys(walk::ROOT_KEYS));
+        for (definition, list) in [
+            ("RawCloud", walk::CLOUD_KEYS),
+            ("RawCluster", walk::CLUSTER_KEYS),
+            ("RawPool", walk::POOL_KEYS),
+            ("RawLogin", walk::LOGIN_KEYS),
+            ("RawPasswordRef", walk::PASSWORD_KEYS),
+            ("RawRootVolume", walk::VOLUME_KEYS),
+            ("RawDataVolume", walk::VOLUME_KEYS),
+            ("RawPublicIp", walk::PUBLIC_IP_KEYS),
+            ("RawNic", walk::NIC_KEYS),
+            ("RawTaint", walk::TAINT_KEYS),
+            ("RawLifecycle", walk::LIFECYCLE_KEYS),
+            ("RawAutoscaling", walk::AUTOSCALING_KEYS),
+            ("RawRollout", walk::ROLLOUT_KEYS),
+            ("RawExtendParams", walk::EXTEND_PARAM_KEYS),
+        ] {
+            assert_eq!(properties(&root, definition), keys(list), "{definition}");
+        }
+        let script_object = &root["definitions"]["Script"]["oneOf"][1]["properties"];
+        let script_keys: BTreeSet<String> = script_object
+            .as_object()
+            .expect("script object")
+            .keys()
+            .cloned()
+            .collect();
+        assert_eq!(script_keys, keys(walk::SCRIPT_KEYS));
+        assert!(
+            walk::DEFAULT_POOL_KEYS
+                .iter()
+                .all(|key| walk::POOL_KEYS.contains(key)),
+            "the DefaultPool's keys are pool keys"
+        );
+    }
+
+    /// Every property of every object in the schema, as a path such as
+    /// `pools.*.login.password.env` (`*` for map keys, `[]` for arrays).
+    fn schema_paths(root: &Value, node: &Value, prefix: &str, out: &mut BTreeSet<String>) {
+        let node = resolve(root, node);
+        if let Some(properties) = node.get("properties").and_then(Value::as_object) {
+            for (key, child) in properties {
+                let path = if prefix.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{prefix}.{key}")
+                };
+                out.insert(path.clone());
+                schema_paths(root, child, &path, out);
+            }
+        }
+        if let Some(items) = node.get("items") {
+            schema_paths(root, items, &format!("{prefix}[]"), out);
+        }
+        if let Some(values) = node.get("additionalProperties").filter(|v| v.is_object()) {
+            schema_paths(root, values, &format!("{prefix}.*"), out);
+        }
+        for alternative in node
+            .get("oneOf")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            schema_paths(root, alternative, prefix, out);
+        }
+    }
+
+    /// Every key path of a parsed config, with the keys of `clusters` and
+    /// `pools` replaced by `*`.
+    fn config_paths(value: &Value, prefix: &str, out: &mut BTreeSet<String>) {
+        match value {
+            Value::Object(object) => {
+                for (key, child) in object {
+                    let segment = if prefix == "clusters" || prefix == "pools" {
+                        "*"
+                    } else {
+                        key
+                    };
+                    let path = if prefix.is_empty() {
+                        segment.to_owned()
+                    } else {
+                        format!("{prefix}.{segment}")
+                    };
+                    out.insert(path.clone());
+                    config_paths(child, &path, out);
+                }
+            }
+            Value::Array(items) => {
+                for item in items {
+                    config_paths(item, &format!("{prefix}[]"), out);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn the_full_config_sets_every_schema_property_and_loads() {
+        let root = schema();
+        let mut expected = BTreeSet::new();
+        schema_paths(&root, &root, "", &mut expected);
+        let parsed: Value = toml::from_str(FULL_CONFIG).expect("FULL_CONFIG is TOML");
+        let mut used = BTreeSet::new();
+        config_paths(&parsed, "", &mut used);
+        let missing: Vec<&String> = expected.difference(&used).collect();
+        assert!(missing.is_empty(), "FULL_CONFIG does not set {missing:?}");
+        // And the walker accepts all of it (see a_full_pool_maps_onto_the_model).
+        let (_dir, result) = load_files(&[
+            ("poolform.toml", FULL_CONFIG),
+            ("scripts/pre.sh", "echo pre"),
+            ("scripts/post.sh", "echo post\n"),
+        ]);
+        result.unwrap_or_else(|errors| panic!("{}", errors.render_plain(100)));
+    }
+
+    #[test]
+    fn the_full_config_is_valid_against_the_schema() {
+        let root = schema();
+        let validator = jsonschema::validator_for(&root).expect("the schema compiles");
+        let parsed: Value = toml::from_str(FULL_CONFIG).expect("FULL_CONFIG is TOML");
+        let errors: Vec<String> = validator
+            .iter_errors(&parsed)
+            .map(|e| e.to_string())
+            .collect();
+        assert!(errors.is_empty(), "{errors:#?}");
+        // The schema rejects what the walker rejects, for editors to show.
+        let typo: Value = toml::from_str(&pool("flavour = \"x\"")).expect("TOML");
+        assert!(!validator.is_valid(&typo));
+        let literal: Value =
+            toml::from_str(&bare_pool("login = { password = \"Abc-12345\" }")).expect("TOML");
+        assert!(!validator.is_valid(&literal));
+    }
+
+    #[test]
+    fn every_property_names_its_cce_field() {
+        let root = schema();
+        let mut missing = Vec::new();
+        let mut check = |path: String, node: &Value| {
+            let description = node
+                .get("description")
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            if !description.contains("CCE") {
+                missing.push(path);
+            }
+        };
+        for (name, definition) in root["definitions"].as_object().expect("definitions") {
+            for (key, property) in definition
+                .get("properties")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+            {
+                check(format!("{name}.{key}"), property);
+            }
+        }
+        for (key, property) in root["properties"].as_object().expect("root properties") {
+            check(key.clone(), property);
+        }
+        assert!(
+            missing.is_empty(),
+            "descriptions without a CCE mapping: {missing:?}"
+        );
+    }
+}
+
+#[test]
+fn a_long_dependency_chain_needs_no_deep_stack() {
+    // 5000 pools, each depending on the next, the last on the first: a
+    // recursive search would need thousands of frames.
+    let count = 5000;
+    let mut text = String::from("[clusters.prod]\nid = \"c1\"\n");
+    for index in 0..count {
+        let next = (index + 1) % count;
+        text.push_str(&format!(
+            "[pools.p{index}]\ncluster = \"prod\"\nensure = \"absent\"\nrollout = {{ depends_on = [\"p{next}\"] }}\n"
+        ));
+    }
+    let worker = std::thread::Builder::new()
+        .stack_size(256 * 1024)
+        .spawn(move || {
+            let errors = load_one(&text).expect_err("a cycle");
+            errors
+                .diagnostics()
+                .iter()
+                .map(|diagnostic| diagnostic.code())
+                .collect::<Vec<_>>()
+        })
+        .expect("spawn");
+    let found = worker.join().expect("no stack overflow");
+    assert_eq!(found, [codes::DEPENDENCY_CYCLE]);
 }

@@ -384,3 +384,29 @@ fn snapshot_of_login_and_script_problems() {
     assert!(!stderr.contains(LITERAL), "{stderr}");
     snapshot_validate("login_and_script_problems", dir.path(), &[]);
 }
+
+#[test_case::test_case("quickstart")]
+#[test_case::test_case("fleet")]
+#[test_case::test_case("default-pool")]
+#[test_case::test_case("password")]
+fn shipped_example_is_valid_against_the_committed_schema(example: &str) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root.join("schema/poolform.schema.json")).expect("schema"),
+    )
+    .expect("schema is JSON");
+    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    for entry in std::fs::read_dir(root.join("examples").join(example)).expect("example dir") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_none_or(|ext| ext != "toml") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).expect("read example");
+        let value: serde_json::Value = toml::from_str(&text).expect("example is TOML");
+        let errors: Vec<String> = validator
+            .iter_errors(&value)
+            .map(|error| format!("{}: {error}", error.instance_path()))
+            .collect();
+        assert!(errors.is_empty(), "{}: {errors:#?}", path.display());
+    }
+}
