@@ -941,3 +941,35 @@ fn a_long_dependency_chain_needs_no_deep_stack() {
     let found = worker.join().expect("no stack overflow");
     assert_eq!(found, [codes::DEPENDENCY_CYCLE]);
 }
+
+#[test]
+fn the_reference_documents_every_code_and_key() {
+    let reference = include_str!("../../docs/config.md");
+    for code in codes::ALL {
+        assert!(
+            reference.contains(&format!("`{code}`")),
+            "docs/config.md lacks {code}"
+        );
+    }
+    for list in [
+        walk::CLOUD_KEYS,
+        walk::CLUSTER_KEYS,
+        walk::POOL_KEYS,
+        walk::LOGIN_KEYS,
+        walk::VOLUME_KEYS,
+        walk::PUBLIC_IP_KEYS,
+        walk::NIC_KEYS,
+        walk::TAINT_KEYS,
+        walk::LIFECYCLE_KEYS,
+        walk::AUTOSCALING_KEYS,
+        walk::ROLLOUT_KEYS,
+        walk::EXTEND_PARAM_KEYS,
+    ] {
+        for key in list {
+            assert!(
+                reference.contains(&format!("`{key}`")),
+                "docs/config.md lacks `{key}`"
+            );
+        }
+    }
+}
