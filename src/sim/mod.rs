@@ -33,7 +33,11 @@
 //!   differ (os, runtime, login, pre/post-install scripts, volumes, maxPods)
 //!   `configurationUpToDate: false`; labels, taints and tags do not. An
 //!   update without `initialNodeCount` and without `ignoreInitialNodeCount`
-//!   scales the pool to 0, as the real API does.
+//!   scales the pool to 0, as the real API does. Fields left out of an
+//!   update stay; a sent `extendParam` is complete for the keys an update
+//!   may change (a script left out is removed) and leaves the others alone.
+//! - Deleting a pool drains its nodes (`Deleting`) and then removes it; the
+//!   DefaultPool can be neither updated nor deleted.
 //! - A sync job is `Initializing` briefly, then `Running`: it resets the
 //!   given nodes at most `maxUnavailable` at a time. Each is `Installing` for
 //!   [`SimConfig::reset_duration`], then `Active`, up to date, its spec the
@@ -51,6 +55,13 @@
 //! [`SimHandle::advance`] or `POST /_sim/advance?seconds=N`. Every scheduled
 //! event is applied at its own simulated instant, so the recorded peaks of
 //! unavailable nodes are exact.
+//!
+//! # Faults
+//!
+//! See [`Faults`]: latency, seeded random 429/5xx/malformed-body rates,
+//! deterministic "answer the next N reads/writes with these statuses",
+//! writes that take effect but answer late, nodes whose reset fails or never
+//! ends, and [`OutsideChange`]s scheduled after the Nth successful write.
 //!
 //! # Control
 //!

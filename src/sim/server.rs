@@ -339,7 +339,14 @@ async fn gateway(State(shared): State<Arc<Shared>>, request: Request, next: Next
         }
     }
 
-    let injected = inject_fault(&shared, mutating);
+    // The IAM login is another service: CCE's fault knobs and write counts
+    // are about CCE calls only.
+    let is_iam = path == IAM_TOKENS_PATH;
+    let injected = if is_iam {
+        None
+    } else {
+        inject_fault(&shared, mutating)
+    };
     let mut response = match injected {
         Some(response) => response,
         None => {
@@ -348,7 +355,11 @@ async fn gateway(State(shared): State<Arc<Shared>>, request: Request, next: Next
         }
     };
 
-    if mutating {
+    if mutating && !is_iam && response.status().is_success() {
+        apply_scheduled_changes(&shared);
+    }
+
+    if mutating && !is_iam {
         let delay = {
             let mut inner = shared.lock();
             (!inner.faults.slow_next_writes.is_empty())
@@ -357,12 +368,8 @@ async fn gateway(State(shared): State<Arc<Shared>>, request: Request, next: Next
         if let Some(ms) = delay {
             tokio::time::sleep(Duration::from_millis(ms)).await;
         }
-    } else if response.status().is_success() {
+    } else if !mutating && response.status().is_success() {
         response = maybe_malform(&shared, response).await;
-    }
-
-    if mutating && response.status().is_success() {
-        apply_scheduled_changes(&shared);
     }
 
     if mutating {

@@ -693,8 +693,14 @@ async fn aksk_signatures_and_tokens_are_verified() {
             .send()
     };
     assert_eq!(login("wrong").await.expect("sent").status(), 401);
+    // CCE's fault knobs do not touch the IAM login.
+    sim.handle.set_faults(Faults {
+        fail_next_writes: vec![500],
+        ..Faults::default()
+    });
     let issued = login("Alice#Pass1").await.expect("sent");
     assert_eq!(issued.status(), 201);
+    assert_eq!(sim.handle.faults().fail_next_writes, [500]);
     let token = issued
         .headers()
         .get("x-subject-token")
