@@ -335,6 +335,14 @@ impl SimHandle {
             .cluster_peak_unavailable(cluster_id)
     }
 
+    /// How many API requests (control requests excluded) the simulator has
+    /// received: benchmarks count round trips with it.
+    pub fn requests_served(&self) -> u64 {
+        self.shared
+            .requests_served
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// Forgets the recorded peaks; recording restarts from what is
     /// unavailable now.
     pub fn reset_peaks(&self) {

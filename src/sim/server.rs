@@ -35,6 +35,9 @@ pub(crate) struct Shared {
     pub config: SimConfig,
     timing: Timing,
     inner: Mutex<Inner>,
+    /// Every request received, control requests excluded: what benchmarks
+    /// count as API round trips.
+    pub requests_served: std::sync::atomic::AtomicU64,
     /// Serialises state file writes so the newest snapshot is written last.
     save_lock: tokio::sync::Mutex<()>,
 }
@@ -96,6 +99,7 @@ impl Shared {
                 dirty: true,
                 throttled: 0,
             }),
+            requests_served: std::sync::atomic::AtomicU64::new(0),
             save_lock: tokio::sync::Mutex::new(()),
             config,
         }
@@ -305,6 +309,9 @@ async fn gateway(State(shared): State<Arc<Shared>>, request: Request, next: Next
         .map(|p| p.as_str().to_owned())
         .unwrap_or_else(|| path.clone());
     let mutating = !matches!(method, Method::GET | Method::HEAD);
+    shared
+        .requests_served
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
 
     let latency = shared.config.latency + Duration::from_millis(shared.lock().faults.latency_ms);
     if !latency.is_zero() {
