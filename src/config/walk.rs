@@ -1628,9 +1628,29 @@ impl<'a> FileWalker<'a> {
                 );
                 continue;
             }
-            if let Some(text) = self.param_value(&format!("{path}.\"{name}\""), value) {
-                params.insert(name.to_owned(), text);
+            let Some(text) = self.param_value(&format!("{path}.\"{name}\""), value) else {
+                continue;
+            };
+            let format_check = match name {
+                "nicThreshold" => Some((
+                    rules::check_nic_threshold(&text),
+                    "write two one-decimal thresholds from 0.0 to 1.0, low first, such as \"0.3:0.6\"",
+                )),
+                "nicMultiqueue" => Some((
+                    rules::check_nic_multiqueue(&text),
+                    "write a JSON list of queue settings, such as \"[{\\\"queue\\\":4}]\"; queue is 1, 2, 4, 8, 16 or 28",
+                )),
+                _ => None,
+            };
+            if let Some((Err(reason), help)) = format_check {
+                self.push(
+                    Draft::error(codes::INVALID_VALUE, format!("`{path}.{name}` {reason}"))
+                        .at(self.file, value.span(), "invalid value")
+                        .help(help),
+                );
+                continue;
             }
+            params.insert(name.to_owned(), text);
         }
         params
     }
