@@ -408,6 +408,15 @@ fn literal_secrets_are_redacted_from_rendered_sources() {
     assert!(codes_found.contains(&codes::RESERVED_EXTEND_PARAM));
     assert!(codes_found.contains(&codes::UNKNOWN_KEY));
 
+    // A password in the wrong key of the reference is not shown either.
+    let misplaced = bare_pool(&format!(
+        "login = {{ password = {{ env = \"{secret}\", value = \"{secret}\" }} }}\nroot_volume = {{ type = \"SAS\", size = 50 }}\ndata_volumes = [{{ type = \"SAS\", size = 100 }}]"
+    ));
+    let errors = load_one(&misplaced).expect_err("not a variable name, unknown key");
+    let rendered = errors.render_plain(100);
+    assert_eq!(errors.diagnostics().len(), 2, "{rendered}");
+    assert!(!rendered.contains("Secret-Value"), "{rendered}");
+
     // A syntax error on the line of a secret must not show it either.
     let broken = format!("[pools.x]\npassword = \"{secret}\" oops\n");
     let errors = load_one(&broken).expect_err("syntax error");
