@@ -1044,3 +1044,203 @@ async fn cli_quickstart_applies_on_the_builtin_simulator_then_plans_no_changes()
     assert_eq!(output.status.code(), Some(0), "{stdout}");
     assert!(stdout.contains("No changes."), "{stdout}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sync_whose_answer_is_lost_is_followed_not_sent_again() {
+    let pools = app_pool(4);
+    let (sim, _) = start_sim(&pools).await;
+    let sim = std::sync::Arc::new(sim);
+    let desired = desired(&pools, None);
+    let plan = make_plan(&client(&sim), &desired).await;
+    // A client that gives up on an answer after 300 ms; the simulator
+    // carries out the first sync but answers it only after a second.
+    let endpoint = sim.endpoint().parse().expect("endpoint is a URL");
+    let mut settings = ClientOptions::new(endpoint, sim.project_id(), Credentials::token("t"));
+    settings.timeout = Duration::from_millis(300);
+    let impatient = CceClient::new(settings).expect("client builds");
+    let control = std::sync::Arc::clone(&sim);
+    let (report, events) = apply_watched(
+        &impatient,
+        &plan,
+        &options(),
+        &CancelToken::new(),
+        move |event| {
+            // Once the pool update is done, slow down the next write: the sync.
+            if let Event::StepFinished { step: 0, .. } = event {
+                control.set_faults(Faults {
+                    slow_next_writes: vec![1000],
+                    ..Faults::default()
+                });
+            }
+        },
+    )
+    .await;
+    assert!(report.succeeded(), "{report:#?}");
+    let lost = events
+        .iter()
+        .filter(|event| matches!(event, Event::BatchPosted { job_id: None, .. }))
+        .count();
+    assert_eq!(lost, 1, "exactly one batch was followed without its job");
+    // The simulator logs a write when it answers, and the lost answer never
+    // went out; its jobs show what was carried out: two syncs (not three),
+    // each node reset once.
+    let state = sim.state();
+    let resets: Vec<&str> = state
+        .jobs
+        .values()
+        .flat_map(|job| job.sub_jobs.iter())
+        .filter(|sub| sub.job_type == "ResetNode")
+        .map(|sub| sub.node_id.as_str())
+        .collect();
+    let distinct: BTreeSet<&str> = resets.iter().copied().collect();
+    assert_eq!(resets.len(), 4, "{resets:?}");
+    assert_eq!(distinct.len(), 4, "{resets:?}");
+    let log = sim.request_log();
+    assert_eq!(
+        sync_requests(&log).len(),
+        1,
+        "only the answered sync is logged: {log:#?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_down_outside_the_batch_holds_it_back_then_fails_it_clearly() {
+    let pools = app_pool(4);
+    let (sim, ids) = start_sim(&pools).await;
+    let client = client(&sim);
+    let plan = make_plan(&client, &desired(&pools, None)).await;
+    // A node of the second batch goes Abnormal after the plan was made:
+    // batch 1 (2 nodes) plus it would be 3 down in a pool allowing 2.
+    let outsider = batches_of(&plan, "app")[1][0].clone();
+    let outsider_name = sim
+        .state()
+        .node(CLUSTER_ID, &outsider)
+        .map(|node| node.metadata.name.clone())
+        .expect("node exists");
+    sim.outside_change(&poolform::sim::OutsideChange::Node {
+        cluster_id: CLUSTER_ID.into(),
+        node_id: outsider.clone(),
+        patch: serde_json::json!({"status": {"phase": "Abnormal"}}),
+    })
+    .expect("outside change applies");
+    let options = ApplyOptions {
+        budget_wait: Some(Duration::from_millis(300)),
+        ..options()
+    };
+    let (report, events) =
+        apply_watched(&client, &plan, &options, &CancelToken::new(), |_| {}).await;
+    assert_eq!(report.failed.len(), 1, "{report:#?}");
+    let failed = &report.failed[0];
+    assert!(failed.step.what.starts_with("sync batch 1/2"));
+    assert!(
+        failed
+            .error
+            .contains("pool app allows 2 unavailable nodes, but 3 would be down"),
+        "{}",
+        failed.error
+    );
+    assert!(failed.error.contains(&outsider_name), "{}", failed.error);
+    assert!(
+        events
+            .iter()
+            .any(|event| matches!(event, Event::WaitingForBudget { .. }))
+    );
+    assert!(sync_requests(&sim.request_log()).is_empty());
+    assert_eq!(sim.peak_unavailable(&ids["app"]), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fail_fast_stops_independent_pools_too() {
+    let pools = [
+        PoolSpec {
+            name: "base",
+            nodes: 4,
+            max_unavailable: 1,
+            depends_on: &[],
+        },
+        PoolSpec {
+            name: "solo",
+            nodes: 8,
+            max_unavailable: 1,
+            depends_on: &[],
+        },
+    ];
+    let (sim, ids) = start_sim(&pools).await;
+    let client = client(&sim);
+    let plan = make_plan(&client, &desired(&pools, None)).await;
+    let broken = batches_of(&plan, "base")[0][0].clone();
+    sim.set_faults(Faults {
+        fail_reset_nodes: BTreeSet::from([broken]),
+        ..Faults::default()
+    });
+    let options = ApplyOptions {
+        fail_fast: true,
+        ..options()
+    };
+    let (report, _) = apply_watched(&client, &plan, &options, &CancelToken::new(), |_| {}).await;
+    assert_eq!(report.failed.len(), 1, "{report:#?}");
+    // solo's later batches were never started, for fail-fast's sake.
+    assert!(report.skipped.iter().any(|skipped| {
+        skipped.step.address.as_str() == "solo"
+            && skipped.reason == poolform::apply::SkipReason::FailFast
+    }));
+    let solo_syncs = sync_requests(&sim.request_log())
+        .iter()
+        .filter(|(pool, _)| *pool == ids["solo"])
+        .count();
+    assert!(solo_syncs < 8, "solo ran to the end: {solo_syncs} batches");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cli_sigint_twice_stops_at_once_naming_the_batch_in_flight() {
+    let pools = app_pool(4);
+    let (sim, _) = cli::start_slow_sim(&pools, 5000).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    cli::write_config(dir.path(), &sim, &pools, None);
+    let config = dir.path().to_string_lossy().into_owned();
+    let mut child = cli::spawn(cli::poolform(&[
+        "apply",
+        &config,
+        "--auto-approve",
+        "--poll-interval",
+        "50ms",
+    ]));
+    let (mut lines, mut reader) = cli::wait_for_line(&mut child, "sync requested").await;
+    let pid = child.id().to_string();
+    let started = Instant::now();
+    for _ in 0..2 {
+        let status = Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .expect("kill runs");
+        assert!(status.success());
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let (rest, output) = tokio::task::spawn_blocking(move || {
+        let mut rest = String::new();
+        let _ = std::io::Read::read_to_string(&mut reader, &mut rest);
+        (rest, child.wait_with_output().expect("poolform ends"))
+    })
+    .await
+    .expect("waiter joins");
+    lines.push(rest);
+    let stderr = lines.concat();
+    let stdout = cli::text(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    // It did not wait for the 5 s reset.
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert!(stderr.contains("apply was stopped at once"), "{stderr}");
+    assert!(
+        stderr.contains("in flight: app sync batch 1/2 (2 nodes) (job "),
+        "{stderr}"
+    );
+    assert_eq!(sync_requests(&sim.request_log()).len(), 1);
+}
