@@ -1079,6 +1079,13 @@ impl<'a> FileWalker<'a> {
 
     fn walk_password_ref(&mut self, path: &str, value: &Val<'_>) -> Option<PasswordRef> {
         let table = self.table(path, value)?;
+        // Anything else in this table may well be the password itself.
+        for (key, value) in table.iter() {
+            let name: &str = key.get_ref();
+            if !PASSWORD_KEYS.contains(&name) {
+                self.redactions.push(value.span());
+            }
+        }
         self.check_keys(path, table, PASSWORD_KEYS);
         let username = match table.get_key_value("username") {
             Some((_, value)) => self.nonempty(&format!("{path}.username"), value),
@@ -1090,6 +1097,8 @@ impl<'a> FileWalker<'a> {
         };
         let env = self.nonempty(&format!("{path}.env"), env_value)?;
         if let Err(reason) = rules::check_env_name(&env) {
+            // Not a variable name: perhaps the password typed in the wrong place.
+            self.redactions.push(env_value.span());
             self.push(
                 Draft::error(codes::INVALID_VALUE, format!("`{path}.env` {reason}"))
                     .at(self.file, env_value.span(), "not a variable name")
@@ -1628,9 +1637,29 @@ impl<'a> FileWalker<'a> {
                 );
                 continue;
             }
-            if let Some(text) = self.param_value(&format!("{path}.\"{name}\""), value) {
-                params.insert(name.to_owned(), text);
+            let Some(text) = self.param_value(&format!("{path}.\"{name}\""), value) else {
+                continue;
+            };
+            let format_check = match name {
+                "nicThreshold" => Some((
+                    rules::check_nic_threshold(&text),
+                    "write two one-decimal thresholds from 0.0 to 1.0, low first, such as \"0.3:0.6\"",
+                )),
+                "nicMultiqueue" => Some((
+                    rules::check_nic_multiqueue(&text),
+                    "write a JSON list of queue settings, such as \"[{\\\"queue\\\":4}]\"; queue is 1, 2, 4, 8, 16 or 28",
+                )),
+                _ => None,
+            };
+            if let Some((Err(reason), help)) = format_check {
+                self.push(
+                    Draft::error(codes::INVALID_VALUE, format!("`{path}.{name}` {reason}"))
+                        .at(self.file, value.span(), "invalid value")
+                        .help(help),
+                );
+                continue;
             }
+            params.insert(name.to_owned(), text);
         }
         params
     }
