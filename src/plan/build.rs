@@ -417,13 +417,11 @@ pub fn update_body(pool: &DesiredPool) -> wire::NodePoolUpdate {
                 || diff::UPDATABLE_EXTEND_PARAMS.contains(&key.as_str())
         });
     }
-    if template
-        .extend_param
-        .as_ref()
-        .is_some_and(|extend| extend.is_empty())
-    {
-        template.extend_param = None;
-    }
+    // Always send the updatable extendParam keys, even none: an absent map
+    // leaves the pool's scripts as they are, so removing the last script
+    // from the config would never reach CCE and every later plan would show
+    // the same change again.
+    template.extend_param = Some(template.extend_param.take().unwrap_or_default());
     if let Some(primary) = template
         .node_nic_spec
         .as_mut()
