@@ -514,7 +514,7 @@ async fn sync_batch<A: CceApi, S: EventSink>(
 
     // 1. Re-read, decide which nodes still need the reset, and reserve them
     //    against the budgets; wait (bounded) while the budgets do not allow it.
-    let (needed, up_to_date, _reservation) = loop {
+    let (needed, up_to_date, reservation) = loop {
         if context.cancel.level() >= CancelLevel::Graceful {
             return StepOutcome::NotStarted;
         }
@@ -804,7 +804,7 @@ async fn sync_batch<A: CceApi, S: EventSink>(
         pause(context, Some(deadline)).await;
     }
     // The nodes are back: other pools may use the budget while this one soaks.
-    drop(_reservation);
+    drop(reservation);
 
     // 4. Soak: the nodes must stay Active.
     if !batch.soak.is_zero() {

@@ -1244,3 +1244,73 @@ async fn cli_sigint_twice_stops_at_once_naming_the_batch_in_flight() {
     );
     assert_eq!(sync_requests(&sim.request_log()).len(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pools_are_created_with_active_nodes_and_deleted_when_absent() {
+    let seeded = [PoolSpec {
+        name: "old",
+        nodes: 2,
+        max_unavailable: 1,
+        depends_on: &[],
+    }];
+    let (sim, ids) = start_sim(&seeded).await;
+    let client = client(&sim);
+    let mut desired = desired(
+        &[
+            PoolSpec {
+                name: "old",
+                nodes: 0,
+                max_unavailable: 1,
+                depends_on: &[],
+            },
+            PoolSpec {
+                name: "fresh",
+                nodes: 0,
+                max_unavailable: 1,
+                depends_on: &[],
+            },
+        ],
+        None,
+    );
+    if let Some(old) = desired.pools.get_mut(&PoolAddress::from("old")) {
+        old.ensure = Ensure::Absent;
+    }
+    if let Some(fresh) = desired.pools.get_mut(&PoolAddress::from("fresh")) {
+        fresh.node_count = Some(3);
+    }
+    let plan = make_plan(&client, &desired).await;
+    let kinds: Vec<&str> = plan
+        .steps
+        .iter()
+        .map(|step| match step.kind {
+            StepKind::CreatePool { .. } => "create",
+            StepKind::DeletePool { .. } => "delete",
+            StepKind::UpdatePool { .. } => "update",
+            StepKind::SyncBatch { .. } => "sync",
+        })
+        .collect();
+    assert_eq!(kinds, vec!["create", "delete"], "{:#?}", plan.steps);
+
+    let (report, _) = apply_watched(&client, &plan, &options(), &CancelToken::new(), |_| {}).await;
+    assert!(report.succeeded(), "{report:#?}");
+    let state = sim.state();
+    let pools = state.pools(CLUSTER_ID);
+    assert!(
+        pools
+            .iter()
+            .all(|pool| pool.metadata.uid.as_deref() != Some(ids["old"].as_str()))
+    );
+    let fresh = pools
+        .iter()
+        .find(|pool| pool.metadata.name == "fresh")
+        .and_then(|pool| pool.metadata.uid.clone())
+        .expect("fresh pool exists");
+    let nodes = state.pool_nodes(CLUSTER_ID, &fresh);
+    assert_eq!(nodes.len(), 3);
+    assert!(nodes.iter().all(|node| {
+        node.status
+            .as_ref()
+            .is_some_and(|status| status.phase == "Active")
+    }));
+    assert!(!make_plan(&client, &desired).await.has_changes());
+}
