@@ -151,18 +151,7 @@ async fn execute<A: crate::live::CceApi>(
     options: ApplyOptions,
 ) -> miette::Result<Outcome> {
     let cancel = CancelToken::new();
-    let signals = {
-        let cancel = cancel.clone();
-        tokio::spawn(async move {
-            // Each Ctrl-C goes one stage further; the executor reports the
-            // interruption as an event, which the display shows.
-            while tokio::signal::ctrl_c().await.is_ok() {
-                if cancel.escalate() == CancelLevel::Immediate {
-                    break;
-                }
-            }
-        })
-    };
+    let signals = tokio::spawn(escalate_on_interrupt(cancel.clone()));
     let mode = if args.json {
         DisplayMode::Json
     } else if std::io::stderr().is_terminal() {
@@ -188,6 +177,30 @@ async fn execute<A: crate::live::CceApi>(
         return Ok(Outcome::Success);
     }
     Err(failure_message(&report))
+}
+
+/// Each Ctrl-C (SIGINT) takes the cancel token one stage further; the
+/// executor reports the interruption as an event, which the display shows.
+async fn escalate_on_interrupt(cancel: CancelToken) {
+    // One listener for the whole run, so a second signal that arrives while
+    // the first is handled is not lost.
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut interrupts) = signal(SignalKind::interrupt()) {
+            while interrupts.recv().await.is_some() {
+                if cancel.escalate() == CancelLevel::Immediate {
+                    return;
+                }
+            }
+            return;
+        }
+    }
+    while tokio::signal::ctrl_c().await.is_ok() {
+        if cancel.escalate() == CancelLevel::Immediate {
+            return;
+        }
+    }
 }
 
 /// The error `main` prints (on stderr) when apply did not finish everything.
