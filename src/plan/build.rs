@@ -422,6 +422,17 @@ pub fn update_body(pool: &DesiredPool) -> wire::NodePoolUpdate {
     // from the config would never reach CCE and every later plan would show
     // the same change again.
     template.extend_param = Some(template.extend_param.take().unwrap_or_default());
+    // Switching a pool between key and password login must drop the other
+    // kind: CCE merges the login of an update into the pool's, so a key left
+    // in place would keep every reset node out of date.
+    if let Some(login) = template.login.as_mut() {
+        if login.user_password.is_some() && login.ssh_key.is_none() {
+            login.remove_ssh_key = Some(true);
+        }
+        if login.ssh_key.is_some() && login.user_password.is_none() {
+            login.remove_user_password = Some(true);
+        }
+    }
     if let Some(primary) = template
         .node_nic_spec
         .as_mut()

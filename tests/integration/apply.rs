@@ -1314,3 +1314,46 @@ async fn pools_are_created_with_active_nodes_and_deleted_when_absent() {
     }));
     assert!(!make_plan(&client, &desired).await.has_changes());
 }
+
+/// A pool that moves from key to password login converges: the update drops
+/// the key (`removeSSHKey`), the resets install the password, and a fresh
+/// plan is empty.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cli_switches_a_pool_from_key_to_password_login() {
+    let pools = app_pool(2);
+    let (sim, _) = start_sim(&pools).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    cli::write_config(dir.path(), &sim, &pools, Some("NODE_PASSWORD"));
+    let config = dir.path().to_string_lossy().into_owned();
+
+    let output = cli::run(cli::poolform(&[
+        "apply",
+        &config,
+        "--auto-approve",
+        "--poll-interval",
+        "20ms",
+    ]))
+    .await;
+    let (stdout, stderr) = (cli::text(&output.stdout), cli::text(&output.stderr));
+    assert!(
+        output.status.success(),
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    assert!(!stdout.contains(cli::SECRET) && !stderr.contains(cli::SECRET));
+    let update = sim
+        .request_log()
+        .into_iter()
+        .find(|request| request.method == "PUT")
+        .expect("the pool was updated");
+    let body = serde_json::to_string(&update.body).expect("json");
+    assert!(body.contains("\"removeSSHKey\":true"), "{body}");
+
+    let client = client(&sim);
+    let desired = poolform::config::load(dir.path()).expect("config loads");
+    let again = make_plan(&client, &desired).await;
+    assert!(
+        !again.has_changes(),
+        "{}",
+        poolform::render::text(&again, &poolform::render::TextOptions::default())
+    );
+}
