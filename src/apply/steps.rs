@@ -514,7 +514,7 @@ async fn sync_batch<A: CceApi, S: EventSink>(
 
     // 1. Re-read, decide which nodes still need the reset, and reserve them
     //    against the budgets; wait (bounded) while the budgets do not allow it.
-    let (needed, up_to_date, _reservation) = loop {
+    let (needed, up_to_date, reservation) = loop {
         if context.cancel.level() >= CancelLevel::Graceful {
             return StepOutcome::NotStarted;
         }
@@ -804,7 +804,7 @@ async fn sync_batch<A: CceApi, S: EventSink>(
         pause(context, Some(deadline)).await;
     }
     // The nodes are back: other pools may use the budget while this one soaks.
-    drop(_reservation);
+    drop(reservation);
 
     // 4. Soak: the nodes must stay Active.
     if !batch.soak.is_zero() {
@@ -911,7 +911,8 @@ fn pool_failure(pool: &wire::NodePool) -> Option<StepError> {
 }
 
 /// Waits until a pool settles: phase empty, nothing being created or
-/// deleted, and (when `expected_nodes` is set) that many nodes all Active.
+/// deleted, and (when `expected_nodes` is set, for a new pool) that many
+/// nodes, all Active.
 async fn wait_for_pool<A: CceApi, S: EventSink>(
     context: &Context<'_, A, S>,
     index: usize,
@@ -940,11 +941,16 @@ async fn wait_for_pool<A: CceApi, S: EventSink>(
         let (_, nodes) = read_nodes(context, cluster_id, pool_id, pool_name).await?;
         let ids: Vec<String> = nodes.keys().cloned().collect();
         report_progress(context, index, &nodes, &ids, &mut seen);
+        // A new pool's nodes are the point of creating it: they must all come
+        // up. An update only has to settle; a node of the pool that is down
+        // for its own reasons is not the update's doing, and the sync
+        // batches that follow count it against the budget.
+        let creating = expected_nodes.is_some();
         let broken: Vec<&String> = ids
             .iter()
             .filter(|id| nodes.get(*id).is_some_and(|node| is_failed(&phase(node))))
             .collect();
-        if !broken.is_empty() {
+        if creating && !broken.is_empty() {
             return Err(StepError::NodesFailed {
                 nodes: labelled_with_phase(context, &nodes, &broken),
             });
@@ -952,9 +958,10 @@ async fn wait_for_pool<A: CceApi, S: EventSink>(
         let not_active: Vec<&String> = ids
             .iter()
             .filter(|id| {
-                nodes
-                    .get(*id)
-                    .is_some_and(|node| phase(node) != NodePhase::Active)
+                creating
+                    && nodes
+                        .get(*id)
+                        .is_some_and(|node| phase(node) != NodePhase::Active)
             })
             .collect();
         let settled = pool

@@ -10,15 +10,17 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
-use miette::{IntoDiagnostic as _, miette};
+use miette::{IntoDiagnostic as _, WrapErr as _, miette};
 use tokio::sync::mpsc;
 
-use super::{ApplyArgs, Outcome};
+use super::common::{Connection, FETCH_CONCURRENCY, SIM_TIME_SCALE, connect, prepare};
+use super::plan::print_plan;
+use super::{ApplyArgs, Outcome, PlanFormat};
 use crate::apply::{
     self, ApplyOptions, ApplyReport, CancelLevel, CancelToken, Event, InFlight, NodeLabel, StepInfo,
 };
-use crate::live::{CceClient, ClientOptions, LiveError, fetch};
-use crate::model::{CloudSettings, Desired, DesiredCluster, PoolAddress};
+use crate::live::fetch;
+use crate::model::{ClusterId, Desired, DesiredCluster, PoolAddress};
 use crate::plan::Plan;
 
 /// Runs `poolform apply`.
@@ -33,47 +35,66 @@ pub fn run(args: ApplyArgs) -> miette::Result<Outcome> {
 
 async fn run_async(args: ApplyArgs) -> miette::Result<Outcome> {
     let saved = is_saved_plan(&args.path);
-    let (plan, client) = if saved {
+    let (plan, connection) = if saved {
         prepare_saved(&args).await?
     } else {
-        let (plan, client) = prepare_config(&args).await?;
-        print!("{}", show_plan(&plan));
-        let _ = std::io::stdout().flush();
-        if !plan.has_changes() {
-            return Ok(Outcome::Success);
-        }
-        if !args.auto_approve && !confirm()? {
-            return Err(miette!(
-                code = "poolform::apply::cancelled",
-                "apply cancelled: the answer was not 'yes'; nothing was changed"
-            ));
-        }
-        (plan, client)
+        let prepared = prepare(&args.path, &args.target, &args.live).await?;
+        (prepared.plan, prepared.connection)
     };
+    let result = approve_and_apply(&args, saved, &plan, &connection).await;
+    // Closing saves the simulator's state under --sim, whatever happened.
+    let closed = connection.close().await;
+    let outcome = result?;
+    closed?;
+    Ok(outcome)
+}
+
+/// Shows a fresh plan and asks for approval (a saved plan was reviewed when
+/// it was made), then applies it.
+async fn approve_and_apply(
+    args: &ApplyArgs,
+    saved: bool,
+    plan: &Plan,
+    connection: &Connection,
+) -> miette::Result<Outcome> {
+    if saved && !args.json {
+        // With --json, stderr carries only events.
+        eprintln!(
+            "Applying the saved plan {} ({} step(s)); every object it read is unchanged.",
+            args.path.display(),
+            plan.steps.len()
+        );
+    } else if !saved {
+        print_plan(plan, PlanFormat::Text)?;
+    }
     if !plan.has_changes() {
-        println!("No changes. Nothing to apply.");
+        if saved {
+            println!("No changes. The saved plan has nothing to apply.");
+        }
         return Ok(Outcome::Success);
     }
+    if !saved && !args.auto_approve && !confirm()? {
+        return Err(miette!(
+            code = "poolform::apply::cancelled",
+            "apply cancelled: the answer was not 'yes'; nothing was changed"
+        ));
+    }
+    let on_sim = connection.sim.is_some();
     let options = ApplyOptions {
         parallelism: args.parallelism.max(1),
         fail_fast: args.fail_fast,
+        // The built-in simulator runs faster than real time; soaks and
+        // timeouts follow its clock, and polling keeps up with it.
+        poll_interval: args.poll_interval.unwrap_or(if on_sim {
+            Duration::from_millis(100)
+        } else {
+            Duration::from_secs(5)
+        }),
+        time_scale: if on_sim { SIM_TIME_SCALE } else { 1.0 },
         ..ApplyOptions::default()
     };
-    execute(&client, &plan, &args, options).await
+    execute(&connection.client, plan, args, options).await
 }
-
-/// The plan as text, for review before confirming.
-fn show_plan(plan: &Plan) -> String {
-    let mut text = String::new();
-    for step in 0..plan.steps.len() {
-        let info = crate::apply::step_info(plan, step);
-        text.push_str(&format!("  {}: {}\n", info.address, info.what));
-    }
-    text
-}
-
-/// Clusters read at once.
-const FETCH_CONCURRENCY: usize = 4;
 
 /// A path names a saved plan when it is a file ending in `.json` or whose
 /// first non-blank character opens a JSON object (TOML cannot start so).
@@ -130,18 +151,7 @@ async fn execute<A: crate::live::CceApi>(
     options: ApplyOptions,
 ) -> miette::Result<Outcome> {
     let cancel = CancelToken::new();
-    let signals = {
-        let cancel = cancel.clone();
-        tokio::spawn(async move {
-            // Each Ctrl-C goes one stage further; the executor reports the
-            // interruption as an event, which the display shows.
-            while tokio::signal::ctrl_c().await.is_ok() {
-                if cancel.escalate() == CancelLevel::Immediate {
-                    break;
-                }
-            }
-        })
-    };
+    let signals = tokio::spawn(escalate_on_interrupt(cancel.clone()));
     let mode = if args.json {
         DisplayMode::Json
     } else if std::io::stderr().is_terminal() {
@@ -167,6 +177,30 @@ async fn execute<A: crate::live::CceApi>(
         return Ok(Outcome::Success);
     }
     Err(failure_message(&report))
+}
+
+/// Each Ctrl-C (SIGINT) takes the cancel token one stage further; the
+/// executor reports the interruption as an event, which the display shows.
+async fn escalate_on_interrupt(cancel: CancelToken) {
+    // One listener for the whole run, so a second signal that arrives while
+    // the first is handled is not lost.
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut interrupts) = signal(SignalKind::interrupt()) {
+            while interrupts.recv().await.is_some() {
+                if cancel.escalate() == CancelLevel::Immediate {
+                    return;
+                }
+            }
+            return;
+        }
+    }
+    while tokio::signal::ctrl_c().await.is_ok() {
+        if cancel.escalate() == CancelLevel::Immediate {
+            return;
+        }
+    }
 }
 
 /// The error `main` prints (on stderr) when apply did not finish everything.
@@ -561,7 +595,7 @@ impl Display {
 
 /// Reads a saved plan and checks it against fresh live state: every object
 /// it read must be unchanged, or nothing is sent.
-async fn prepare_saved(args: &ApplyArgs) -> miette::Result<(Plan, CceClient)> {
+async fn prepare_saved(args: &ApplyArgs) -> miette::Result<(Plan, Connection)> {
     if !args.target.is_empty() {
         return Err(miette!(
             code = "poolform::apply::target_with_saved_plan",
@@ -571,15 +605,25 @@ async fn prepare_saved(args: &ApplyArgs) -> miette::Result<(Plan, CceClient)> {
     }
     let text = std::fs::read_to_string(&args.path)
         .into_diagnostic()
-        .map_err(|error| error.wrap_err(format!("failed to read {}", args.path.display())))?;
+        .wrap_err_with(|| format!("failed to read {}", args.path.display()))?;
     let plan = crate::plan::load(&text)?;
-    let client = connect(&plan.cloud)?;
     let desired = clusters_of(&plan);
-    let live = fetch(&client, &desired, FETCH_CONCURRENCY)
-        .await
-        .map_err(|error| live_error("read the live state", &error))?;
+    let clusters: Vec<ClusterId> = desired
+        .clusters
+        .values()
+        .map(|cluster| cluster.id.clone())
+        .collect();
+    let connection = connect(&plan.cloud, &args.live, &args.path, &clusters).await?;
+    let live = match fetch(&connection.client, &desired, FETCH_CONCURRENCY).await {
+        Ok(live) => live,
+        Err(error) => {
+            let _ = connection.close().await;
+            return Err(miette::Report::new(error).wrap_err("failed to read the live state"));
+        }
+    };
     let stale = apply::stale_objects(&plan, &live);
     if !stale.is_empty() {
+        let _ = connection.close().await;
         return Err(miette!(
             code = "poolform::apply::stale_plan",
             help = "make a new plan with `poolform plan --out FILE`, review it, and apply that",
@@ -592,13 +636,7 @@ async fn prepare_saved(args: &ApplyArgs) -> miette::Result<(Plan, CceClient)> {
                 .join("\n")
         ));
     }
-    Ok((plan, client))
-}
-
-/// Plans the configuration now.
-async fn prepare_config(args: &ApplyArgs) -> miette::Result<(Plan, CceClient)> {
-    let _ = args;
-    Err(miette!("apply is not wired to the planner yet"))
+    Ok((plan, connection))
 }
 
 /// The clusters a saved plan touches, as `fetch` wants them.
@@ -622,23 +660,4 @@ fn clusters_of(plan: &Plan) -> Desired {
         pools: BTreeMap::new(),
         digest: plan.config_digest.clone(),
     }
-}
-
-/// A client for the plan's cloud settings, credentials from the environment.
-fn connect(cloud: &CloudSettings) -> miette::Result<CceClient> {
-    let options = ClientOptions::from_settings(cloud)
-        .map_err(|error| live_error("set up the CCE client", &error))?;
-    CceClient::new(options).map_err(|error| live_error("set up the CCE client", &error))
-}
-
-/// A live error as a report, with its causes on one line.
-fn live_error(action: &str, error: &LiveError) -> miette::Report {
-    let mut message = error.to_string();
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        message.push_str(": ");
-        message.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    miette!(code = "poolform::live", "failed to {action}: {message}")
 }

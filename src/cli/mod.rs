@@ -135,6 +135,10 @@ pub struct ApplyArgs {
     /// Print progress as a JSON event stream on stderr.
     #[arg(long)]
     pub json: bool,
+    /// How often to re-read pools, nodes and jobs while waiting, such as `5s`
+    /// or `200ms` [default: 5s, or 100ms with --sim].
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub poll_interval: Option<std::time::Duration>,
     /// Plan only these pool addresses (and what they depend on).
     #[arg(long, value_name = "ADDR")]
     pub target: Vec<String>,

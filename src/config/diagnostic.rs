@@ -95,6 +95,50 @@ pub mod codes {
     pub const UNKNOWN_DEPENDENCY: &str = "poolform::config::unknown_dependency";
     /// `depends_on` edges that form a cycle.
     pub const DEPENDENCY_CYCLE: &str = "poolform::config::dependency_cycle";
+    /// Every code above, for documentation checks.
+    pub const ALL: &[&str] = &[
+        IO,
+        NO_CONFIG,
+        SYNTAX,
+        UNKNOWN_KEY,
+        MISSING_KEY,
+        INVALID_TYPE,
+        OUT_OF_RANGE,
+        INVALID_VALUE,
+        INVALID_ADDRESS,
+        INVALID_POOL_NAME,
+        DUPLICATE_POOL,
+        DUPLICATE_CLUSTER,
+        DUPLICATE_SETTING,
+        DUPLICATE_POOL_NAME,
+        UNKNOWN_CLUSTER,
+        DEFAULT_POOL_FIELD,
+        INVALID_ENDPOINT,
+        INVALID_LABEL,
+        RESERVED_LABEL,
+        TOO_MANY_LABELS,
+        INVALID_TAINT,
+        TOO_MANY_TAINTS,
+        DUPLICATE_TAINT,
+        INVALID_USER_TAG,
+        TOO_MANY_USER_TAGS,
+        UNKNOWN_EXTEND_PARAM,
+        RESERVED_EXTEND_PARAM,
+        LITERAL_PASSWORD,
+        WEAK_PASSWORD,
+        LOGIN_REQUIRED,
+        LOGIN_CONFLICT,
+        SCRIPT_FILE,
+        SCRIPT_TOO_LONG,
+        INVALID_VOLUME,
+        NIC_CONFLICT,
+        INVALID_IP,
+        AUTOSCALING_RANGE,
+        INVALID_DURATION,
+        INVALID_MAX_UNAVAILABLE,
+        UNKNOWN_DEPENDENCY,
+        DEPENDENCY_CYCLE,
+    ];
 }
 
 /// A config file as loaded: its display name and text. The text may be

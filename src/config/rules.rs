@@ -190,6 +190,45 @@ pub fn check_env_name(name: &str) -> Result<(), String> {
     }
 }
 
+/// `extendParam.nicThreshold`: `LOW:HIGH`, each a one-decimal value from
+/// 0.0 to 1.0, low not above high (seed 004).
+pub fn check_nic_threshold(text: &str) -> Result<(), String> {
+    let parse = |part: &str| -> Option<u32> {
+        let (whole, tenths) = part.trim().split_once('.')?;
+        if tenths.len() != 1 {
+            return None;
+        }
+        let value = whole.parse::<u32>().ok()? * 10 + tenths.parse::<u32>().ok()?;
+        (value <= 10).then_some(value)
+    };
+    let Some((low, high)) = text.split_once(':') else {
+        return Err("must be `LOW:HIGH`, such as `0.3:0.6`".to_owned());
+    };
+    match (parse(low), parse(high)) {
+        (Some(low), Some(high)) if low <= high => Ok(()),
+        (Some(_), Some(_)) => Err("must have the low threshold first".to_owned()),
+        _ => Err("must be two one-decimal values from 0.0 to 1.0".to_owned()),
+    }
+}
+
+/// `extendParam.nicMultiqueue`: a JSON list such as `[{"queue":4}]`, queue
+/// one of 1, 2, 4, 8, 16, 28 (seed 004).
+pub fn check_nic_multiqueue(text: &str) -> Result<(), String> {
+    let parsed: serde_json::Value = serde_json::from_str(text)
+        .map_err(|_| "must be a JSON list such as `[{\"queue\":4}]`".to_owned())?;
+    let items = parsed
+        .as_array()
+        .ok_or_else(|| "must be a JSON list such as `[{\"queue\":4}]`".to_owned())?;
+    for item in items {
+        let queue = item.get("queue").and_then(serde_json::Value::as_u64);
+        match queue {
+            Some(1 | 2 | 4 | 8 | 16 | 28) => {}
+            _ => return Err("has a queue that is not 1, 2, 4, 8, 16 or 28".to_owned()),
+        }
+    }
+    Ok(())
+}
+
 /// The length of `text` after base64 encoding (with padding).
 pub fn base64_len(bytes: usize) -> usize {
     bytes.div_ceil(3) * 4
@@ -248,6 +287,24 @@ mod tests {
     #[test_case("x/8", false)]
     fn cidrs(text: &str, valid: bool) {
         assert_eq!(check_cidr(text).is_ok(), valid, "{text}");
+    }
+
+    #[test_case("0.3:0.6", true)]
+    #[test_case("0.0:1.0", true)]
+    #[test_case("0.6:0.3", false)]
+    #[test_case("0.3:1.1", false)]
+    #[test_case("0.35:0.6", false)]
+    #[test_case("0.3", false)]
+    fn nic_thresholds(text: &str, valid: bool) {
+        assert_eq!(check_nic_threshold(text).is_ok(), valid, "{text}");
+    }
+
+    #[test_case(r#"[{"queue":4}]"#, true)]
+    #[test_case(r#"[{"queue":28},{"queue":1}]"#, true)]
+    #[test_case(r#"[{"queue":3}]"#, false)]
+    #[test_case("4", false)]
+    fn nic_multiqueues(text: &str, valid: bool) {
+        assert_eq!(check_nic_multiqueue(text).is_ok(), valid, "{text}");
     }
 
     #[test]

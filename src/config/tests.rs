@@ -139,6 +139,8 @@ fn the_base_pool_is_valid() {
 #[test_case(&pool(&format!("user_tags = {{ {} }}", (0..9).map(|i| format!("t{i} = \"v\"")).collect::<Vec<_>>().join(", "))), codes::TOO_MANY_USER_TAGS, "`pools.web.user_tags` has 9 tags; CCE allows at most 8", (12, 13) ; "too many user tags")]
 #[test_case(&pool("extend_params = { nicTreshold = \"0.3:0.6\" }"), codes::UNKNOWN_EXTEND_PARAM, "unknown extendParam key `nicTreshold`", (12, 19) ; "unknown extend param")]
 #[test_case(&pool("extend_params = { maxPods = 64 }"), codes::RESERVED_EXTEND_PARAM, "`maxPods` cannot be set in `pools.web.extend_params`", (12, 19) ; "extend param with its own setting")]
+#[test_case(&pool("extend_params = { nicThreshold = \"0.6:0.3\" }"), codes::INVALID_VALUE, "`pools.web.extend_params.nicThreshold` must have the low threshold first", (12, 34) ; "nic threshold order")]
+#[test_case(&pool("extend_params = { nicMultiqueue = '[{\"queue\":3}]' }"), codes::INVALID_VALUE, "`pools.web.extend_params.nicMultiqueue` has a queue that is not 1, 2, 4, 8, 16 or 28", (12, 35) ; "nic queue count")]
 #[test_case(&pool("extend_params = { dockerBaseSize = 1.5 }"), codes::INVALID_TYPE, "must be a string, integer or boolean, not a float", (12, 36) ; "float extend param")]
 #[test_case(&bare_pool("login = { password = \"Abc-12345\" }\nroot_volume = { type = \"SAS\", size = 50 }\ndata_volumes = [{ type = \"SAS\", size = 100 }]"), codes::LITERAL_PASSWORD, "`pools.web.login.password` is written in the config", (9, 22) ; "literal password")]
 #[test_case(&bare_pool("login = {}\nroot_volume = { type = \"SAS\", size = 50 }\ndata_volumes = [{ type = \"SAS\", size = 100 }]"), codes::LOGIN_REQUIRED, "`pools.web.login` has neither `ssh_key` nor `password`", (9, 9) ; "empty login")]
@@ -405,6 +407,15 @@ fn literal_secrets_are_redacted_from_rendered_sources() {
     assert!(codes_found.contains(&codes::LITERAL_PASSWORD));
     assert!(codes_found.contains(&codes::RESERVED_EXTEND_PARAM));
     assert!(codes_found.contains(&codes::UNKNOWN_KEY));
+
+    // A password in the wrong key of the reference is not shown either.
+    let misplaced = bare_pool(&format!(
+        "login = {{ password = {{ env = \"{secret}\", value = \"{secret}\" }} }}\nroot_volume = {{ type = \"SAS\", size = 50 }}\ndata_volumes = [{{ type = \"SAS\", size = 100 }}]"
+    ));
+    let errors = load_one(&misplaced).expect_err("not a variable name, unknown key");
+    let rendered = errors.render_plain(100);
+    assert_eq!(errors.diagnostics().len(), 2, "{rendered}");
+    assert!(!rendered.contains("Secret-Value"), "{rendered}");
 
     // A syntax error on the line of a secret must not show it either.
     let broken = format!("[pools.x]\npassword = \"{secret}\" oops\n");
@@ -938,4 +949,36 @@ fn a_long_dependency_chain_needs_no_deep_stack() {
         .expect("spawn");
     let found = worker.join().expect("no stack overflow");
     assert_eq!(found, [codes::DEPENDENCY_CYCLE]);
+}
+
+#[test]
+fn the_reference_documents_every_code_and_key() {
+    let reference = include_str!("../../docs/config.md");
+    for code in codes::ALL {
+        assert!(
+            reference.contains(&format!("`{code}`")),
+            "docs/config.md lacks {code}"
+        );
+    }
+    for list in [
+        walk::CLOUD_KEYS,
+        walk::CLUSTER_KEYS,
+        walk::POOL_KEYS,
+        walk::LOGIN_KEYS,
+        walk::VOLUME_KEYS,
+        walk::PUBLIC_IP_KEYS,
+        walk::NIC_KEYS,
+        walk::TAINT_KEYS,
+        walk::LIFECYCLE_KEYS,
+        walk::AUTOSCALING_KEYS,
+        walk::ROLLOUT_KEYS,
+        walk::EXTEND_PARAM_KEYS,
+    ] {
+        for key in list {
+            assert!(
+                reference.contains(&format!("`{key}`")),
+                "docs/config.md lacks `{key}`"
+            );
+        }
+    }
 }

@@ -443,12 +443,21 @@ pub fn update_body(pool: &DesiredPool) -> wire::NodePoolUpdate {
                 || diff::UPDATABLE_EXTEND_PARAMS.contains(&key.as_str())
         });
     }
-    if template
-        .extend_param
-        .as_ref()
-        .is_some_and(|extend| extend.is_empty())
-    {
-        template.extend_param = None;
+    // Always send the updatable extendParam keys, even none: an absent map
+    // leaves the pool's scripts as they are, so removing the last script
+    // from the config would never reach CCE and every later plan would show
+    // the same change again.
+    template.extend_param = Some(template.extend_param.take().unwrap_or_default());
+    // Switching a pool between key and password login must drop the other
+    // kind: CCE merges the login of an update into the pool's, so a key left
+    // in place would keep every reset node out of date.
+    if let Some(login) = template.login.as_mut() {
+        if login.user_password.is_some() && login.ssh_key.is_none() {
+            login.remove_ssh_key = Some(true);
+        }
+        if login.ssh_key.is_some() && login.user_password.is_none() {
+            login.remove_user_password = Some(true);
+        }
     }
     if let Some(primary) = template
         .node_nic_spec

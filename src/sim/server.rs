@@ -366,16 +366,7 @@ async fn gateway(State(shared): State<Arc<Shared>>, request: Request, next: Next
         apply_scheduled_changes(&shared);
     }
 
-    if mutating && !is_iam {
-        let delay = {
-            let mut inner = shared.lock();
-            (!inner.faults.slow_next_writes.is_empty())
-                .then(|| inner.faults.slow_next_writes.remove(0))
-        };
-        if let Some(ms) = delay {
-            tokio::time::sleep(Duration::from_millis(ms)).await;
-        }
-    } else if !mutating && response.status().is_success() {
+    if !mutating && response.status().is_success() {
         response = maybe_malform(&shared, response).await;
     }
 
@@ -401,6 +392,19 @@ async fn gateway(State(shared): State<Arc<Shared>>, request: Request, next: Next
             inner.dirty = true;
         }
         shared.save_if_dirty().await;
+    }
+    // A slow answer comes after the write is done and logged: a client that
+    // gives up waiting must still find its write in the log, as it would
+    // find it carried out in the cloud.
+    if mutating && !is_iam {
+        let delay = {
+            let mut inner = shared.lock();
+            (!inner.faults.slow_next_writes.is_empty())
+                .then(|| inner.faults.slow_next_writes.remove(0))
+        };
+        if let Some(ms) = delay {
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+        }
     }
     set_request_id(&mut response, &request_id);
     response

@@ -2275,6 +2275,92 @@ mod tests {
     }
 
     #[test]
+    fn logins_keep_only_the_user_name() {
+        let mut template = template();
+        let update = wire::NodeTemplate {
+            login: Some(wire::Login {
+                user_password: Some(wire::UserPassword {
+                    username: None,
+                    password: "Secret#Pass1".into(),
+                }),
+                remove_ssh_key: Some(true),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        apply_template_update(&mut template, &update);
+        let login = template.login.clone().expect("login");
+        assert_eq!(login.ssh_key, None, "removeSSHKey removes the key");
+        let user = login.user_password.expect("password login");
+        assert_eq!(user.username.as_deref(), Some("root"));
+        assert_eq!(user.password, "");
+
+        // A sync with a password login resets the node to that login, minus
+        // the password; its scripts replace the template's.
+        let reset = wire::UpgradeNodeTemplate {
+            life_cycle: wire::LifeCycle {
+                post_install: Some("ZWNobyBoaQ==".into()),
+                ..Default::default()
+            },
+            login: wire::Login {
+                user_password: Some(wire::UserPassword {
+                    username: Some("admin".into()),
+                    password: "Other#Pass2".into(),
+                }),
+                ..Default::default()
+            },
+        };
+        let target = reset_target(template.clone(), &template, Some(&reset));
+        let shown = serde_json::to_string(&target).expect("json");
+        assert!(!shown.contains("Other#Pass2"), "{shown}");
+        assert!(!shown.contains("Secret#Pass1"), "{shown}");
+        assert!(shown.contains("admin"));
+        assert_eq!(
+            target
+                .extend_param
+                .as_ref()
+                .and_then(|p| p.get(POST_INSTALL_KEY)),
+            Some(&Value::String("ZWNobyBoaQ==".into()))
+        );
+    }
+
+    #[test]
+    fn labels_and_taints_do_not_make_nodes_stale() {
+        let base = template();
+        let mut changed = base.clone();
+        changed.k8s_tags = Some(BTreeMap::from([("team".into(), "b".into())]));
+        changed.taints = Some(vec![wire::Taint {
+            key: "k".into(),
+            value: None,
+            effect: "NoSchedule".into(),
+        }]);
+        changed.user_tags = Some(vec![wire::UserTag {
+            key: "env".into(),
+            value: "prod".into(),
+        }]);
+        assert!(reset_fields_match(&changed, &base));
+        for edit in [
+            |t: &mut wire::NodeTemplate| t.os = Some("Ubuntu 22.04".into()),
+            |t: &mut wire::NodeTemplate| t.runtime = None,
+            |t: &mut wire::NodeTemplate| {
+                t.extend_param = Some(BTreeMap::from([(MAX_PODS_KEY.into(), Value::from(64))]))
+            },
+            |t: &mut wire::NodeTemplate| {
+                t.data_volumes = Some(vec![wire::Volume {
+                    size: 100,
+                    volumetype: "SSD".into(),
+                    ..Default::default()
+                }])
+            },
+            |t: &mut wire::NodeTemplate| t.login = None,
+        ] {
+            let mut stale = base.clone();
+            edit(&mut stale);
+            assert!(!reset_fields_match(&stale, &base), "{stale:?}");
+        }
+    }
+
+    #[test]
     fn merge_patch_follows_rfc_7386() {
         let mut target = serde_json::json!({"a": {"b": 1, "c": 2}, "d": 3});
         merge_patch(

@@ -1,4 +1,5 @@
 //! Integration tests: the real binary, the real client against the simulator.
+mod apply;
 mod client;
 mod config;
 mod plan;

@@ -542,3 +542,76 @@ async fn default_pool_nodes_sync_and_then_match() {
         poolform::render::text(&again, &poolform::render::TextOptions::default())
     );
 }
+
+/// Removing the last script of a pool must reach CCE: the update sends an
+/// empty `extendParam` rather than none, and the replan is empty.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn removing_a_pools_only_script_converges() {
+    use poolform::apply::{ApplyOptions, CancelToken, NoEvents};
+    use poolform::live::{CceClient, ClientOptions, Credentials, fetch};
+    use poolform::sim::{SimAuth, SimConfig};
+    use std::time::Duration;
+
+    let (_dir, config) = quickstart_copy();
+    let file = config.join("poolform.toml");
+    let text = std::fs::read_to_string(&file).expect("read");
+    let ingress_script =
+        "[pools.prod-ingress.lifecycle]\npost_install = { file = \"scripts/post-install.sh\" }\n";
+    assert!(
+        text.contains(ingress_script),
+        "the quickstart changed shape"
+    );
+    std::fs::write(&file, text.replace(ingress_script, "")).expect("write");
+    let desired = poolform::config::load(&config).expect("valid");
+    let seed = SimSeed::load(&config.join("sim-seed.json")).expect("seed");
+    let sim = poolform::sim::start(
+        SimConfig {
+            auth: SimAuth::none().with_aksk("ak", "sk"),
+            time_scale: 1000.0,
+            ..SimConfig::default()
+        },
+        seed.into_state(),
+    )
+    .await
+    .expect("simulator starts");
+    let client = CceClient::new(ClientOptions::new(
+        sim.endpoint().parse().expect("url"),
+        sim.project_id(),
+        Credentials::ak_sk("ak", "sk"),
+    ))
+    .expect("client");
+
+    let live = fetch(&client, &desired, 4).await.expect("fetch");
+    let plan = poolform::plan::build_plan(&desired, &live, &[]).expect("plan");
+    let ingress = plan
+        .pools
+        .iter()
+        .find(|pool| pool.address.as_str() == "prod-ingress")
+        .expect("ingress planned");
+    assert!(
+        ingress
+            .changes
+            .iter()
+            .any(|change| change.path == "lifecycle.post_install"),
+        "{:?}",
+        ingress.changes
+    );
+    let options = ApplyOptions {
+        poll_interval: Duration::from_millis(20),
+        time_scale: 1000.0,
+        pool_timeout: Duration::from_secs(30),
+        ..ApplyOptions::default()
+    };
+    let report = poolform::apply::apply(&client, &plan, &options, &NoEvents, &CancelToken::new())
+        .await
+        .expect("applies");
+    assert!(report.succeeded(), "{report:?}");
+
+    let live = fetch(&client, &desired, 4).await.expect("fetch again");
+    let again = poolform::plan::build_plan(&desired, &live, &[]).expect("plan again");
+    assert!(
+        !again.has_changes(),
+        "{}",
+        poolform::render::text(&again, &poolform::render::TextOptions::default())
+    );
+}

@@ -1,0 +1,1360 @@
+//! Apply against the simulator over HTTP with the real client: budgets and
+//! the cluster cap hold (the simulator's recorded peaks), a failed reset
+//! stops its pool and what depends on it, read faults are ridden out, an
+//! interruption finishes or abandons the batch in flight, and a rerun after a
+//! hard stop resets no node twice. Plans come from the real planner.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use poolform::apply::{self, ApplyOptions, ApplyReport, CancelLevel, CancelToken, Event};
+use poolform::live::{CceClient, ClientOptions, Credentials, RetryPolicy, convert, fetch, wire};
+use poolform::model::{
+    ClusterId, ClusterName, Desired, DesiredCluster, DesiredPool, Ensure, Lifecycle, Login,
+    MaxUnavailable, NodeTemplate, PoolAddress, Rollout, Runtime, Volume,
+};
+use poolform::plan::{Plan, StepKind, build_plan};
+use poolform::sim::{self, Faults, LoggedRequest, SimConfig, SimHandle, SimState};
+use tokio::sync::mpsc;
+
+const CLUSTER: &str = "prod";
+const CLUSTER_ID: &str = "c-prod-0001";
+
+/// The template the simulator's pools start with; the configurations below
+/// change its post-install script, which only a reset applies.
+fn template(post_install: &str) -> NodeTemplate {
+    NodeTemplate {
+        pool_type: "vm".into(),
+        flavor: "c7.large.2".into(),
+        az: "ap-southeast-1a".into(),
+        os: "Huawei Cloud EulerOS 2.0".into(),
+        runtime: Runtime {
+            name: "containerd".into(),
+            runtime_class: None,
+        },
+        login: Login {
+            ssh_key: Some("kp-prod".into()),
+            ..Login::default()
+        },
+        root_volume: Volume {
+            volume_type: "GPSSD".into(),
+            size: 50,
+            ..Volume::default()
+        },
+        data_volumes: vec![Volume {
+            volume_type: "GPSSD".into(),
+            size: 100,
+            ..Volume::default()
+        }],
+        max_pods: Some(110),
+        lifecycle: Lifecycle {
+            post_install: Some(post_install.into()),
+            ..Lifecycle::default()
+        },
+        ..NodeTemplate::default()
+    }
+}
+
+struct PoolSpec {
+    name: &'static str,
+    nodes: usize,
+    max_unavailable: u32,
+    depends_on: &'static [&'static str],
+}
+
+fn desired(pools: &[PoolSpec], cluster_cap: Option<u32>) -> Desired {
+    Desired {
+        cloud: Default::default(),
+        clusters: BTreeMap::from([(
+            ClusterName::from(CLUSTER),
+            DesiredCluster {
+                name: ClusterName::from(CLUSTER),
+                id: ClusterId::from(CLUSTER_ID),
+                max_unavailable: cluster_cap,
+            },
+        )]),
+        pools: pools
+            .iter()
+            .map(|pool| {
+                (
+                    PoolAddress::from(pool.name),
+                    DesiredPool {
+                        address: PoolAddress::from(pool.name),
+                        cluster: ClusterName::from(CLUSTER),
+                        name: pool.name.into(),
+                        ensure: Ensure::Present,
+                        template: template("echo v2"),
+                        node_count: None,
+                        autoscaling: None,
+                        server_group: None,
+                        rollout: Rollout {
+                            max_unavailable: MaxUnavailable::Count(pool.max_unavailable),
+                            depends_on: pool
+                                .depends_on
+                                .iter()
+                                .map(|address| PoolAddress::from(*address))
+                                .collect(),
+                            ..Rollout::default()
+                        },
+                    },
+                )
+            })
+            .collect(),
+        digest: "test".into(),
+    }
+}
+
+/// A simulator at 1000x (a 60 s reset takes 60 ms) holding the pools with
+/// the old script; returns it and the pool ids by name.
+async fn start_sim(pools: &[PoolSpec]) -> (SimHandle, BTreeMap<String, String>) {
+    start_sim_with(pools, template("echo v1")).await
+}
+
+/// Like [`start_sim`], the pools built from `old`.
+async fn start_sim_with(
+    pools: &[PoolSpec],
+    old: NodeTemplate,
+) -> (SimHandle, BTreeMap<String, String>) {
+    let mut state = SimState::new();
+    let mut ids = BTreeMap::new();
+    for pool in pools {
+        let body = wire::NodePool {
+            metadata: wire::NodePoolMetadata {
+                name: pool.name.into(),
+                ..Default::default()
+            },
+            spec: wire::NodePoolSpec {
+                pool_type: Some("vm".into()),
+                node_template: convert::template_to_wire(&old, None),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let id = state.add_pool(CLUSTER_ID, body, pool.nodes);
+        ids.insert(pool.name.to_owned(), id);
+    }
+    let config = SimConfig {
+        time_scale: 1000.0,
+        ..SimConfig::default()
+    };
+    let sim = sim::start(config, state).await.expect("simulator starts");
+    (sim, ids)
+}
+
+fn client(sim: &SimHandle) -> CceClient {
+    let endpoint = sim.endpoint().parse().expect("endpoint is a URL");
+    let mut options = ClientOptions::new(endpoint, sim.project_id(), Credentials::token("t"));
+    options.retry = RetryPolicy {
+        max_attempts: 6,
+        base_delay: Duration::from_millis(5),
+        max_delay: Duration::from_millis(50),
+    };
+    CceClient::new(options).expect("client builds")
+}
+
+async fn make_plan(client: &CceClient, desired: &Desired) -> Plan {
+    let live = fetch(client, desired, 4).await.expect("live state reads");
+    build_plan(desired, &live, &[]).expect("plan builds")
+}
+
+fn options() -> ApplyOptions {
+    ApplyOptions {
+        poll_interval: Duration::from_millis(10),
+        // Plan durations (30 min batch timeout) become 18 s.
+        time_scale: 100.0,
+        pool_timeout: Duration::from_secs(20),
+        ..ApplyOptions::default()
+    }
+}
+
+/// Applies with a watcher that sees every event as it comes and may react
+/// (set faults, cancel); returns the report and the events.
+async fn apply_watched(
+    client: &CceClient,
+    plan: &Plan,
+    options: &ApplyOptions,
+    cancel: &CancelToken,
+    mut watch: impl FnMut(&Event) + Send + 'static,
+) -> (ApplyReport, Vec<Event>) {
+    let (sender, mut receiver) = mpsc::unbounded_channel();
+    let watcher = tokio::spawn(async move {
+        let mut events = Vec::new();
+        while let Some(event) = receiver.recv().await {
+            watch(&event);
+            events.push(event);
+        }
+        events
+    });
+    let report = tokio::time::timeout(
+        Duration::from_secs(60),
+        apply::apply(client, plan, options, &sender, cancel),
+    )
+    .await
+    .expect("apply finishes within a minute")
+    .expect("plan is valid");
+    drop(sender);
+    let events = watcher.await.expect("watcher ends");
+    (report, events)
+}
+
+/// Sync requests in the simulator's log: (pool id, node ids).
+fn sync_requests(log: &[LoggedRequest]) -> Vec<(String, Vec<String>)> {
+    log.iter()
+        .filter(|request| request.method == "POST" && request.path.contains("/operation/upgrade"))
+        .map(|request| {
+            let body = request.body.clone().unwrap_or_default();
+            let pool = body["spec"]["nodePoolID"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            let nodes = body["spec"]["nodeIDs"]
+                .as_array()
+                .map(|ids| {
+                    ids.iter()
+                        .filter_map(|id| id.as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default();
+            (pool, nodes)
+        })
+        .collect()
+}
+
+/// Every node id in the sync requests, checking none appears twice.
+fn reset_once(log: &[LoggedRequest]) -> BTreeSet<String> {
+    let mut seen = BTreeSet::new();
+    for (_, nodes) in sync_requests(log) {
+        for node in nodes {
+            assert!(seen.insert(node.clone()), "node {node} was reset twice");
+        }
+    }
+    seen
+}
+
+fn batches_of<'p>(plan: &'p Plan, address: &str) -> Vec<&'p [String]> {
+    plan.steps
+        .iter()
+        .filter(|step| step.address.as_str() == address)
+        .filter_map(|step| match &step.kind {
+            StepKind::SyncBatch { body, .. } => Some(body.spec.node_ids.as_slice()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forty_nodes_go_in_ten_batches_within_the_budget_and_converge() {
+    let pools = [PoolSpec {
+        name: "app",
+        nodes: 40,
+        max_unavailable: 4,
+        depends_on: &[],
+    }];
+    let (sim, ids) = start_sim(&pools).await;
+    let client = client(&sim);
+    let desired = desired(&pools, None);
+    let plan = make_plan(&client, &desired).await;
+    assert_eq!(batches_of(&plan, "app").len(), 10);
+
+    let (report, _) = apply_watched(&client, &plan, &options(), &CancelToken::new(), |_| {}).await;
+    assert!(report.succeeded(), "{report:#?}");
+    assert_eq!(report.nodes_reset().len(), 40);
+
+    let log = sim.request_log();
+    let syncs = sync_requests(&log);
+    assert_eq!(syncs.len(), 10);
+    assert!(syncs.iter().all(|(_, nodes)| nodes.len() == 4), "{syncs:?}");
+    assert_eq!(reset_once(&log).len(), 40);
+    let peak = sim.peak_unavailable(&ids["app"]);
+    assert!((1..=4).contains(&peak), "peak {peak}");
+
+    // Live state is the journal: planning again finds nothing to do.
+    let again = make_plan(&client, &desired).await;
+    assert!(!again.has_changes(), "{:#?}", again.steps);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_pools_in_parallel_stay_under_the_cluster_cap() {
+    let pools = [
+        PoolSpec {
+            name: "web",
+            nodes: 12,
+            max_unavailable: 4,
+            depends_on: &[],
+        },
+        PoolSpec {
+            name: "api",
+            nodes: 12,
+            max_unavailable: 4,
+            depends_on: &[],
+        },
+    ];
+    let (sim, ids) = start_sim(&pools).await;
+    let client = client(&sim);
+    let desired = desired(&pools, Some(5));
+    let plan = make_plan(&client, &desired).await;
+
+    let (report, events) =
+        apply_watched(&client, &plan, &options(), &CancelToken::new(), |_| {}).await;
+    assert!(report.succeeded(), "{report:#?}");
+    assert_eq!(reset_once(&sim.request_log()).len(), 24);
+    let cluster_peak = sim.cluster_peak_unavailable(CLUSTER_ID);
+    assert!(
+        (1..=5).contains(&cluster_peak),
+        "cluster peak {cluster_peak}"
+    );
+    assert!(sim.peak_unavailable(&ids["web"]) <= 4);
+    assert!(sim.peak_unavailable(&ids["api"]) <= 4);
+    // Both pools ran at once (the cap made one of them wait at least once).
+    let waited = events
+        .iter()
+        .any(|event| matches!(event, Event::WaitingForBudget { reason, .. } if reason.contains("cluster prod")));
+    assert!(waited, "no batch ever waited for the cluster cap");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_reset_stops_its_pool_and_dependents_but_not_others() {
+    let pools = [
+        PoolSpec {
+            name: "base",
+            nodes: 8,
+            max_unavailable: 2,
+            depends_on: &[],
+        },
+        PoolSpec {
+            name: "edge",
+            nodes: 4,
+            max_unavailable: 2,
+            depends_on: &["base"],
+        },
+        PoolSpec {
+            name: "solo",
+            nodes: 4,
+            max_unavailable: 2,
+            depends_on: &[],
+        },
+    ];
+    let (sim, ids) = start_sim(&pools).await;
+    let client = client(&sim);
+    let desired = desired(&pools, None);
+    let plan = make_plan(&client, &desired).await;
+    let base_batches = batches_of(&plan, "base");
+    assert_eq!(base_batches.len(), 4);
+    let broken = base_batches[1][0].clone();
+    let broken_name = sim
+        .state()
+        .node(CLUSTER_ID, &broken)
+        .map(|node| node.metadata.name.clone())
+        .expect("node exists");
+    sim.set_faults(Faults {
+        fail_reset_nodes: BTreeSet::from([broken.clone()]),
+        ..Faults::default()
+    });
+
+    let (report, _) = apply_watched(&client, &plan, &options(), &CancelToken::new(), |_| {}).await;
+    assert!(!report.succeeded());
+    assert_eq!(report.failed.len(), 1, "{report:#?}");
+    let failed = &report.failed[0];
+    assert_eq!(failed.step.address.as_str(), "base");
+    assert!(
+        failed.step.what.starts_with("sync batch 2/4"),
+        "{}",
+        failed.step.what
+    );
+    assert!(failed.error.contains(&broken_name), "{}", failed.error);
+    assert!(failed.nodes.iter().any(|node| node.id == broken));
+    // Later batches of base and everything of edge were skipped; solo finished.
+    let skipped: BTreeSet<(&str, &str)> = report
+        .skipped
+        .iter()
+        .map(|skipped| (skipped.step.address.as_str(), skipped.step.what.as_str()))
+        .collect();
+    assert!(
+        skipped
+            .iter()
+            .any(|(address, what)| *address == "base" && what.starts_with("sync batch 3/4"))
+    );
+    assert!(
+        skipped
+            .iter()
+            .any(|(address, what)| *address == "base" && what.starts_with("sync batch 4/4"))
+    );
+    assert!(skipped.iter().all(|(address, _)| *address != "solo"));
+    let edge_steps = plan
+        .steps
+        .iter()
+        .filter(|step| step.address.as_str() == "edge")
+        .count();
+    assert_eq!(
+        skipped
+            .iter()
+            .filter(|(address, _)| *address == "edge")
+            .count(),
+        edge_steps
+    );
+    assert!(
+        report
+            .completed
+            .iter()
+            .any(|step| step.step.address.as_str() == "solo")
+    );
+
+    // The simulator saw exactly two sync requests for base, none for edge.
+    let syncs = sync_requests(&sim.request_log());
+    assert_eq!(
+        syncs
+            .iter()
+            .filter(|(pool, _)| *pool == ids["base"])
+            .count(),
+        2
+    );
+    assert_eq!(
+        syncs
+            .iter()
+            .filter(|(pool, _)| *pool == ids["edge"])
+            .count(),
+        0
+    );
+    assert_eq!(
+        syncs
+            .iter()
+            .filter(|(pool, _)| *pool == ids["solo"])
+            .count(),
+        2
+    );
+
+    // A fresh plan shows exactly what remains of base: batches 3 and 4 and
+    // the node that failed.
+    let fresh = make_plan(&client, &desired).await;
+    let base = fresh
+        .pools
+        .iter()
+        .find(|pool| pool.address.as_str() == "base")
+        .and_then(|pool| pool.sync.as_ref())
+        .expect("base still has nodes to sync");
+    let remaining: BTreeSet<String> = base
+        .stale_nodes
+        .iter()
+        .chain(base.skipped.iter())
+        .map(|stale| stale.node.id.0.clone())
+        .collect();
+    let mut expected: BTreeSet<String> = base_batches[2..]
+        .iter()
+        .flat_map(|batch| batch.iter().cloned())
+        .collect();
+    expected.insert(broken);
+    assert_eq!(remaining, expected);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn throttling_and_server_errors_on_reads_are_ridden_out() {
+    let pools = [PoolSpec {
+        name: "app",
+        nodes: 6,
+        max_unavailable: 2,
+        depends_on: &[],
+    }];
+    let (sim, ids) = start_sim(&pools).await;
+    let sim = std::sync::Arc::new(sim);
+    let client = client(&sim);
+    let desired = desired(&pools, None);
+    let plan = make_plan(&client, &desired).await;
+    // Every time something happens, the next reads fail a few times in a
+    // row: throttling from the gateway and from CCE, and server errors.
+    let control = std::sync::Arc::clone(&sim);
+    let injected = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = std::sync::Arc::clone(&injected);
+    let mut queued = 0;
+    let (report, _) = apply_watched(&client, &plan, &options(), &CancelToken::new(), move |_| {
+        // Count what the previous round actually answered with an error.
+        let left = control.faults().fail_next.len();
+        counter.fetch_add(queued - left, std::sync::atomic::Ordering::Relaxed);
+        queued = 4;
+        control.set_faults(Faults {
+            fail_next: vec![429, 503, 429, 500],
+            ..Faults::default()
+        });
+    })
+    .await;
+    let injected = injected.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(injected >= 8, "only {injected} faults were answered");
+    assert!(report.succeeded(), "{report:#?}");
+    assert_eq!(reset_once(&sim.request_log()).len(), 6);
+    assert!(sim.peak_unavailable(&ids["app"]) <= 2);
+    assert!(!make_plan(&client, &desired).await.has_changes());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_graceful_stop_finishes_the_batch_in_flight_and_starts_nothing_new() {
+    let pools = [PoolSpec {
+        name: "app",
+        nodes: 6,
+        max_unavailable: 2,
+        depends_on: &[],
+    }];
+    let (sim, _) = start_sim(&pools).await;
+    let client = client(&sim);
+    let plan = make_plan(&client, &desired(&pools, None)).await;
+    let cancel = CancelToken::new();
+    let trigger = cancel.clone();
+    let (report, events) = apply_watched(&client, &plan, &options(), &cancel, move |event| {
+        if matches!(event, Event::BatchPosted { .. }) {
+            trigger.cancel(CancelLevel::Graceful);
+        }
+    })
+    .await;
+    let interruption = report.interrupted.as_ref().expect("interrupted");
+    assert_eq!(interruption.level, CancelLevel::Graceful);
+    // The first batch was waited for and finished; the other two never started.
+    let batches_done: Vec<&str> = report
+        .completed
+        .iter()
+        .map(|step| step.step.what.as_str())
+        .filter(|what| what.starts_with("sync batch"))
+        .collect();
+    assert_eq!(batches_done, vec!["sync batch 1/3 (2 nodes)"]);
+    assert_eq!(report.skipped.len(), 2, "{report:#?}");
+    assert_eq!(sync_requests(&sim.request_log()).len(), 1);
+    assert!(events.iter().any(|event| matches!(
+        event,
+        Event::Interrupted {
+            level: CancelLevel::Graceful,
+            ..
+        }
+    )));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_hard_stop_the_same_plan_resets_no_node_twice() {
+    let pools = [PoolSpec {
+        name: "app",
+        nodes: 6,
+        max_unavailable: 2,
+        depends_on: &[],
+    }];
+    let (sim, _) = start_sim(&pools).await;
+    let client = client(&sim);
+    let desired = desired(&pools, None);
+    let plan = make_plan(&client, &desired).await;
+
+    // Stop at once as soon as the second batch is posted.
+    let cancel = CancelToken::new();
+    let trigger = cancel.clone();
+    let (report, _) = apply_watched(&client, &plan, &options(), &cancel, move |event| {
+        if let Event::BatchPosted { number: 2, .. } = event {
+            trigger.cancel(CancelLevel::Immediate);
+        }
+    })
+    .await;
+    let interruption = report.interrupted.as_ref().expect("interrupted");
+    assert_eq!(interruption.level, CancelLevel::Immediate);
+    assert_eq!(interruption.in_flight.len(), 1);
+    assert!(
+        interruption.in_flight[0]
+            .step
+            .what
+            .starts_with("sync batch 2/3")
+    );
+    assert!(interruption.in_flight[0].job_id.is_some());
+
+    // The same (now partly done) plan again: batches 1 and 2 are found done
+    // (batch 2 after it settles) and only batch 3 is sent.
+    let (rerun, _) = apply_watched(&client, &plan, &options(), &CancelToken::new(), |_| {}).await;
+    assert!(rerun.succeeded(), "{rerun:#?}");
+    let log = sim.request_log();
+    assert_eq!(reset_once(&log).len(), 6);
+    assert_eq!(sync_requests(&log).len(), 3);
+    assert!(!make_plan(&client, &desired).await.has_changes());
+}
+
+// ---------------------------------------------------------------------------
+// The real binary against the simulator (in this process, over HTTP).
+
+mod cli {
+    use std::io::{BufRead as _, BufReader};
+    use std::path::Path;
+    use std::process::{Child, Command, Output, Stdio};
+    use std::time::Instant;
+
+    use super::*;
+
+    /// A node password the tests put in the environment; it must appear in
+    /// no output and no file.
+    pub(super) const SECRET: &str = "Zq7!secretPassw0rd";
+
+    /// A simulator where a reset takes `reset_ms` real milliseconds.
+    pub(super) async fn start_slow_sim(
+        pools: &[PoolSpec],
+        reset_ms: u64,
+    ) -> (SimHandle, BTreeMap<String, String>) {
+        let (sim, ids) = start_sim(pools).await;
+        let state = sim.state();
+        drop(sim);
+        // 60 s resets at a scale that makes them `reset_ms` long.
+        let config = SimConfig {
+            time_scale: 60_000.0 / reset_ms as f64,
+            ..SimConfig::default()
+        };
+        let sim = sim::start(config, state).await.expect("simulator starts");
+        (sim, ids)
+    }
+
+    /// A configuration directory for the pools, pointing at the simulator.
+    pub(super) fn write_config(
+        dir: &Path,
+        sim: &SimHandle,
+        pools: &[PoolSpec],
+        password_env: Option<&str>,
+    ) {
+        let login = match password_env {
+            Some(env) => {
+                format!("login = {{ password = {{ env = \"{env}\", username = \"root\" }} }}")
+            }
+            None => "login = { ssh_key = \"kp-prod\" }".to_owned(),
+        };
+        let mut text = format!(
+            "[cloud]\nendpoint = \"{}\"\nproject_id = \"{}\"\n\n[clusters.{CLUSTER}]\nid = \"{CLUSTER_ID}\"\n",
+            sim.endpoint(),
+            sim.project_id()
+        );
+        for pool in pools {
+            let depends: Vec<String> = pool.depends_on.iter().map(|d| format!("\"{d}\"")).collect();
+            text.push_str(&format!(
+                "\n[pools.{name}]\ncluster = \"{CLUSTER}\"\nname = \"{name}\"\nflavor = \"c7.large.2\"\n\
+                 az = \"ap-southeast-1a\"\nos = \"Huawei Cloud EulerOS 2.0\"\nruntime = \"containerd\"\n{login}\n\
+                 root_volume = {{ type = \"GPSSD\", size = 50 }}\ndata_volumes = [{{ type = \"GPSSD\", size = 100 }}]\n\
+                 max_pods = 110\n\n[pools.{name}.lifecycle]\npost_install = \"echo v2\"\n\n\
+                 [pools.{name}.rollout]\nmax_unavailable = {max}\ndepends_on = [{depends}]\n",
+                name = pool.name,
+                max = pool.max_unavailable,
+                depends = depends.join(", "),
+            ));
+        }
+        std::fs::write(dir.join("poolform.toml"), text).expect("config written");
+    }
+
+    pub(super) fn poolform(args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_poolform"));
+        command
+            .args(args)
+            .env("CLOUD_SDK_AK", "AKTEST")
+            .env("CLOUD_SDK_SK", "SKTEST")
+            .env("NODE_PASSWORD", SECRET)
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null());
+        command
+    }
+
+    /// Runs the binary to the end (killing it after a minute, so a hang
+    /// fails the test with the output so far), off the runtime's threads.
+    pub(super) async fn run(command: Command) -> Output {
+        let mut child = spawn(command);
+        tokio::task::spawn_blocking(move || {
+            let mut stdout = child.stdout.take().expect("stdout piped");
+            let mut stderr = child.stderr.take().expect("stderr piped");
+            let out = std::thread::spawn(move || {
+                let mut bytes = Vec::new();
+                let _ = std::io::Read::read_to_end(&mut stdout, &mut bytes);
+                bytes
+            });
+            let err = std::thread::spawn(move || {
+                let mut bytes = Vec::new();
+                let _ = std::io::Read::read_to_end(&mut stderr, &mut bytes);
+                bytes
+            });
+            let deadline = Instant::now() + Duration::from_secs(60);
+            let status = loop {
+                if let Some(status) = child.try_wait().expect("child waitable") {
+                    break status;
+                }
+                if Instant::now() >= deadline {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    let stderr = text(&err.join().unwrap_or_default());
+                    panic!("poolform did not finish within a minute; stderr:\n{stderr}");
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            };
+            Output {
+                status,
+                stdout: out.join().unwrap_or_default(),
+                stderr: err.join().unwrap_or_default(),
+            }
+        })
+        .await
+        .expect("runner joins")
+    }
+
+    /// Starts `poolform apply` with piped output.
+    pub(super) fn spawn(mut command: Command) -> Child {
+        command
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("poolform starts")
+    }
+
+    /// Reads the child's stderr until a line contains `needle`; returns the
+    /// lines read. The rest of stderr keeps flowing into the returned reader.
+    pub(super) async fn wait_for_line(
+        child: &mut Child,
+        needle: &'static str,
+    ) -> (Vec<String>, BufReader<std::process::ChildStderr>) {
+        let stderr = child.stderr.take().expect("stderr piped");
+        tokio::task::spawn_blocking(move || {
+            let mut reader = BufReader::new(stderr);
+            let mut lines = Vec::new();
+            let deadline = Instant::now() + Duration::from_secs(30);
+            loop {
+                let mut line = String::new();
+                let read = reader.read_line(&mut line).expect("stderr readable");
+                assert!(read > 0, "stderr ended before {needle:?}: {lines:#?}");
+                let found = line.contains(needle);
+                lines.push(line);
+                if found {
+                    return (lines, reader);
+                }
+                assert!(Instant::now() < deadline, "no {needle:?} within 30 s");
+            }
+        })
+        .await
+        .expect("reader joins")
+    }
+
+    pub(super) fn text(bytes: &[u8]) -> String {
+        String::from_utf8_lossy(bytes).into_owned()
+    }
+}
+
+fn app_pool(nodes: usize) -> [PoolSpec; 1] {
+    [PoolSpec {
+        name: "app",
+        nodes,
+        max_unavailable: 2,
+        depends_on: &[],
+    }]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cli_applies_a_configuration_and_plans_no_changes_after() {
+    let pools = app_pool(4);
+    let (sim, _) = start_sim(&pools).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    cli::write_config(dir.path(), &sim, &pools, None);
+    let config = dir.path().to_string_lossy().into_owned();
+
+    let output = cli::run(cli::poolform(&[
+        "apply",
+        &config,
+        "--auto-approve",
+        "--poll-interval",
+        "20ms",
+    ]))
+    .await;
+    let (stdout, stderr) = (cli::text(&output.stdout), cli::text(&output.stderr));
+    assert!(
+        output.status.success(),
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    assert!(stdout.contains("Apply complete!"), "{stdout}");
+    assert!(stderr.contains("sync requested (job "), "{stderr}");
+    assert_eq!(reset_once(&sim.request_log()).len(), 4);
+
+    // Planned again, nothing is left.
+    let client = client(&sim);
+    let desired = poolform::config::load(dir.path()).expect("config loads");
+    assert!(!make_plan(&client, &desired).await.has_changes());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cli_without_a_terminal_or_auto_approve_refuses() {
+    let pools = app_pool(2);
+    let (sim, _) = start_sim(&pools).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    cli::write_config(dir.path(), &sim, &pools, None);
+    let config = dir.path().to_string_lossy().into_owned();
+    let output = cli::run(cli::poolform(&["apply", &config])).await;
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = cli::text(&output.stderr);
+    assert!(
+        stderr.contains("standard input is not a terminal"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("--auto-approve"), "{stderr}");
+    assert!(sim.request_log().is_empty(), "{:#?}", sim.request_log());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cli_refuses_a_stale_saved_plan_and_sends_nothing() {
+    let pools = app_pool(4);
+    let (sim, ids) = start_sim(&pools).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    cli::write_config(dir.path(), &sim, &pools, None);
+    let desired = poolform::config::load(dir.path()).expect("config loads");
+    let plan = make_plan(&client(&sim), &desired).await;
+    let saved = dir.path().join("plan.json");
+    std::fs::write(&saved, poolform::plan::save(&plan)).expect("plan saved");
+
+    // Someone changes the pool in the console.
+    sim.outside_change(&poolform::sim::OutsideChange::Pool {
+        cluster_id: CLUSTER_ID.into(),
+        pool_id: ids["app"].clone(),
+        patch: serde_json::json!({"spec": {"nodeTemplate": {"k8sTags": {"team": "someone-else"}}}}),
+    })
+    .expect("outside change applies");
+    let before = sim.request_log().len();
+
+    let output = cli::run(cli::poolform(&[
+        "apply",
+        &saved.to_string_lossy(),
+        "--poll-interval",
+        "20ms",
+    ]))
+    .await;
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = cli::text(&output.stderr);
+    assert!(stderr.contains("plan is stale"), "{stderr}");
+    assert!(stderr.contains("pool app"), "{stderr}");
+    assert_eq!(sim.request_log().len(), before, "{:#?}", sim.request_log());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cli_applies_a_fresh_saved_plan_without_asking_and_leaks_no_secret() {
+    let pools = [
+        PoolSpec {
+            name: "app",
+            nodes: 4,
+            max_unavailable: 2,
+            depends_on: &[],
+        },
+        PoolSpec {
+            name: "web",
+            nodes: 2,
+            max_unavailable: 1,
+            depends_on: &[],
+        },
+    ];
+    // The nodes already log in with a password; the plan changes their script.
+    let mut old = template("echo v1");
+    old.login = Login {
+        password: Some(poolform::model::PasswordRef {
+            username: "root".into(),
+            env: "NODE_PASSWORD".into(),
+        }),
+        ..Login::default()
+    };
+    let (sim, _) = start_sim_with(&pools, old).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    cli::write_config(dir.path(), &sim, &pools, Some("NODE_PASSWORD"));
+    let desired = poolform::config::load(dir.path()).expect("config loads");
+    let saved = dir.path().join("plan.json");
+
+    // One saved plan per pool: the first applied with JSON events, the
+    // second with plain lines. Neither asks (stdin is not a terminal).
+    for (pool, json) in [("app", true), ("web", false)] {
+        let live = fetch(&client(&sim), &desired, 4)
+            .await
+            .expect("live state reads");
+        let plan = build_plan(&desired, &live, &[PoolAddress::from(pool)]).expect("plan builds");
+        std::fs::write(&saved, poolform::plan::save(&plan)).expect("plan saved");
+        assert!(
+            !std::fs::read_to_string(&saved)
+                .expect("plan readable")
+                .contains(cli::SECRET)
+        );
+        let mut args = vec![
+            "apply",
+            saved.to_str().expect("utf-8 path"),
+            "--poll-interval",
+            "20ms",
+        ];
+        if json {
+            args.push("--json");
+        }
+        let output = cli::run(cli::poolform(&args)).await;
+        let (stdout, stderr) = (cli::text(&output.stdout), cli::text(&output.stderr));
+        assert!(
+            output.status.success(),
+            "stdout:\n{stdout}\nstderr:\n{stderr}"
+        );
+        assert!(!stdout.contains(cli::SECRET) && !stderr.contains(cli::SECRET));
+        assert!(stdout.contains("Apply complete!"), "{stdout}");
+        if json {
+            // Every progress line is a JSON event, and the batches are there.
+            let events: Vec<serde_json::Value> = stderr
+                .lines()
+                .map(|line| serde_json::from_str(line).expect("a JSON line"))
+                .collect();
+            assert!(
+                events
+                    .iter()
+                    .all(|event| event["event"].is_string() && event["time"].is_string())
+            );
+            let posted = events
+                .iter()
+                .filter(|event| event["event"] == "batch_posted")
+                .count();
+            assert_eq!(posted, 2, "{stderr}");
+        } else {
+            assert!(stderr.contains("sync requested (job "), "{stderr}");
+        }
+    }
+    let state = serde_json::to_string(&sim.state()).expect("state serialises");
+    assert!(!state.contains(cli::SECRET));
+    let log = serde_json::to_string(&sim.request_log()).expect("log serialises");
+    assert!(!log.contains(cli::SECRET));
+    assert_eq!(reset_once(&sim.request_log()).len(), 6);
+    assert!(!make_plan(&client(&sim), &desired).await.has_changes());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cli_sigint_once_finishes_the_batch_in_flight_then_stops() {
+    let pools = app_pool(6);
+    let (sim, _) = cli::start_slow_sim(&pools, 1500).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    cli::write_config(dir.path(), &sim, &pools, None);
+    let config = dir.path().to_string_lossy().into_owned();
+    let mut child = cli::spawn(cli::poolform(&[
+        "apply",
+        &config,
+        "--auto-approve",
+        "--poll-interval",
+        "50ms",
+    ]));
+    let (mut lines, mut reader) = cli::wait_for_line(&mut child, "sync requested").await;
+    let status = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+    let output = tokio::task::spawn_blocking(move || {
+        let mut rest = String::new();
+        let _ = std::io::Read::read_to_string(&mut reader, &mut rest);
+        let output = child.wait_with_output().expect("poolform ends");
+        (rest, output)
+    })
+    .await
+    .expect("waiter joins");
+    let (rest, output) = output;
+    lines.push(rest);
+    let stderr = lines.concat();
+    let stdout = cli::text(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    assert!(
+        stderr.contains("interrupted: finishing the work in flight"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("apply was interrupted"), "{stderr}");
+    // The batch in flight finished; nothing new was started.
+    assert!(
+        stdout.contains("sync batch 1/3 (2 nodes): reset 2 nodes"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("skipped, apply was interrupted"),
+        "{stdout}"
+    );
+    assert_eq!(sync_requests(&sim.request_log()).len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cli_killed_mid_batch_then_planned_and_applied_again_resets_no_node_twice() {
+    let pools = app_pool(6);
+    let (sim, _) = cli::start_slow_sim(&pools, 1000).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    cli::write_config(dir.path(), &sim, &pools, None);
+    let config = dir.path().to_string_lossy().into_owned();
+    let mut child = cli::spawn(cli::poolform(&[
+        "apply",
+        &config,
+        "--auto-approve",
+        "--poll-interval",
+        "50ms",
+    ]));
+    let _ = cli::wait_for_line(&mut child, "sync batch 2/3 (2 nodes): sync requested").await;
+    child.kill().expect("SIGKILL delivered");
+    let _ = child.wait();
+    assert_eq!(sync_requests(&sim.request_log()).len(), 2);
+
+    // Plan again while batch 2 may still be resetting, and apply that.
+    let output = cli::run(cli::poolform(&[
+        "apply",
+        &config,
+        "--auto-approve",
+        "--poll-interval",
+        "50ms",
+    ]))
+    .await;
+    let (stdout, stderr) = (cli::text(&output.stdout), cli::text(&output.stderr));
+    assert!(
+        output.status.success(),
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    let log = sim.request_log();
+    assert_eq!(reset_once(&log).len(), 6);
+    let desired = poolform::config::load(dir.path()).expect("config loads");
+    // Whatever the second plan left out (nodes mid-reset) finished on its own.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if !make_plan(&client(&sim), &desired).await.has_changes() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "work remains after the rerun");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cli_quickstart_applies_on_the_builtin_simulator_then_plans_no_changes() {
+    let quickstart = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/quickstart");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let state = format!("--sim={}", dir.path().join("state.json").display());
+    let output = cli::run(cli::poolform(&[
+        "apply",
+        quickstart,
+        &state,
+        "--auto-approve",
+    ]))
+    .await;
+    let (stdout, stderr) = (cli::text(&output.stdout), cli::text(&output.stderr));
+    assert!(
+        output.status.success(),
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    assert!(
+        stdout.contains("Plan: "),
+        "the plan is shown first: {stdout}"
+    );
+    assert!(stdout.contains("Apply complete!"), "{stdout}");
+    assert!(stdout.contains("reset 3 nodes"), "{stdout}");
+
+    let output = cli::run(cli::poolform(&[
+        "plan",
+        quickstart,
+        &state,
+        "--detailed-exitcode",
+    ]))
+    .await;
+    let stdout = cli::text(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("No changes."), "{stdout}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sync_whose_answer_is_lost_is_followed_not_sent_again() {
+    let pools = app_pool(4);
+    let (sim, _) = start_sim(&pools).await;
+    let sim = std::sync::Arc::new(sim);
+    let desired = desired(&pools, None);
+    let plan = make_plan(&client(&sim), &desired).await;
+    // A client that gives up on an answer after 300 ms; the simulator
+    // carries out the first sync but answers it only after a second.
+    let endpoint = sim.endpoint().parse().expect("endpoint is a URL");
+    let mut settings = ClientOptions::new(endpoint, sim.project_id(), Credentials::token("t"));
+    settings.timeout = Duration::from_millis(300);
+    let impatient = CceClient::new(settings).expect("client builds");
+    let control = std::sync::Arc::clone(&sim);
+    let (report, events) = apply_watched(
+        &impatient,
+        &plan,
+        &options(),
+        &CancelToken::new(),
+        move |event| {
+            // Once the pool update is done, slow down the next write: the sync.
+            if let Event::StepFinished { step: 0, .. } = event {
+                control.set_faults(Faults {
+                    slow_next_writes: vec![1000],
+                    ..Faults::default()
+                });
+            }
+        },
+    )
+    .await;
+    assert!(report.succeeded(), "{report:#?}");
+    let lost = events
+        .iter()
+        .filter(|event| matches!(event, Event::BatchPosted { job_id: None, .. }))
+        .count();
+    assert_eq!(lost, 1, "exactly one batch was followed without its job");
+    // The jobs show what was carried out: two syncs (not three), each node
+    // reset once.
+    let state = sim.state();
+    let resets: Vec<&str> = state
+        .jobs
+        .values()
+        .flat_map(|job| job.sub_jobs.iter())
+        .filter(|sub| sub.job_type == "ResetNode")
+        .map(|sub| sub.node_id.as_str())
+        .collect();
+    let distinct: BTreeSet<&str> = resets.iter().copied().collect();
+    assert_eq!(resets.len(), 4, "{resets:?}");
+    assert_eq!(distinct.len(), 4, "{resets:?}");
+    let log = sim.request_log();
+    // The simulator logs a write before it delays the answer, so the sync
+    // whose answer was lost is logged too: two sync POSTs, no re-send.
+    assert_eq!(
+        sync_requests(&log).len(),
+        2,
+        "one sync POST per batch, none sent again: {log:#?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_down_outside_the_batch_holds_it_back_then_fails_it_clearly() {
+    let pools = app_pool(4);
+    let (sim, ids) = start_sim(&pools).await;
+    let client = client(&sim);
+    let plan = make_plan(&client, &desired(&pools, None)).await;
+    // A node of the second batch goes Abnormal after the plan was made:
+    // batch 1 (2 nodes) plus it would be 3 down in a pool allowing 2.
+    let outsider = batches_of(&plan, "app")[1][0].clone();
+    let outsider_name = sim
+        .state()
+        .node(CLUSTER_ID, &outsider)
+        .map(|node| node.metadata.name.clone())
+        .expect("node exists");
+    sim.outside_change(&poolform::sim::OutsideChange::Node {
+        cluster_id: CLUSTER_ID.into(),
+        node_id: outsider.clone(),
+        patch: serde_json::json!({"status": {"phase": "Abnormal"}}),
+    })
+    .expect("outside change applies");
+    let options = ApplyOptions {
+        budget_wait: Some(Duration::from_millis(300)),
+        ..options()
+    };
+    let (report, events) =
+        apply_watched(&client, &plan, &options, &CancelToken::new(), |_| {}).await;
+    assert_eq!(report.failed.len(), 1, "{report:#?}");
+    let failed = &report.failed[0];
+    assert!(failed.step.what.starts_with("sync batch 1/2"));
+    assert!(
+        failed
+            .error
+            .contains("pool app allows 2 unavailable nodes, but 3 would be down"),
+        "{}",
+        failed.error
+    );
+    assert!(failed.error.contains(&outsider_name), "{}", failed.error);
+    assert!(
+        events
+            .iter()
+            .any(|event| matches!(event, Event::WaitingForBudget { .. }))
+    );
+    assert!(sync_requests(&sim.request_log()).is_empty());
+    assert_eq!(sim.peak_unavailable(&ids["app"]), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fail_fast_stops_independent_pools_too() {
+    let pools = [
+        PoolSpec {
+            name: "base",
+            nodes: 4,
+            max_unavailable: 1,
+            depends_on: &[],
+        },
+        PoolSpec {
+            name: "solo",
+            nodes: 8,
+            max_unavailable: 1,
+            depends_on: &[],
+        },
+    ];
+    let (sim, ids) = start_sim(&pools).await;
+    let client = client(&sim);
+    let plan = make_plan(&client, &desired(&pools, None)).await;
+    let broken = batches_of(&plan, "base")[0][0].clone();
+    sim.set_faults(Faults {
+        fail_reset_nodes: BTreeSet::from([broken]),
+        ..Faults::default()
+    });
+    let options = ApplyOptions {
+        fail_fast: true,
+        ..options()
+    };
+    let (report, _) = apply_watched(&client, &plan, &options, &CancelToken::new(), |_| {}).await;
+    assert_eq!(report.failed.len(), 1, "{report:#?}");
+    // solo's later batches were never started, for fail-fast's sake.
+    assert!(report.skipped.iter().any(|skipped| {
+        skipped.step.address.as_str() == "solo"
+            && skipped.reason == poolform::apply::SkipReason::FailFast
+    }));
+    let solo_syncs = sync_requests(&sim.request_log())
+        .iter()
+        .filter(|(pool, _)| *pool == ids["solo"])
+        .count();
+    assert!(solo_syncs < 8, "solo ran to the end: {solo_syncs} batches");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cli_sigint_twice_stops_at_once_naming_the_batch_in_flight() {
+    let pools = app_pool(4);
+    let (sim, _) = cli::start_slow_sim(&pools, 5000).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    cli::write_config(dir.path(), &sim, &pools, None);
+    let config = dir.path().to_string_lossy().into_owned();
+    let mut child = cli::spawn(cli::poolform(&[
+        "apply",
+        &config,
+        "--auto-approve",
+        "--poll-interval",
+        "50ms",
+    ]));
+    let (mut lines, mut reader) = cli::wait_for_line(&mut child, "sync requested").await;
+    let pid = child.id().to_string();
+    let started = Instant::now();
+    for _ in 0..2 {
+        let status = Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .expect("kill runs");
+        assert!(status.success());
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let (rest, output) = tokio::task::spawn_blocking(move || {
+        let mut rest = String::new();
+        let _ = std::io::Read::read_to_string(&mut reader, &mut rest);
+        (rest, child.wait_with_output().expect("poolform ends"))
+    })
+    .await
+    .expect("waiter joins");
+    lines.push(rest);
+    let stderr = lines.concat();
+    let stdout = cli::text(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    // It did not wait for the 5 s reset.
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert!(stderr.contains("apply was stopped at once"), "{stderr}");
+    assert!(
+        stderr.contains("in flight: app sync batch 1/2 (2 nodes) (job "),
+        "{stderr}"
+    );
+    assert_eq!(sync_requests(&sim.request_log()).len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pools_are_created_with_active_nodes_and_deleted_when_absent() {
+    let seeded = [PoolSpec {
+        name: "old",
+        nodes: 2,
+        max_unavailable: 1,
+        depends_on: &[],
+    }];
+    let (sim, ids) = start_sim(&seeded).await;
+    let client = client(&sim);
+    let mut desired = desired(
+        &[
+            PoolSpec {
+                name: "old",
+                nodes: 0,
+                max_unavailable: 1,
+                depends_on: &[],
+            },
+            PoolSpec {
+                name: "fresh",
+                nodes: 0,
+                max_unavailable: 1,
+                depends_on: &[],
+            },
+        ],
+        None,
+    );
+    if let Some(old) = desired.pools.get_mut(&PoolAddress::from("old")) {
+        old.ensure = Ensure::Absent;
+    }
+    if let Some(fresh) = desired.pools.get_mut(&PoolAddress::from("fresh")) {
+        fresh.node_count = Some(3);
+    }
+    let plan = make_plan(&client, &desired).await;
+    let kinds: Vec<&str> = plan
+        .steps
+        .iter()
+        .map(|step| match step.kind {
+            StepKind::CreatePool { .. } => "create",
+            StepKind::DeletePool { .. } => "delete",
+            StepKind::UpdatePool { .. } => "update",
+            StepKind::SyncBatch { .. } => "sync",
+        })
+        .collect();
+    assert_eq!(kinds, vec!["create", "delete"], "{:#?}", plan.steps);
+
+    let (report, _) = apply_watched(&client, &plan, &options(), &CancelToken::new(), |_| {}).await;
+    assert!(report.succeeded(), "{report:#?}");
+    let state = sim.state();
+    let pools = state.pools(CLUSTER_ID);
+    assert!(
+        pools
+            .iter()
+            .all(|pool| pool.metadata.uid.as_deref() != Some(ids["old"].as_str()))
+    );
+    let fresh = pools
+        .iter()
+        .find(|pool| pool.metadata.name == "fresh")
+        .and_then(|pool| pool.metadata.uid.clone())
+        .expect("fresh pool exists");
+    let nodes = state.pool_nodes(CLUSTER_ID, &fresh);
+    assert_eq!(nodes.len(), 3);
+    assert!(nodes.iter().all(|node| {
+        node.status
+            .as_ref()
+            .is_some_and(|status| status.phase == "Active")
+    }));
+    assert!(!make_plan(&client, &desired).await.has_changes());
+}
+
+/// A pool that moves from key to password login converges: the update drops
+/// the key (`removeSSHKey`), the resets install the password, and a fresh
+/// plan is empty.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cli_switches_a_pool_from_key_to_password_login() {
+    let pools = app_pool(2);
+    let (sim, _) = start_sim(&pools).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    cli::write_config(dir.path(), &sim, &pools, Some("NODE_PASSWORD"));
+    let config = dir.path().to_string_lossy().into_owned();
+
+    let output = cli::run(cli::poolform(&[
+        "apply",
+        &config,
+        "--auto-approve",
+        "--poll-interval",
+        "20ms",
+    ]))
+    .await;
+    let (stdout, stderr) = (cli::text(&output.stdout), cli::text(&output.stderr));
+    assert!(
+        output.status.success(),
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    assert!(!stdout.contains(cli::SECRET) && !stderr.contains(cli::SECRET));
+    let update = sim
+        .request_log()
+        .into_iter()
+        .find(|request| request.method == "PUT")
+        .expect("the pool was updated");
+    let body = serde_json::to_string(&update.body).expect("json");
+    assert!(body.contains("\"removeSSHKey\":true"), "{body}");
+
+    let client = client(&sim);
+    let desired = poolform::config::load(dir.path()).expect("config loads");
+    let again = make_plan(&client, &desired).await;
+    assert!(
+        !again.has_changes(),
+        "{}",
+        poolform::render::text(&again, &poolform::render::TextOptions::default())
+    );
+}
