@@ -739,6 +739,13 @@ fn main() {
         }
     }
 
+    if wanted("plan") {
+        let _ = writeln!(
+            out,
+            "\nPeak heap counts every allocation in the process, so in this section it includes the in-process simulator's response buffers, not only poolform's; the CPU section below measures poolform alone."
+        );
+    }
+
     let cpu_scale = if full {
         Scale {
             clusters: 100,
