@@ -98,8 +98,7 @@ pub async fn prepare(
     targets: &[String],
     source: &LiveSource,
 ) -> miette::Result<Prepared> {
-    let desired = crate::config::load_with_env(path, &|name| std::env::var(name).ok())
-        .map_err(miette::Report::new)?;
+    let desired = load_config(path)?;
     let clusters: Vec<ClusterId> = desired
         .clusters
         .values()
@@ -129,6 +128,17 @@ pub async fn prepare(
         live,
         plan,
         connection,
+    })
+}
+
+/// Loads the configuration at `path` (passwords checked as in [`prepare`]).
+/// Its problems are printed here the way `poolform validate` prints them,
+/// diagnostics first; the error returned only summarises them, so the
+/// output reads top-down and the exit code is 1.
+pub fn load_config(path: &Path) -> miette::Result<Desired> {
+    crate::config::load_with_env(path, &|name| std::env::var(name).ok()).map_err(|errors| {
+        eprint!("{}", super::validate::render(&errors));
+        miette::Report::new(super::validate::Reported::from(&errors))
     })
 }
 

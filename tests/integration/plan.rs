@@ -615,3 +615,49 @@ async fn removing_a_pools_only_script_converges() {
         poolform::render::text(&again, &poolform::render::TextOptions::default())
     );
 }
+
+/// `plan` and `apply` report configuration errors like `validate` does: the
+/// diagnostics first, then one summary line, so the output reads top-down.
+#[test]
+fn config_errors_read_top_down_in_plan_and_apply() {
+    let (dir, config) = quickstart_copy();
+    let file = config.join("poolform.toml");
+    let text = std::fs::read_to_string(&file).expect("config reads");
+    std::fs::write(&file, text.replacen("flavor = ", "flavour = ", 1)).expect("config written");
+    let state = dir.path().join("sim-state.json");
+    let validate = run(poolform().arg("validate").arg(&config));
+    assert_eq!(validate.code, 1, "{}", validate.stderr);
+    for command in ["plan", "apply"] {
+        let mut invocation = poolform();
+        invocation
+            .arg(command)
+            .arg(&config)
+            .arg(format!("--sim={}", state.display()));
+        if command == "apply" {
+            invocation.arg("--auto-approve");
+        }
+        let output = run(&mut invocation);
+        assert_eq!(output.code, 1, "{command}: {}", output.stderr);
+        assert!(output.stdout.is_empty(), "{command}: {}", output.stdout);
+        let stderr = &output.stderr;
+        let detail = stderr
+            .find("unknown key `flavour`")
+            .unwrap_or_else(|| panic!("{command}: no diagnostic:\n{stderr}"));
+        let summary = stderr
+            .find("configuration has")
+            .unwrap_or_else(|| panic!("{command}: no summary:\n{stderr}"));
+        assert!(
+            detail < summary,
+            "{command}: summary above the diagnostics:\n{stderr}"
+        );
+        assert!(!stderr.contains("Error:"), "{command}: {stderr}");
+        // The same diagnostics as `validate`, each once.
+        assert_eq!(
+            stderr.matches("unknown key `flavour`").count(),
+            1,
+            "{command}: {stderr}"
+        );
+        assert_eq!(stderr, &validate.stderr, "{command}");
+        assert!(!state.exists(), "{command} touched the simulator");
+    }
+}
