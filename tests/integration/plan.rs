@@ -311,7 +311,9 @@ fn saved_plan_shows_the_same_in_every_format() {
     let missing = run(poolform().args(["show", "no-such-plan.json"]));
     assert_eq!(missing.code, 1);
     assert!(
-        missing.stderr.contains("failed to read no-such-plan.json"),
+        missing
+            .stderr
+            .contains("cannot read the saved plan no-such-plan.json"),
         "{}",
         missing.stderr
     );
@@ -659,5 +661,54 @@ fn config_errors_read_top_down_in_plan_and_apply() {
         );
         assert_eq!(stderr, &validate.stderr, "{command}");
         assert!(!state.exists(), "{command} touched the simulator");
+    }
+}
+
+/// A saved plan that cannot be read, or is not text, or is not a plan gets a
+/// coded diagnostic with a way forward from both `show` and `apply`.
+#[test]
+fn unreadable_or_binary_saved_plans_are_coded_diagnostics() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let missing = dir.path().join("nope.plan");
+    let binary = dir.path().join("bin.plan");
+    std::fs::write(&binary, [0xff_u8, 0xfe, 0x00, 0x9c, b'{']).expect("written");
+    let not_a_plan = dir.path().join("notes.txt");
+    std::fs::write(&not_a_plan, "[cloud]\nproject_id = \"p\"\n").expect("written");
+
+    let cases: [(&str, &Path, &str); 6] = [
+        ("show", &missing, "poolform::plan::unreadable"),
+        ("show", &binary, "poolform::plan::not_text"),
+        ("show", &not_a_plan, "poolform::plan::invalid_saved_plan"),
+        ("apply", &missing, "poolform::plan::unreadable"),
+        ("apply", &binary, "poolform::plan::not_text"),
+        ("apply", &not_a_plan, "poolform::plan::invalid_saved_plan"),
+    ];
+    for (command, file, code) in cases {
+        let mut invocation = poolform();
+        invocation.arg(command).arg(file);
+        if command == "apply" {
+            invocation
+                .arg(format!("--sim={}", dir.path().join("state.json").display()))
+                .arg("--auto-approve");
+        }
+        let output = run(&mut invocation);
+        let stderr = &output.stderr;
+        let what = format!("{command} {}", file.display());
+        assert_eq!(output.code, 1, "{what}: {stderr}");
+        assert!(stderr.contains(code), "{what}: no {code}:\n{stderr}");
+        assert!(stderr.contains("help:"), "{what}: no help:\n{stderr}");
+        assert!(
+            stderr.contains(&file.display().to_string()),
+            "{what}: path not named:\n{stderr}"
+        );
+        assert!(stderr.contains("poolform plan --out"), "{what}:\n{stderr}");
+        assert!(
+            !stderr.contains("TOML"),
+            "{what}: read as a config:\n{stderr}"
+        );
+        assert!(
+            !stderr.contains("stream did not contain"),
+            "{what}:\n{stderr}"
+        );
     }
 }
