@@ -35,7 +35,9 @@ pub fn run(args: ApplyArgs) -> miette::Result<Outcome> {
     runtime.block_on(run_async(args))
 }
 
-async fn run_async(args: ApplyArgs) -> miette::Result<Outcome> {
+async fn run_async(mut args: ApplyArgs) -> miette::Result<Outcome> {
+    // With --json, stderr carries only events.
+    args.live.quiet = args.json;
     let saved = is_saved_plan(&args.path);
     let (plan, connection) = if saved {
         prepare_saved(&args).await?

@@ -4,7 +4,8 @@
 //!
 //! [`prepare`] does all of it. [`connect`] alone gives a client for a saved
 //! plan's cloud settings. With `--sim` the simulator runs in this process on
-//! a local state file (`.poolform/sim-state.json` unless named), seeded when
+//! a local state file (one per configuration under `.poolform/sim/` unless
+//! named, see [`default_sim_state_file`]), seeded when
 //! the file is absent from `sim-seed.json` beside the configuration; the
 //! real client talks to it over a loopback socket with throwaway AK/SK
 //! credentials, so no cloud account is needed. The state file is saved when
@@ -230,12 +231,18 @@ pub async fn connect(
     config_path: &Path,
     clusters: &[ClusterId],
 ) -> miette::Result<Connection> {
-    let Some(state_file) = &source.sim else {
+    let Some(state_file) = &source.sim_state_file(config_path) else {
         let client = ClientOptions::from_settings(cloud)
             .and_then(CceClient::new)
             .map_err(|error| ClientSetup { error })?;
         return Ok(Connection { client, sim: None });
     };
+    if !source.quiet {
+        eprintln!(
+            "using simulator state {} (delete it to start over)",
+            state_file.display()
+        );
+    }
     let mut state = sim_state(state_file, config_path)?;
     for cluster in clusters {
         state.add_cluster(cluster.as_str());
@@ -267,6 +274,58 @@ pub async fn connect(
         client,
         sim: Some(handle),
     })
+}
+
+/// Where `--sim` keeps the simulator's state for the configuration at
+/// `config_path` when no file is named: one file per configuration,
+/// `.poolform/sim/<name>-<hash>.json` under the working directory, so
+/// planning one example does not change what another shows. The name is
+/// the configuration's directory (and file stem, for a file) for people;
+/// the hash of its canonical path keeps two `prod/` directories apart.
+pub fn default_sim_state_file(config_path: &Path) -> PathBuf {
+    use sha2::Digest as _;
+    let canonical = std::fs::canonicalize(config_path).unwrap_or_else(|_| config_path.to_owned());
+    let file_name = |path: &Path| {
+        path.file_name()
+            .map(|name| name.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    };
+    let name = if canonical.is_dir() {
+        file_name(&canonical)
+    } else {
+        let stem = canonical
+            .file_stem()
+            .map(|stem| stem.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        match canonical.parent().map(file_name) {
+            Some(dir) if !dir.is_empty() => format!("{dir}-{stem}"),
+            _ => stem,
+        }
+    };
+    let name: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let digest = sha2::Sha256::digest(canonical.to_string_lossy().as_bytes());
+    let hash: String = digest
+        .iter()
+        .take(4)
+        .map(|byte| format!("{byte:02x}"))
+        .collect();
+    let name = if name.is_empty() {
+        hash
+    } else {
+        format!("{name}-{hash}")
+    };
+    Path::new(".poolform")
+        .join("sim")
+        .join(format!("{name}.json"))
 }
 
 /// The simulator's state: the state file when it exists, else the seed

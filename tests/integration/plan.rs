@@ -377,7 +377,14 @@ fn quickstart_plan_snapshots() {
     for format in ["text", "markdown"] {
         let output = plan(&config, &state, &["--format", format]);
         assert_eq!(output.code, 0, "{}", output.stderr);
-        assert_eq!(output.stderr, "");
+        // Only the simulator's state file is named; the plan is on stdout.
+        assert_eq!(
+            output.stderr,
+            format!(
+                "using simulator state {} (delete it to start over)\n",
+                state.display()
+            )
+        );
         insta::assert_snapshot!(format!("quickstart_plan_{format}"), output.stdout);
     }
 }
@@ -711,4 +718,95 @@ fn unreadable_or_binary_saved_plans_are_coded_diagnostics() {
             "{what}:\n{stderr}"
         );
     }
+}
+
+/// A copy of an example directory (its files, not subdirectories) under
+/// `parent`.
+fn example_copy(parent: &Path, example: &str) -> PathBuf {
+    let target = parent.join(example);
+    std::fs::create_dir_all(&target).expect("mkdir");
+    for entry in std::fs::read_dir(repo().join("examples").join(example)).expect("example") {
+        let entry = entry.expect("entry");
+        if entry.file_type().expect("file type").is_file() {
+            std::fs::copy(entry.path(), target.join(entry.file_name())).expect("copy");
+        }
+    }
+    target
+}
+
+/// Bare `--sim` keeps one state file per configuration and says which, so
+/// planning one example leaves what another shows alone.
+#[test]
+fn bare_sim_keeps_one_state_per_configuration() {
+    let (dir, quickstart) = quickstart_copy();
+    let fleet = example_copy(dir.path(), "fleet");
+    let work = dir.path().join("work");
+    std::fs::create_dir_all(&work).expect("mkdir");
+    let bare_plan = |config: &Path| {
+        run(poolform()
+            .current_dir(&work)
+            .arg("plan")
+            .arg(config)
+            .arg("--sim"))
+    };
+    let state_named = |output: &Output| -> PathBuf {
+        let line = output
+            .stderr
+            .lines()
+            .find(|line| line.starts_with("using simulator state "))
+            .unwrap_or_else(|| panic!("state file not named:\n{}", output.stderr));
+        let file = line
+            .trim_start_matches("using simulator state ")
+            .trim_end_matches(" (delete it to start over)");
+        assert!(file.starts_with(".poolform/sim/"), "{line}");
+        work.join(file)
+    };
+
+    let first = bare_plan(&fleet);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    let fleet_state = state_named(&first);
+    assert!(fleet_state.is_file(), "{}", fleet_state.display());
+
+    for _ in 0..2 {
+        let output = bare_plan(&quickstart);
+        assert_eq!(output.code, 0, "{}", output.stderr);
+        assert!(
+            output.stdout.contains(
+                "Plan: 0 to add, 1 to change, 0 to destroy, 9 nodes to sync in 3 batches."
+            ),
+            "{}",
+            output.stdout
+        );
+        let quickstart_state = state_named(&output);
+        assert!(quickstart_state.is_file());
+        assert_ne!(quickstart_state, fleet_state);
+    }
+}
+
+/// The `--out` hint of a plan made on the simulator names the same state,
+/// and the command it gives applies the plan.
+#[test]
+fn saved_sim_plan_hint_names_the_state_and_works() {
+    let (dir, config) = quickstart_copy();
+    let state = dir.path().join("sim-state.json");
+    let saved = dir.path().join("plan.json");
+    let output = plan(&config, &state, &["--out", &saved.to_string_lossy()]);
+    assert_eq!(output.code, 0, "{}", output.stderr);
+    let command = format!(
+        "`poolform apply {} --sim={}`",
+        saved.display(),
+        state.display()
+    );
+    assert!(output.stderr.contains(&command), "{}", output.stderr);
+
+    let applied = run(poolform()
+        .arg("apply")
+        .arg(&saved)
+        .arg(format!("--sim={}", state.display())));
+    assert_eq!(applied.code, 0, "{}\n{}", applied.stdout, applied.stderr);
+    assert!(
+        applied.stdout.contains("Apply complete!"),
+        "{}",
+        applied.stdout
+    );
 }
