@@ -362,7 +362,7 @@ pub fn seed_path(config_path: &Path) -> PathBuf {
 }
 
 /// A simulator seed: the pools (as CCE would show them) and how many Active,
-/// up-to-date nodes each has, per cluster id. Small and readable, unlike a
+/// up-to-date nodes each has, and any DefaultPool nodes, per cluster id. Small and readable, unlike a
 /// whole simulator state.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SimSeed {
@@ -379,6 +379,18 @@ pub struct SeedCluster {
     /// Its pools.
     #[serde(default)]
     pub pools: Vec<SeedPool>,
+    /// Nodes of its DefaultPool (created outside any node pool), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_pool: Option<SeedDefaultPool>,
+}
+
+/// The DefaultPool nodes of a seed's cluster.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SeedDefaultPool {
+    /// How many Active nodes.
+    pub nodes: usize,
+    /// Their spec, as CCE reports it.
+    pub template: wire::NodeTemplate,
 }
 
 /// One pool of a seed.
@@ -408,6 +420,9 @@ impl SimSeed {
             state.add_cluster(&cluster);
             for pool in seed.pools {
                 state.add_pool(&cluster, pool.pool, pool.nodes);
+            }
+            if let Some(default_pool) = seed.default_pool {
+                state.add_default_nodes(&cluster, default_pool.template, default_pool.nodes);
             }
         }
         state

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use poolform::cli::common::{SeedPool, SimSeed};
+use poolform::cli::common::{SeedDefaultPool, SeedPool, SimSeed};
 use poolform::live::convert;
 
 const QUICKSTART: &str = "examples/quickstart";
@@ -64,58 +64,146 @@ fn quickstart_copy() -> (tempfile::TempDir, PathBuf) {
     (dir, config)
 }
 
-/// The seed the quickstart should have: every configured pool with
-/// `node_count` nodes built from its own template, except that
-/// `prod-system` still runs [`OLD_POST_INSTALL`].
-fn expected_quickstart_seed() -> SimSeed {
-    let desired = poolform::config::load(&repo().join(QUICKSTART)).expect("quickstart is valid");
+/// The post-install script every fleet pool runs in the seeded simulator;
+/// the fleet's configuration has none, so each pool plans an update and
+/// syncs.
+const OLD_FLEET_POST_INSTALL: &str = "#!/bin/sh\n# Retired: node-exporter now ships in the image.\nsystemctl enable --now node-exporter\n";
+
+/// The post-install script the DefaultPool nodes of `examples/default-pool`
+/// were created with (the configuration restarts a newer exporter).
+const OLD_DEFAULT_POST_INSTALL: &str = "systemctl restart old-exporter";
+
+/// The examples with a `sim-seed.json`, and the plan summary each seed
+/// makes the example show.
+const SEEDED_EXAMPLES: [(&str, &str); 3] = [
+    (
+        "quickstart",
+        "Plan: 0 to add, 1 to change, 0 to destroy, 9 nodes to sync in 3 batches.",
+    ),
+    (
+        "default-pool",
+        "Plan: 0 to add, 0 to change, 0 to destroy, 3 nodes to sync in 3 batches.",
+    ),
+    (
+        "fleet",
+        "Plan: 0 to add, 3 to change, 0 to destroy, 10 nodes to sync in 8 batches.",
+    ),
+];
+
+/// The seed an example should have, made from its configuration: every
+/// configured pool exists with `node_count` (else 3) Active nodes built
+/// from its own template, except what the example is meant to show:
+/// - quickstart: `prod-system` still runs [`OLD_POST_INSTALL`];
+/// - default-pool: the DefaultPool's nodes run [`OLD_DEFAULT_POST_INSTALL`];
+/// - fleet: every pool runs [`OLD_FLEET_POST_INSTALL`].
+fn expected_seed(example: &str) -> SimSeed {
+    let desired = poolform::config::load(&repo().join("examples").join(example))
+        .unwrap_or_else(|errors| panic!("{example} is invalid: {errors:?}"));
+    let regenerate = "POOLFORM_UPDATE_SEED=1 cargo test --test integration example_seeds";
+    let description = match example {
+        "quickstart" => format!(
+            "The quickstart's cluster as the simulator starts it: every pool of \
+             poolform.toml exists with node_count Active nodes, but prod-system's nodes and \
+             template still run an older scripts/post-install.sh. Keep in step with \
+             poolform.toml: {regenerate}"
+        ),
+        "default-pool" => format!(
+            "The legacy cluster as the simulator starts it: three DefaultPool nodes created \
+             outside any pool with an older post-install script, so a sync is planned. Keep \
+             in step with poolform.toml: {regenerate}"
+        ),
+        "fleet" => format!(
+            "The fleet's clusters as the simulator starts them: every pool exists with \
+             node_count (else 3) Active nodes, but its template and nodes still run a \
+             retired post-install script, so updates and syncs are planned. Keep in step \
+             with the *.toml files: {regenerate}"
+        ),
+        other => panic!("no seed rule for {other}"),
+    };
     let mut seed = SimSeed {
-        description: "The quickstart's cluster as the simulator starts it: every pool of \
-            poolform.toml exists with node_count Active nodes, but prod-system's nodes and \
-            template still run an older scripts/post-install.sh. Keep in step with \
-            poolform.toml: POOLFORM_UPDATE_SEED=1 cargo test --test integration quickstart_seed"
-            .to_owned(),
+        description,
         clusters: Default::default(),
     };
     for pool in desired.pools.values() {
         let mut pool = pool.clone();
-        if pool.address.as_str() == "prod-system" {
-            pool.template.lifecycle.post_install = Some(OLD_POST_INSTALL.to_owned());
+        let cluster = seed
+            .clusters
+            .entry(desired.clusters[&pool.cluster].id.to_string())
+            .or_default();
+        match example {
+            "quickstart" if pool.address.as_str() == "prod-system" => {
+                pool.template.lifecycle.post_install = Some(OLD_POST_INSTALL.to_owned());
+            }
+            "fleet" => {
+                pool.template.lifecycle.post_install = Some(OLD_FLEET_POST_INSTALL.to_owned());
+            }
+            _ => {}
         }
-        let cluster = &desired.clusters[&pool.cluster];
-        seed.clusters
-            .entry(cluster.id.to_string())
-            .or_default()
-            .pools
-            .push(SeedPool {
-                nodes: pool.node_count.unwrap_or(3) as usize,
-                pool: poolform::plan::create_body(&pool),
-            });
+        if pool.is_default_pool() {
+            pool.template.lifecycle.post_install = Some(OLD_DEFAULT_POST_INSTALL.to_owned());
+            let mut template = convert::template_to_wire(&pool.template, None);
+            // CCE reports what the nodes run; the configuration of a
+            // DefaultPool names none of it.
+            template.flavor = Some("s6.large.2".into());
+            template.az = Some("ap-southeast-1a".into());
+            template.os = Some("EulerOS 2.9".into());
+            cluster.default_pool = Some(SeedDefaultPool { nodes: 3, template });
+            continue;
+        }
+        cluster.pools.push(SeedPool {
+            nodes: pool.node_count.unwrap_or(3) as usize,
+            pool: poolform::plan::create_body(&pool),
+        });
     }
     seed
 }
 
 #[test]
-fn quickstart_seed_matches_the_example_config() {
-    let expected = expected_quickstart_seed();
-    let path = repo().join(QUICKSTART).join("sim-seed.json");
-    if std::env::var_os("POOLFORM_UPDATE_SEED").is_some() {
-        let mut text = serde_json::to_string_pretty(&expected).expect("serialises");
-        text.push('\n');
-        std::fs::write(&path, text).expect("write seed");
+fn example_seeds_match_their_configs_and_show_changes() {
+    for (example, summary) in SEEDED_EXAMPLES {
+        let expected = expected_seed(example);
+        let path = repo().join("examples").join(example).join("sim-seed.json");
+        if std::env::var_os("POOLFORM_UPDATE_SEED").is_some() {
+            let mut text = serde_json::to_string_pretty(&expected).expect("serialises");
+            text.push('\n');
+            std::fs::write(&path, text).expect("write seed");
+        }
+        let committed: SimSeed =
+            serde_json::from_str(&std::fs::read_to_string(&path).expect("seed exists"))
+                .expect("seed parses");
+        assert!(
+            committed == expected,
+            "{} is out of step with examples/{example}: regenerate it with \
+             `POOLFORM_UPDATE_SEED=1 cargo test --test integration example_seeds`",
+            path.display()
+        );
+        let dir = tempfile::tempdir().expect("temp dir");
+        let output = plan(
+            &repo().join("examples").join(example),
+            &dir.path().join("state.json"),
+            &["--detailed-exitcode"],
+        );
+        assert_eq!(output.code, 2, "{example}: {}", output.stderr);
+        assert!(
+            output.stdout.contains(summary),
+            "{example}:\n{}",
+            output.stdout
+        );
     }
-    let committed: SimSeed =
-        serde_json::from_str(&std::fs::read_to_string(&path).expect("seed exists"))
-            .expect("seed parses");
-    assert!(
-        committed == expected,
-        "{} is out of step with {QUICKSTART}/poolform.toml: regenerate it with \
-         `POOLFORM_UPDATE_SEED=1 cargo test --test integration quickstart_seed`",
-        path.display()
-    );
+    // Every example with a seed is checked here.
+    for entry in std::fs::read_dir(repo().join("examples")).expect("examples") {
+        let entry = entry.expect("entry");
+        if entry.path().join("sim-seed.json").exists() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            assert!(
+                SEEDED_EXAMPLES.iter().any(|(example, _)| *example == name),
+                "examples/{name} has a seed this test does not check"
+            );
+        }
+    }
     let old = convert::encode_script(OLD_POST_INSTALL);
     assert!(
-        std::fs::read_to_string(&path)
+        std::fs::read_to_string(repo().join(QUICKSTART).join("sim-seed.json"))
             .expect("seed exists")
             .contains(&old)
     );
