@@ -24,6 +24,7 @@ use poolform::live::{CceApi, Credentials, LiveError, fetch};
 use poolform::model::{ClusterId, Desired, NodeId, PoolId};
 use poolform::plan::{build_plan, create_body};
 use poolform::sim::{self, SimConfig, SimState};
+use sha2::Digest as _;
 
 struct CountingAllocator;
 
@@ -346,45 +347,180 @@ async fn bench_plan(scale: Scale, latency: Duration, full_per_resource_up_to: us
     }
 }
 
-struct CpuRow {
-    nodes: usize,
-    config: Duration,
-    diff_plan: Duration,
+/// One measured phase of the CPU benchmark.
+struct Phase {
+    name: &'static str,
+    /// Median wall time over the iterations.
+    wall: Duration,
+    /// Median CPU time of the measuring thread over the iterations.
+    cpu: Option<Duration>,
+    /// Heap bytes above what was live before the phase, at its peak (the
+    /// largest over the iterations).
     peak: usize,
 }
 
-/// Config + diff + plan with the live snapshot already in memory.
-async fn bench_cpu(scale: Scale) -> CpuRow {
-    let text = fleet_config(scale, NEW_SCRIPT);
-    let seed = load_config(&fleet_config(scale, OLD_SCRIPT));
-    let handle = sim::start(sim_config(Duration::ZERO), fleet_state(&seed, scale.nodes))
-        .await
-        .expect("simulator starts");
-    let client = client_for(&handle, 64, 2000);
-    let live = fetch::fetch(&client, &seed, 64).await.expect("fetch");
-    handle.shutdown().await.expect("simulator stops");
-    drop(client);
+struct CpuRow {
+    nodes: usize,
+    iterations: usize,
+    phases: Vec<Phase>,
+    /// Config + diff + plan together: median wall, median CPU, peak heap.
+    total: Phase,
+    /// Heap bytes the finished plan keeps alive (above the baseline).
+    plan_retained: usize,
+    stale_nodes: usize,
+    steps: usize,
+    /// SHA-256 of the JSON plan (first 16 hex digits): equal before and
+    /// after a performance change when the output is unchanged.
+    json_digest: String,
+    json_bytes: usize,
+}
 
+/// CPU time the calling thread has used: the first field of
+/// `/proc/thread-self/schedstat` (nanoseconds on a CPU). `None` where that
+/// file does not exist; the table then shows wall time only.
+fn thread_cpu_time() -> Option<Duration> {
+    let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let nanos: u64 = text.split_whitespace().next()?.parse().ok()?;
+    Some(Duration::from_nanos(nanos))
+}
+
+fn median(mut values: Vec<Duration>) -> Duration {
+    values.sort();
+    values.get(values.len() / 2).copied().unwrap_or_default()
+}
+
+/// Runs `work` once, measuring wall time, thread CPU time and the heap peak
+/// above what was live when it started.
+fn measure<T>(work: impl FnOnce() -> T) -> (T, Duration, Option<Duration>, usize) {
+    let baseline = reset_peak();
+    let cpu_before = thread_cpu_time();
+    let started = Instant::now();
+    let value = work();
+    let wall = started.elapsed();
+    let cpu = cpu_before.and_then(|before| Some(thread_cpu_time()?.saturating_sub(before)));
+    (value, wall, cpu, peak_since(baseline))
+}
+
+/// The live snapshot of `scale`, read through the real client from a
+/// simulator that is completely stopped before this returns: nothing else
+/// runs (or frees memory) while the CPU phases are measured.
+fn cpu_live_snapshot(runtime: &tokio::runtime::Runtime, scale: Scale) -> poolform::model::Live {
+    let seed = load_config(&fleet_config(scale, OLD_SCRIPT));
+    runtime.block_on(async {
+        let handle = sim::start(sim_config(Duration::ZERO), fleet_state(&seed, scale.nodes))
+            .await
+            .expect("simulator starts");
+        let client = client_for(&handle, 64, 2000);
+        let live = fetch::fetch(&client, &seed, 64).await.expect("fetch");
+        // The client's keep-alive connections would hold the server's
+        // graceful shutdown open: drop it first, so that `shutdown` returns
+        // with the server task (and the simulator state) gone.
+        drop(client);
+        handle.shutdown().await.expect("simulator stops");
+        live
+    })
+}
+
+/// Config + diff + plan with the live snapshot already in memory, then the
+/// text and JSON renderings of the plan, each phase `iterations` times.
+fn bench_cpu(runtime: &tokio::runtime::Runtime, scale: Scale, iterations: usize) -> CpuRow {
+    let text = fleet_config(scale, NEW_SCRIPT);
+    let live = cpu_live_snapshot(runtime, scale);
     let dir = tempfile::tempdir().expect("temporary directory");
     let path = dir.path().join("fleet.toml");
     std::fs::write(&path, &text).expect("write config");
-    let baseline = reset_peak();
-    let started = Instant::now();
-    let desired = poolform::config::load(&path).expect("config");
-    let config = started.elapsed();
-    let started = Instant::now();
-    let plan = build_plan(&desired, &live, &[]).expect("plan");
-    let diff_plan = started.elapsed();
-    let peak = peak_since(baseline);
-    assert!(
-        plan.has_changes(),
-        "the benchmark plan must have work in it"
-    );
+
+    let names = ["config load", "diff + plan", "render text", "render json"];
+    let mut walls: Vec<Vec<Duration>> = vec![Vec::new(); names.len() + 1];
+    let mut cpus: Vec<Vec<Duration>> = vec![Vec::new(); names.len() + 1];
+    let mut peaks = vec![0usize; names.len() + 1];
+    let mut plan_retained = 0;
+    let mut stale_nodes = 0;
+    let mut steps = 0;
+    let mut json_digest = String::new();
+    let mut json_bytes = 0;
+    for _ in 0..iterations {
+        let total_baseline = reset_peak();
+        let (desired, config_wall, config_cpu, config_peak) =
+            measure(|| poolform::config::load(&path).expect("config"));
+        // The plan phase's peak is measured from its own start; the total's
+        // peak spans both, from before the config was read.
+        let total_after_config = PEAK.load(Ordering::Relaxed);
+        let (plan, plan_wall, plan_cpu, plan_peak) =
+            measure(|| build_plan(&desired, &live, &[]).expect("plan"));
+        let total_peak = PEAK
+            .load(Ordering::Relaxed)
+            .max(total_after_config)
+            .saturating_sub(total_baseline);
+        plan_retained = CURRENT
+            .load(Ordering::Relaxed)
+            .saturating_sub(total_baseline);
+        assert!(
+            plan.has_changes(),
+            "the benchmark plan must have work in it"
+        );
+        stale_nodes = plan
+            .pools
+            .iter()
+            .filter_map(|pool| pool.sync.as_ref())
+            .map(|sync| sync.stale_nodes.len())
+            .sum();
+        steps = plan.steps.len();
+        let (rendered_text, text_wall, text_cpu, text_peak) = measure(|| {
+            poolform::render::text(&plan, &poolform::render::TextOptions { color: false })
+        });
+        drop(rendered_text);
+        let (rendered_json, json_wall, json_cpu, json_peak) =
+            measure(|| poolform::render::json(&plan));
+        json_bytes = rendered_json.len();
+        json_digest = hex::encode(&sha2::Sha256::digest(rendered_json.as_bytes())[..8]);
+        drop(rendered_json);
+        for (index, (wall, cpu, peak)) in [
+            (config_wall, config_cpu, config_peak),
+            (plan_wall, plan_cpu, plan_peak),
+            (text_wall, text_cpu, text_peak),
+            (json_wall, json_cpu, json_peak),
+            (
+                config_wall + plan_wall,
+                config_cpu.zip(plan_cpu).map(|(a, b)| a + b),
+                total_peak,
+            ),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            walls[index].push(wall);
+            if let Some(cpu) = cpu {
+                cpus[index].push(cpu);
+            }
+            peaks[index] = peaks[index].max(peak);
+        }
+        drop(plan);
+        drop(desired);
+    }
+    let mut phases: Vec<Phase> = walls
+        .into_iter()
+        .zip(cpus)
+        .zip(peaks)
+        .zip(names.iter().chain(&["config + diff + plan"]))
+        .map(|(((wall, cpu), peak), name)| Phase {
+            name,
+            wall: median(wall),
+            cpu: (cpu.len() == iterations).then(|| median(cpu)),
+            peak,
+        })
+        .collect();
+    let total = phases.pop().expect("the total phase");
     CpuRow {
         nodes: scale.total_nodes(),
-        config,
-        diff_plan,
-        peak,
+        iterations,
+        phases,
+        total,
+        plan_retained,
+        stale_nodes,
+        steps,
+        json_digest,
+        json_bytes,
     }
 }
 
@@ -617,24 +753,39 @@ fn main() {
         }
     };
     if wanted("cpu") {
-        let cpu = runtime.block_on(bench_cpu(cpu_scale));
+        let iterations = if full { 5 } else { 1 };
+        let cpu = bench_cpu(&runtime, cpu_scale, iterations);
         let _ = writeln!(
             out,
-            "\n## CPU: config + diff + plan, live snapshot in memory\n"
+            "\n## CPU: config + diff + plan, live snapshot in memory ({} nodes, {} stale, {} steps; median of {} runs)\n",
+            cpu.nodes, cpu.stale_nodes, cpu.steps, cpu.iterations
         );
         let _ = writeln!(
             out,
-            "| nodes | config load | diff + plan | total | peak heap |"
+            "JSON plan: {} bytes, SHA-256 {}…\n",
+            cpu.json_bytes, cpu.json_digest
         );
-        let _ = writeln!(out, "|---|---|---|---|---|");
+        let _ = writeln!(out, "| phase | wall | CPU | peak heap |");
+        let _ = writeln!(out, "|---|---|---|---|");
+        let cpu_cell = |cpu: Option<Duration>| cpu.map_or_else(|| "n/a".to_owned(), seconds);
+        for phase in &cpu.phases {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} |",
+                phase.name,
+                seconds(phase.wall),
+                cpu_cell(phase.cpu),
+                mib(phase.peak)
+            );
+        }
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} |",
-            cpu.nodes,
-            seconds(cpu.config),
-            seconds(cpu.diff_plan),
-            seconds(cpu.config + cpu.diff_plan),
-            mib(cpu.peak)
+            "| **{}** | **{}** | **{}** | **{}** (the plan itself keeps {}) |",
+            cpu.total.name,
+            seconds(cpu.total.wall),
+            cpu_cell(cpu.total.cpu),
+            mib(cpu.total.peak),
+            mib(cpu.plan_retained)
         );
     }
 

@@ -35,6 +35,11 @@ use crate::model::{
 };
 use crate::plan::{AttributeChange, NodeRef, PoolAction, StaleNode, UnmanagedPool};
 
+#[cfg(test)]
+mod proptests;
+#[cfg(test)]
+mod reference;
+
 /// `extendParam` keys that UpdateNodePool accepts; every other key can only be
 /// set when the pool is created.
 pub const UPDATABLE_EXTEND_PARAMS: &[&str] = &[
@@ -521,17 +526,139 @@ pub fn diff_pool(desired: &DesiredPool, live: &Live) -> Result<PoolDiff, DiffErr
     }
 }
 
-/// A reset-only field as a node reports it, paired with the template path
-/// whose change makes the node differ.
-struct NodeField {
-    /// The template path (as in [`AttributeChange::path`]).
-    path: &'static str,
-    /// The node's value, `None` when CCE did not report it.
-    node: Option<String>,
-    /// The desired value.
-    desired: String,
-    /// Scripts are named, not quoted, in reasons: they can be long.
-    script: bool,
+/// The desired side of the per-node comparison, borrowed once per pool so
+/// that comparing a node allocates nothing unless it differs.
+///
+/// Each field is compared as the reason would show it (`volumes` by type and
+/// size, a missing ssh key as `(none)`, a missing script as empty), so a
+/// node differs exactly when its reason's two sides differ.
+struct DesiredNodeFields<'a> {
+    ssh_key: &'a str,
+    pre_install: &'a str,
+    post_install: &'a str,
+    /// `None` for a DefaultPool: its sync sets only the login and the
+    /// scripts; its other fields are whatever each node was created with.
+    full: Option<FullNodeFields<'a>>,
+}
+
+/// The fields a reset of a pool other than the DefaultPool applies.
+struct FullNodeFields<'a> {
+    os: &'a str,
+    runtime: &'a str,
+    root_volume: &'a Volume,
+    data_volumes: &'a [Volume],
+    max_pods: Option<u32>,
+}
+
+impl<'a> DesiredNodeFields<'a> {
+    fn new(desired: &'a DesiredPool) -> Self {
+        let template = &desired.template;
+        let full = (!desired.is_default_pool()).then(|| FullNodeFields {
+            os: &template.os,
+            runtime: &template.runtime.name,
+            root_volume: &template.root_volume,
+            data_volumes: &template.data_volumes,
+            max_pods: template.max_pods,
+        });
+        Self {
+            ssh_key: template.login.ssh_key.as_deref().unwrap_or("(none)"),
+            pre_install: template
+                .lifecycle
+                .pre_install
+                .as_deref()
+                .unwrap_or_default(),
+            post_install: template
+                .lifecycle
+                .post_install
+                .as_deref()
+                .unwrap_or_default(),
+            full,
+        }
+    }
+
+    /// Pushes a reason for every reset-only field the node reports with a
+    /// value other than the desired one, in the template's field order.
+    fn push_differences(&self, node: &LiveNode, reasons: &mut Vec<String>) {
+        let config = &node.config;
+        if let Some(key) = &config.ssh_key
+            && key != self.ssh_key
+        {
+            reasons.push(format!("login.ssh_key: {key} → {}", self.ssh_key));
+        }
+        if config
+            .pre_install
+            .as_deref()
+            .is_some_and(|script| script != self.pre_install)
+        {
+            reasons.push("pre_install changed".to_owned());
+        }
+        if config
+            .post_install
+            .as_deref()
+            .is_some_and(|script| script != self.post_install)
+        {
+            reasons.push("post_install changed".to_owned());
+        }
+        let Some(full) = &self.full else {
+            return;
+        };
+        if let Some(os) = &config.os
+            && os != full.os
+        {
+            reasons.push(format!("os: {os} → {}", full.os));
+        }
+        if let Some(runtime) = &config.runtime
+            && runtime != full.runtime
+        {
+            reasons.push(format!("runtime: {runtime} → {}", full.runtime));
+        }
+        if let Some(volume) = &config.root_volume
+            && !same_volume_label(volume, full.root_volume)
+        {
+            reasons.push(format!(
+                "root_volume: {} → {}",
+                volume_label(volume),
+                volume_label(full.root_volume)
+            ));
+        }
+        if let Some(volumes) = &config.data_volumes
+            && !same_volumes_label(volumes, full.data_volumes)
+        {
+            reasons.push(format!(
+                "data_volumes: {} → {}",
+                volumes_label(volumes),
+                volumes_label(full.data_volumes)
+            ));
+        }
+        if let (Some(desired), Some(reported)) = (full.max_pods, config.max_pods)
+            && desired != reported
+        {
+            reasons.push(format!("max_pods: {reported} → {desired}"));
+        }
+    }
+
+    /// Whether the node reports the field at a template path, so that its
+    /// own value (checked by [`Self::push_differences`]) decides, not the
+    /// template change.
+    fn reports(&self, path: &str, node: &LiveNode) -> bool {
+        let config = &node.config;
+        match path {
+            "login.ssh_key" => config.ssh_key.is_some(),
+            "lifecycle.pre_install" => config.pre_install.is_some(),
+            "lifecycle.post_install" => config.post_install.is_some(),
+            _ => match &self.full {
+                None => false,
+                Some(full) => match path {
+                    "os" => config.os.is_some(),
+                    "runtime" => config.runtime.is_some(),
+                    "root_volume" => config.root_volume.is_some(),
+                    "data_volumes" => config.data_volumes.is_some(),
+                    "max_pods" => full.max_pods.is_some() && config.max_pods.is_some(),
+                    _ => false,
+                },
+            },
+        }
+    }
 }
 
 fn volume_label(volume: &Volume) -> String {
@@ -543,74 +670,19 @@ fn volumes_label(volumes: &[Volume]) -> String {
     format!("[{}]", labels.join(", "))
 }
 
-fn node_fields(desired: &DesiredPool, node: &LiveNode) -> Vec<NodeField> {
-    let template = &desired.template;
-    let config = &node.config;
-    let ssh_key = |key: Option<&String>| match key {
-        Some(key) => key.clone(),
-        None => "(none)".to_owned(),
-    };
-    let script = |text: Option<&String>| text.cloned().unwrap_or_default();
-    let mut fields = vec![
-        NodeField {
-            path: "login.ssh_key",
-            node: config.ssh_key.as_ref().map(|key| ssh_key(Some(key))),
-            desired: ssh_key(template.login.ssh_key.as_ref()),
-            script: false,
-        },
-        NodeField {
-            path: "lifecycle.pre_install",
-            node: config.pre_install.as_ref().map(|text| script(Some(text))),
-            desired: script(template.lifecycle.pre_install.as_ref()),
-            script: true,
-        },
-        NodeField {
-            path: "lifecycle.post_install",
-            node: config.post_install.as_ref().map(|text| script(Some(text))),
-            desired: script(template.lifecycle.post_install.as_ref()),
-            script: true,
-        },
-    ];
-    if desired.is_default_pool() {
-        // A DefaultPool sync sets only the login and the scripts; its other
-        // fields are whatever each node was created with.
-        return fields;
-    }
-    fields.extend([
-        NodeField {
-            path: "os",
-            node: config.os.clone(),
-            desired: template.os.clone(),
-            script: false,
-        },
-        NodeField {
-            path: "runtime",
-            node: config.runtime.clone(),
-            desired: template.runtime.name.clone(),
-            script: false,
-        },
-        NodeField {
-            path: "root_volume",
-            node: config.root_volume.as_ref().map(volume_label),
-            desired: volume_label(&template.root_volume),
-            script: false,
-        },
-        NodeField {
-            path: "data_volumes",
-            node: config.data_volumes.as_deref().map(volumes_label),
-            desired: volumes_label(&template.data_volumes),
-            script: false,
-        },
-    ]);
-    if let Some(max_pods) = template.max_pods {
-        fields.push(NodeField {
-            path: "max_pods",
-            node: config.max_pods.map(|value| value.to_string()),
-            desired: max_pods.to_string(),
-            script: false,
-        });
-    }
-    fields
+/// Whether two volumes show the same label. The label is
+/// `"{type} {size} GiB"` and a size has no space in it, so equal labels mean
+/// equal type and size.
+fn same_volume_label(a: &Volume, b: &Volume) -> bool {
+    a.size == b.size && a.volume_type == b.volume_type
+}
+
+/// Whether two volume lists show the same label: equal type and size
+/// pairwise certainly do; otherwise compare the labels themselves, since a
+/// volume type containing `", "` could make different lists read alike.
+fn same_volumes_label(a: &[Volume], b: &[Volume]) -> bool {
+    (a.len() == b.len() && a.iter().zip(b).all(|(a, b)| same_volume_label(a, b)))
+        || volumes_label(a) == volumes_label(b)
 }
 
 /// The short name of a template path in reasons (`post_install`, `os`).
@@ -623,6 +695,20 @@ fn compact(value: &Value) -> String {
         Value::Null => "(none)".to_owned(),
         Value::String(text) => text.clone(),
         other => other.to_string(),
+    }
+}
+
+/// The reason a template change gives a node that does not report the field.
+fn template_change_reason(change: &AttributeChange) -> String {
+    let name = reason_name(&change.path);
+    if change.path.starts_with("lifecycle.") && change.path.ends_with("_install") {
+        format!("{name} changed")
+    } else {
+        format!(
+            "{name}: {} → {}",
+            compact(&change.before),
+            compact(&change.after)
+        )
     }
 }
 
@@ -644,69 +730,54 @@ pub fn node_staleness(
 ) -> NodeStaleness {
     let mut nodes: Vec<&LiveNode> = live.nodes.iter().collect();
     nodes.sort_by(|a, b| (&a.name, &a.id).cmp(&(&b.name, &b.id)));
+    let fields = DesiredNodeFields::new(desired);
+    // The same for every node of the pool: made once, cloned per node.
+    let change_reasons: Vec<(&str, String)> = template_changes
+        .iter()
+        .filter(|change| change.needs_reset)
+        .map(|change| (change.path.as_str(), template_change_reason(change)))
+        .collect();
     let mut result = NodeStaleness {
         pool_size: nodes.len(),
         ..NodeStaleness::default()
     };
     for node in nodes {
+        let mut reasons = Vec::new();
+        if node.up_to_date == Some(false) {
+            reasons
+                .push("CCE reports the node out of date (configurationUpToDate: false)".to_owned());
+        }
+        fields.push_differences(node, &mut reasons);
+        for (path, reason) in &change_reasons {
+            if !fields.reports(path, node) {
+                reasons.push(reason.clone());
+            }
+        }
+        let available = node.phase.is_available();
+        if available && reasons.is_empty() {
+            continue;
+        }
         let node_ref = NodeRef {
             id: node.id.clone(),
             name: node.name.clone(),
             az: node.az.clone(),
             phase: node.phase.as_str().to_owned(),
         };
-        let mut reasons = Vec::new();
-        if node.up_to_date == Some(false) {
-            reasons
-                .push("CCE reports the node out of date (configurationUpToDate: false)".to_owned());
+        if reasons.is_empty() {
+            result.unavailable_now.push(node_ref);
+            continue;
         }
-        let fields = node_fields(desired, node);
-        for field in &fields {
-            match &field.node {
-                Some(value) if *value != field.desired => {
-                    reasons.push(if field.script {
-                        format!("{} changed", reason_name(field.path))
-                    } else {
-                        format!("{}: {} → {}", reason_name(field.path), value, field.desired)
-                    });
-                }
-                _ => {}
-            }
-        }
-        for change in template_changes.iter().filter(|change| change.needs_reset) {
-            let reported = fields
-                .iter()
-                .any(|field| field.path == change.path && field.node.is_some());
-            if reported {
-                continue;
-            }
-            let name = reason_name(&change.path);
-            reasons.push(
-                if change.path.starts_with("lifecycle.") && change.path.ends_with("_install") {
-                    format!("{name} changed")
-                } else {
-                    format!(
-                        "{name}: {} → {}",
-                        compact(&change.before),
-                        compact(&change.after)
-                    )
-                },
-            );
-        }
-        let available = node.phase.is_available();
         if !available {
             result.unavailable_now.push(node_ref.clone());
         }
-        if !reasons.is_empty() {
-            let stale = StaleNode {
-                node: node_ref,
-                reasons,
-            };
-            if available {
-                result.stale.push(stale);
-            } else {
-                result.stale_unavailable.push(stale);
-            }
+        let stale = StaleNode {
+            node: node_ref,
+            reasons,
+        };
+        if available {
+            result.stale.push(stale);
+        } else {
+            result.stale_unavailable.push(stale);
         }
     }
     result
