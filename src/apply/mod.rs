@@ -360,7 +360,7 @@ pub enum StepError {
         source: LiveError,
     },
     /// The sync job failed.
-    #[error("job {job_id} failed{}{}", if reason.is_empty() { String::new() } else { format!(": {reason}") }, node_list(nodes))]
+    #[error("job {job_id} failed{}{}", job_reason(reason, nodes), node_list(nodes))]
     JobFailed {
         /// The job.
         job_id: String,
@@ -482,6 +482,35 @@ fn node_list(nodes: &[NodeLabel]) -> String {
     } else {
         let names: Vec<String> = nodes.iter().map(ToString::to_string).collect();
         format!(": {}", names.join(", "))
+    }
+}
+
+/// CCE's reason for a failed job, unless it only names the failed nodes
+/// (the simulator's and CCE's usual "failed on nodes: a, b"): the node list
+/// that follows names them with their phase and id, and each node is printed
+/// once.
+fn job_reason(reason: &str, nodes: &[NodeLabel]) -> String {
+    let mut rest = reason.to_owned();
+    for node in nodes {
+        rest = rest.replace(node.id.as_str(), "");
+        // Failure labels carry the phase after the name: "app-1 [Error]".
+        let name = node.name.split(" [").next().unwrap_or_default();
+        if !name.is_empty() {
+            rest = rest.replace(name, "");
+        }
+    }
+    let rest = rest.to_ascii_lowercase();
+    let only_names = !nodes.is_empty()
+        && rest
+            .split(|c: char| c.is_whitespace() || c.is_ascii_punctuation())
+            .filter(|word| !word.is_empty())
+            .all(|word| matches!(word, "failed" | "on" | "node" | "nodes" | "and"));
+    if reason.is_empty() && nodes.is_empty() {
+        String::new()
+    } else if reason.is_empty() || only_names {
+        " on nodes".to_owned()
+    } else {
+        format!(": {reason}")
     }
 }
 

@@ -10,10 +10,12 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
-use miette::{IntoDiagnostic as _, WrapErr as _, miette};
+use miette::{IntoDiagnostic as _, miette};
 use tokio::sync::mpsc;
 
-use super::common::{Connection, FETCH_CONCURRENCY, SIM_TIME_SCALE, connect, prepare};
+use super::common::{
+    Connection, FETCH_CONCURRENCY, SIM_TIME_SCALE, connect, prepare, read_saved_plan,
+};
 use super::plan::print_plan;
 use super::{ApplyArgs, Outcome, PlanFormat};
 use crate::apply::{
@@ -33,7 +35,9 @@ pub fn run(args: ApplyArgs) -> miette::Result<Outcome> {
     runtime.block_on(run_async(args))
 }
 
-async fn run_async(args: ApplyArgs) -> miette::Result<Outcome> {
+async fn run_async(mut args: ApplyArgs) -> miette::Result<Outcome> {
+    // With --json, stderr carries only events.
+    args.live.quiet = args.json;
     let saved = is_saved_plan(&args.path);
     let (plan, connection) = if saved {
         prepare_saved(&args).await?
@@ -96,24 +100,19 @@ async fn approve_and_apply(
     execute(&connection.client, plan, args, options).await
 }
 
-/// A path names a saved plan when it is a file ending in `.json` or whose
-/// first non-blank character opens a JSON object (TOML cannot start so).
+/// A path names a saved plan (or an attempt at one, which then gets a clear
+/// error) unless it is a directory or a `*.toml` file: configurations are
+/// one or the other. A path that does not exist is taken for a plan only
+/// when it has some other extension (`nope.plan`), as a mistyped directory
+/// has none.
 fn is_saved_plan(path: &Path) -> bool {
-    if !path.is_file() {
+    if path.is_dir() {
         return false;
     }
-    if path
-        .extension()
-        .is_some_and(|extension| extension.eq_ignore_ascii_case("json"))
-    {
-        return true;
+    match path.extension() {
+        Some(extension) => !extension.eq_ignore_ascii_case("toml"),
+        None => path.exists(),
     }
-    std::fs::read(path).is_ok_and(|bytes| {
-        bytes
-            .iter()
-            .find(|byte| !byte.is_ascii_whitespace())
-            .is_some_and(|byte| *byte == b'{')
-    })
 }
 
 /// Asks on the terminal whether to go ahead.
@@ -603,10 +602,7 @@ async fn prepare_saved(args: &ApplyArgs) -> miette::Result<(Plan, Connection)> {
             "--target cannot narrow a saved plan"
         ));
     }
-    let text = std::fs::read_to_string(&args.path)
-        .into_diagnostic()
-        .wrap_err_with(|| format!("failed to read {}", args.path.display()))?;
-    let plan = crate::plan::load(&text)?;
+    let plan = read_saved_plan(&args.path, true)?;
     let desired = clusters_of(&plan);
     let clusters: Vec<ClusterId> = desired
         .clusters

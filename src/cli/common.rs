@@ -4,7 +4,8 @@
 //!
 //! [`prepare`] does all of it. [`connect`] alone gives a client for a saved
 //! plan's cloud settings. With `--sim` the simulator runs in this process on
-//! a local state file (`.poolform/sim-state.json` unless named), seeded when
+//! a local state file (one per configuration under `.poolform/sim/` unless
+//! named, see [`default_sim_state_file`]), seeded when
 //! the file is absent from `sim-seed.json` beside the configuration; the
 //! real client talks to it over a loopback socket with throwaway AK/SK
 //! credentials, so no cloud account is needed. The state file is saved when
@@ -98,8 +99,7 @@ pub async fn prepare(
     targets: &[String],
     source: &LiveSource,
 ) -> miette::Result<Prepared> {
-    let desired = crate::config::load_with_env(path, &|name| std::env::var(name).ok())
-        .map_err(miette::Report::new)?;
+    let desired = load_config(path)?;
     let clusters: Vec<ClusterId> = desired
         .clusters
         .values()
@@ -132,6 +132,95 @@ pub async fn prepare(
     })
 }
 
+/// Loads the configuration at `path` (passwords checked as in [`prepare`]).
+/// Its problems are printed here the way `poolform validate` prints them,
+/// diagnostics first; the error returned only summarises them, so the
+/// output reads top-down and the exit code is 1.
+pub fn load_config(path: &Path) -> miette::Result<Desired> {
+    crate::config::load_with_env(path, &|name| std::env::var(name).ok()).map_err(|errors| {
+        eprint!("{}", super::validate::render(&errors));
+        miette::Report::new(super::validate::Reported::from(&errors))
+    })
+}
+
+/// A saved plan file that could not be used.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum SavedPlanFileError {
+    /// The file could not be read.
+    #[error("cannot read the saved plan {path}")]
+    #[diagnostic(code(poolform::plan::unreadable))]
+    Unreadable {
+        /// The file.
+        path: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+        /// What to do.
+        #[help]
+        help: String,
+    },
+    /// The file is not UTF-8 text, so it cannot be a saved plan.
+    #[error("{path} is not a saved plan: it is not UTF-8 text")]
+    #[diagnostic(code(poolform::plan::not_text))]
+    NotText {
+        /// The file.
+        path: String,
+        /// What to do.
+        #[help]
+        help: String,
+    },
+    /// The file is text but not a plan this poolform reads.
+    #[error("{path} is not a saved plan")]
+    Invalid {
+        /// The file.
+        path: String,
+        /// What is wrong with it (its code and help are shown).
+        #[source]
+        #[diagnostic_source]
+        error: crate::plan::LoadPlanError,
+        /// For `apply`, which also takes configurations: how to name one.
+        #[help]
+        help: Option<String>,
+    },
+}
+
+/// Help for a plan file that cannot be read: `for_apply` adds that apply
+/// also takes a configuration.
+fn saved_plan_help(for_apply: bool) -> String {
+    let mut help = "check the path: a saved plan is the file written by                     `poolform plan --out FILE`"
+        .to_owned();
+    if for_apply {
+        help.push_str(
+            "; to plan and apply a configuration instead, pass its directory or its *.toml file",
+        );
+    }
+    help
+}
+
+/// Reads the plan saved at `path` (by `poolform plan --out`). `for_apply`
+/// says the file was given to `apply`, which also takes configurations, so
+/// the help can say so.
+pub fn read_saved_plan(path: &Path, for_apply: bool) -> Result<Plan, SavedPlanFileError> {
+    let shown = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|source| SavedPlanFileError::Unreadable {
+        path: shown.clone(),
+        source,
+        help: saved_plan_help(for_apply),
+    })?;
+    let text = String::from_utf8(bytes).map_err(|_| SavedPlanFileError::NotText {
+        path: shown.clone(),
+        help: saved_plan_help(for_apply),
+    })?;
+    crate::plan::load(&text).map_err(|error| SavedPlanFileError::Invalid {
+        path: shown,
+        error,
+        help: for_apply.then(|| {
+            "to plan and apply a configuration instead, pass its directory or its *.toml file"
+                .to_owned()
+        }),
+    })
+}
+
 /// A client for the cloud (credentials and project from the environment,
 /// see `live::auth`), or, with `--sim`, for a simulator started here whose
 /// state holds at least `clusters` (empty ones are added: their pools plan
@@ -142,12 +231,18 @@ pub async fn connect(
     config_path: &Path,
     clusters: &[ClusterId],
 ) -> miette::Result<Connection> {
-    let Some(state_file) = &source.sim else {
+    let Some(state_file) = &source.sim_state_file(config_path) else {
         let client = ClientOptions::from_settings(cloud)
             .and_then(CceClient::new)
             .map_err(|error| ClientSetup { error })?;
         return Ok(Connection { client, sim: None });
     };
+    if !source.quiet {
+        eprintln!(
+            "using simulator state {} (delete it to start over)",
+            state_file.display()
+        );
+    }
     let mut state = sim_state(state_file, config_path)?;
     for cluster in clusters {
         state.add_cluster(cluster.as_str());
@@ -179,6 +274,58 @@ pub async fn connect(
         client,
         sim: Some(handle),
     })
+}
+
+/// Where `--sim` keeps the simulator's state for the configuration at
+/// `config_path` when no file is named: one file per configuration,
+/// `.poolform/sim/<name>-<hash>.json` under the working directory, so
+/// planning one example does not change what another shows. The name is
+/// the configuration's directory (and file stem, for a file) for people;
+/// the hash of its canonical path keeps two `prod/` directories apart.
+pub fn default_sim_state_file(config_path: &Path) -> PathBuf {
+    use sha2::Digest as _;
+    let canonical = std::fs::canonicalize(config_path).unwrap_or_else(|_| config_path.to_owned());
+    let file_name = |path: &Path| {
+        path.file_name()
+            .map(|name| name.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    };
+    let name = if canonical.is_dir() {
+        file_name(&canonical)
+    } else {
+        let stem = canonical
+            .file_stem()
+            .map(|stem| stem.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        match canonical.parent().map(file_name) {
+            Some(dir) if !dir.is_empty() => format!("{dir}-{stem}"),
+            _ => stem,
+        }
+    };
+    let name: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let digest = sha2::Sha256::digest(canonical.to_string_lossy().as_bytes());
+    let hash: String = digest
+        .iter()
+        .take(4)
+        .map(|byte| format!("{byte:02x}"))
+        .collect();
+    let name = if name.is_empty() {
+        hash
+    } else {
+        format!("{name}-{hash}")
+    };
+    Path::new(".poolform")
+        .join("sim")
+        .join(format!("{name}.json"))
 }
 
 /// The simulator's state: the state file when it exists, else the seed
@@ -215,7 +362,7 @@ pub fn seed_path(config_path: &Path) -> PathBuf {
 }
 
 /// A simulator seed: the pools (as CCE would show them) and how many Active,
-/// up-to-date nodes each has, per cluster id. Small and readable, unlike a
+/// up-to-date nodes each has, and any DefaultPool nodes, per cluster id. Small and readable, unlike a
 /// whole simulator state.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SimSeed {
@@ -232,6 +379,18 @@ pub struct SeedCluster {
     /// Its pools.
     #[serde(default)]
     pub pools: Vec<SeedPool>,
+    /// Nodes of its DefaultPool (created outside any node pool), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_pool: Option<SeedDefaultPool>,
+}
+
+/// The DefaultPool nodes of a seed's cluster.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SeedDefaultPool {
+    /// How many Active nodes.
+    pub nodes: usize,
+    /// Their spec, as CCE reports it.
+    pub template: wire::NodeTemplate,
 }
 
 /// One pool of a seed.
@@ -261,6 +420,9 @@ impl SimSeed {
             state.add_cluster(&cluster);
             for pool in seed.pools {
                 state.add_pool(&cluster, pool.pool, pool.nodes);
+            }
+            if let Some(default_pool) = seed.default_pool {
+                state.add_default_nodes(&cluster, default_pool.template, default_pool.nodes);
             }
         }
         state

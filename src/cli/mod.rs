@@ -78,10 +78,28 @@ pub struct ValidateArgs {
 #[derive(Debug, Clone, Args)]
 pub struct LiveSource {
     /// Run against the built-in simulator instead of the cloud, keeping its
-    /// state in FILE (default `.poolform/sim-state.json`); an absent state
-    /// file is seeded from `sim-seed.json` beside the config, if there is one.
-    #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = ".poolform/sim-state.json")]
-    pub sim: Option<PathBuf>,
+    /// state in FILE (default: one file per configuration,
+    /// `.poolform/sim/<name>-<hash of its path>.json`); an absent state file
+    /// is seeded from `sim-seed.json` beside the config, if there is one.
+    /// Delete the state file to start over.
+    #[arg(long, value_name = "FILE", num_args = 0..=1, require_equals = true)]
+    pub sim: Option<Option<PathBuf>>,
+    /// Say nothing on stderr about the simulator (`apply --json`, whose
+    /// stderr carries only events).
+    #[arg(skip)]
+    pub quiet: bool,
+}
+
+impl LiveSource {
+    /// The simulator state file to use for the configuration (or saved
+    /// plan) at `path`, or `None` when running against the cloud.
+    pub fn sim_state_file(&self, path: &std::path::Path) -> Option<PathBuf> {
+        match &self.sim {
+            None => None,
+            Some(Some(file)) => Some(file.clone()),
+            Some(None) => Some(common::default_sim_state_file(path)),
+        }
+    }
 }
 
 /// `poolform plan`.

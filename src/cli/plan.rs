@@ -27,8 +27,15 @@ pub fn run(args: PlanArgs) -> miette::Result<Outcome> {
         std::fs::write(out, crate::plan::save(&plan))
             .into_diagnostic()
             .wrap_err_with(|| format!("failed to write the plan to {}", out.display()))?;
+        // A plan made on the simulator is only fresh against the same
+        // simulated world, so the hint names its state file.
+        let sim = args
+            .live
+            .sim_state_file(&args.path)
+            .map(|file| format!(" --sim={}", file.display()))
+            .unwrap_or_default();
         eprintln!(
-            "Saved the plan to {}: `poolform apply {}` carries out exactly this plan.",
+            "Saved the plan to {}: `poolform apply {}{sim}` carries out exactly this plan.",
             out.display(),
             out.display()
         );

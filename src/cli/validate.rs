@@ -44,7 +44,7 @@ pub fn run(args: ValidateArgs) -> miette::Result<Outcome> {
 }
 
 /// Renders diagnostics for the terminal: graphical, honouring `NO_COLOR`.
-fn render(errors: &ConfigErrors) -> String {
+pub(super) fn render(errors: &ConfigErrors) -> String {
     errors.render_plain(REPORT_WIDTH)
 }
 

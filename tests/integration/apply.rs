@@ -1358,3 +1358,74 @@ async fn cli_switches_a_pool_from_key_to_password_login() {
         poolform::render::text(&again, &poolform::render::TextOptions::default())
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cli_a_reset_failing_in_batch_two_stops_the_pool_and_names_the_node_once() {
+    let pools = app_pool(8);
+    let (sim, ids) = start_sim(&pools).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    cli::write_config(dir.path(), &sim, &pools, None);
+    let desired = poolform::config::load(dir.path()).expect("config loads");
+    let plan = make_plan(&client(&sim), &desired).await;
+    let batches = batches_of(&plan, "app");
+    assert_eq!(batches.len(), 4, "{plan:#?}");
+    let broken = batches[1][0].clone();
+    let broken_name = sim
+        .state()
+        .node(CLUSTER_ID, &broken)
+        .map(|node| node.metadata.name.clone())
+        .expect("node exists");
+    sim.set_faults(Faults {
+        fail_reset_nodes: BTreeSet::from([broken.clone()]),
+        ..Faults::default()
+    });
+    let config = dir.path().to_string_lossy().into_owned();
+
+    let output = cli::run(cli::poolform(&[
+        "apply",
+        &config,
+        "--auto-approve",
+        "--poll-interval",
+        "20ms",
+    ]))
+    .await;
+    let (stdout, stderr) = (cli::text(&output.stdout), cli::text(&output.stderr));
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    let summary = stdout
+        .split("Apply incomplete")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no failure summary on stdout:\n{stdout}"));
+    assert!(summary.contains(&broken_name), "{summary}");
+    // The failing line names the node once (the detail line names it again,
+    // with its phase and id).
+    let failed_line = summary
+        .lines()
+        .find(|line| line.contains("failed") && line.contains(&broken_name))
+        .unwrap_or_else(|| panic!("no failed line naming {broken_name}:\n{summary}"));
+    assert_eq!(
+        failed_line.matches(broken_name.as_str()).count(),
+        1,
+        "{failed_line}"
+    );
+
+    // Batches 1 and 2 were posted, 3 and 4 never were.
+    let posted: Vec<Vec<String>> = sync_requests(&sim.request_log())
+        .into_iter()
+        .filter(|(pool, _)| *pool == ids["app"])
+        .map(|(_, nodes)| nodes)
+        .collect();
+    assert_eq!(posted.len(), 2, "{posted:#?}");
+    assert_eq!(posted[1], batches[1].to_vec());
+    for later in &batches[2..] {
+        for node in *later {
+            assert!(
+                !posted.iter().flatten().any(|sent| sent == node),
+                "node {node} of a later batch was sent: {posted:#?}"
+            );
+        }
+    }
+}

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use poolform::cli::common::{SeedPool, SimSeed};
+use poolform::cli::common::{SeedDefaultPool, SeedPool, SimSeed};
 use poolform::live::convert;
 
 const QUICKSTART: &str = "examples/quickstart";
@@ -64,58 +64,146 @@ fn quickstart_copy() -> (tempfile::TempDir, PathBuf) {
     (dir, config)
 }
 
-/// The seed the quickstart should have: every configured pool with
-/// `node_count` nodes built from its own template, except that
-/// `prod-system` still runs [`OLD_POST_INSTALL`].
-fn expected_quickstart_seed() -> SimSeed {
-    let desired = poolform::config::load(&repo().join(QUICKSTART)).expect("quickstart is valid");
+/// The post-install script every fleet pool runs in the seeded simulator;
+/// the fleet's configuration has none, so each pool plans an update and
+/// syncs.
+const OLD_FLEET_POST_INSTALL: &str = "#!/bin/sh\n# Retired: node-exporter now ships in the image.\nsystemctl enable --now node-exporter\n";
+
+/// The post-install script the DefaultPool nodes of `examples/default-pool`
+/// were created with (the configuration restarts a newer exporter).
+const OLD_DEFAULT_POST_INSTALL: &str = "systemctl restart old-exporter";
+
+/// The examples with a `sim-seed.json`, and the plan summary each seed
+/// makes the example show.
+const SEEDED_EXAMPLES: [(&str, &str); 3] = [
+    (
+        "quickstart",
+        "Plan: 0 to add, 1 to change, 0 to destroy, 9 nodes to sync in 3 batches.",
+    ),
+    (
+        "default-pool",
+        "Plan: 0 to add, 0 to change, 0 to destroy, 3 nodes to sync in 3 batches.",
+    ),
+    (
+        "fleet",
+        "Plan: 0 to add, 3 to change, 0 to destroy, 10 nodes to sync in 8 batches.",
+    ),
+];
+
+/// The seed an example should have, made from its configuration: every
+/// configured pool exists with `node_count` (else 3) Active nodes built
+/// from its own template, except what the example is meant to show:
+/// - quickstart: `prod-system` still runs [`OLD_POST_INSTALL`];
+/// - default-pool: the DefaultPool's nodes run [`OLD_DEFAULT_POST_INSTALL`];
+/// - fleet: every pool runs [`OLD_FLEET_POST_INSTALL`].
+fn expected_seed(example: &str) -> SimSeed {
+    let desired = poolform::config::load(&repo().join("examples").join(example))
+        .unwrap_or_else(|errors| panic!("{example} is invalid: {errors:?}"));
+    let regenerate = "POOLFORM_UPDATE_SEED=1 cargo test --test integration example_seeds";
+    let description = match example {
+        "quickstart" => format!(
+            "The quickstart's cluster as the simulator starts it: every pool of \
+             poolform.toml exists with node_count Active nodes, but prod-system's nodes and \
+             template still run an older scripts/post-install.sh. Keep in step with \
+             poolform.toml: {regenerate}"
+        ),
+        "default-pool" => format!(
+            "The legacy cluster as the simulator starts it: three DefaultPool nodes created \
+             outside any pool with an older post-install script, so a sync is planned. Keep \
+             in step with poolform.toml: {regenerate}"
+        ),
+        "fleet" => format!(
+            "The fleet's clusters as the simulator starts them: every pool exists with \
+             node_count (else 3) Active nodes, but its template and nodes still run a \
+             retired post-install script, so updates and syncs are planned. Keep in step \
+             with the *.toml files: {regenerate}"
+        ),
+        other => panic!("no seed rule for {other}"),
+    };
     let mut seed = SimSeed {
-        description: "The quickstart's cluster as the simulator starts it: every pool of \
-            poolform.toml exists with node_count Active nodes, but prod-system's nodes and \
-            template still run an older scripts/post-install.sh. Keep in step with \
-            poolform.toml: POOLFORM_UPDATE_SEED=1 cargo test --test integration quickstart_seed"
-            .to_owned(),
+        description,
         clusters: Default::default(),
     };
     for pool in desired.pools.values() {
         let mut pool = pool.clone();
-        if pool.address.as_str() == "prod-system" {
-            pool.template.lifecycle.post_install = Some(OLD_POST_INSTALL.to_owned());
+        let cluster = seed
+            .clusters
+            .entry(desired.clusters[&pool.cluster].id.to_string())
+            .or_default();
+        match example {
+            "quickstart" if pool.address.as_str() == "prod-system" => {
+                pool.template.lifecycle.post_install = Some(OLD_POST_INSTALL.to_owned());
+            }
+            "fleet" => {
+                pool.template.lifecycle.post_install = Some(OLD_FLEET_POST_INSTALL.to_owned());
+            }
+            _ => {}
         }
-        let cluster = &desired.clusters[&pool.cluster];
-        seed.clusters
-            .entry(cluster.id.to_string())
-            .or_default()
-            .pools
-            .push(SeedPool {
-                nodes: pool.node_count.unwrap_or(3) as usize,
-                pool: poolform::plan::create_body(&pool),
-            });
+        if pool.is_default_pool() {
+            pool.template.lifecycle.post_install = Some(OLD_DEFAULT_POST_INSTALL.to_owned());
+            let mut template = convert::template_to_wire(&pool.template, None);
+            // CCE reports what the nodes run; the configuration of a
+            // DefaultPool names none of it.
+            template.flavor = Some("s6.large.2".into());
+            template.az = Some("ap-southeast-1a".into());
+            template.os = Some("EulerOS 2.9".into());
+            cluster.default_pool = Some(SeedDefaultPool { nodes: 3, template });
+            continue;
+        }
+        cluster.pools.push(SeedPool {
+            nodes: pool.node_count.unwrap_or(3) as usize,
+            pool: poolform::plan::create_body(&pool),
+        });
     }
     seed
 }
 
 #[test]
-fn quickstart_seed_matches_the_example_config() {
-    let expected = expected_quickstart_seed();
-    let path = repo().join(QUICKSTART).join("sim-seed.json");
-    if std::env::var_os("POOLFORM_UPDATE_SEED").is_some() {
-        let mut text = serde_json::to_string_pretty(&expected).expect("serialises");
-        text.push('\n');
-        std::fs::write(&path, text).expect("write seed");
+fn example_seeds_match_their_configs_and_show_changes() {
+    for (example, summary) in SEEDED_EXAMPLES {
+        let expected = expected_seed(example);
+        let path = repo().join("examples").join(example).join("sim-seed.json");
+        if std::env::var_os("POOLFORM_UPDATE_SEED").is_some() {
+            let mut text = serde_json::to_string_pretty(&expected).expect("serialises");
+            text.push('\n');
+            std::fs::write(&path, text).expect("write seed");
+        }
+        let committed: SimSeed =
+            serde_json::from_str(&std::fs::read_to_string(&path).expect("seed exists"))
+                .expect("seed parses");
+        assert!(
+            committed == expected,
+            "{} is out of step with examples/{example}: regenerate it with \
+             `POOLFORM_UPDATE_SEED=1 cargo test --test integration example_seeds`",
+            path.display()
+        );
+        let dir = tempfile::tempdir().expect("temp dir");
+        let output = plan(
+            &repo().join("examples").join(example),
+            &dir.path().join("state.json"),
+            &["--detailed-exitcode"],
+        );
+        assert_eq!(output.code, 2, "{example}: {}", output.stderr);
+        assert!(
+            output.stdout.contains(summary),
+            "{example}:\n{}",
+            output.stdout
+        );
     }
-    let committed: SimSeed =
-        serde_json::from_str(&std::fs::read_to_string(&path).expect("seed exists"))
-            .expect("seed parses");
-    assert!(
-        committed == expected,
-        "{} is out of step with {QUICKSTART}/poolform.toml: regenerate it with \
-         `POOLFORM_UPDATE_SEED=1 cargo test --test integration quickstart_seed`",
-        path.display()
-    );
+    // Every example with a seed is checked here.
+    for entry in std::fs::read_dir(repo().join("examples")).expect("examples") {
+        let entry = entry.expect("entry");
+        if entry.path().join("sim-seed.json").exists() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            assert!(
+                SEEDED_EXAMPLES.iter().any(|(example, _)| *example == name),
+                "examples/{name} has a seed this test does not check"
+            );
+        }
+    }
     let old = convert::encode_script(OLD_POST_INSTALL);
     assert!(
-        std::fs::read_to_string(&path)
+        std::fs::read_to_string(repo().join(QUICKSTART).join("sim-seed.json"))
             .expect("seed exists")
             .contains(&old)
     );
@@ -311,7 +399,9 @@ fn saved_plan_shows_the_same_in_every_format() {
     let missing = run(poolform().args(["show", "no-such-plan.json"]));
     assert_eq!(missing.code, 1);
     assert!(
-        missing.stderr.contains("failed to read no-such-plan.json"),
+        missing
+            .stderr
+            .contains("cannot read the saved plan no-such-plan.json"),
         "{}",
         missing.stderr
     );
@@ -375,7 +465,14 @@ fn quickstart_plan_snapshots() {
     for format in ["text", "markdown"] {
         let output = plan(&config, &state, &["--format", format]);
         assert_eq!(output.code, 0, "{}", output.stderr);
-        assert_eq!(output.stderr, "");
+        // Only the simulator's state file is named; the plan is on stdout.
+        assert_eq!(
+            output.stderr,
+            format!(
+                "using simulator state {} (delete it to start over)\n",
+                state.display()
+            )
+        );
         insta::assert_snapshot!(format!("quickstart_plan_{format}"), output.stdout);
     }
 }
@@ -613,5 +710,191 @@ async fn removing_a_pools_only_script_converges() {
         !again.has_changes(),
         "{}",
         poolform::render::text(&again, &poolform::render::TextOptions::default())
+    );
+}
+
+/// `plan` and `apply` report configuration errors like `validate` does: the
+/// diagnostics first, then one summary line, so the output reads top-down.
+#[test]
+fn config_errors_read_top_down_in_plan_and_apply() {
+    let (dir, config) = quickstart_copy();
+    let file = config.join("poolform.toml");
+    let text = std::fs::read_to_string(&file).expect("config reads");
+    std::fs::write(&file, text.replacen("flavor = ", "flavour = ", 1)).expect("config written");
+    let state = dir.path().join("sim-state.json");
+    let validate = run(poolform().arg("validate").arg(&config));
+    assert_eq!(validate.code, 1, "{}", validate.stderr);
+    for command in ["plan", "apply"] {
+        let mut invocation = poolform();
+        invocation
+            .arg(command)
+            .arg(&config)
+            .arg(format!("--sim={}", state.display()));
+        if command == "apply" {
+            invocation.arg("--auto-approve");
+        }
+        let output = run(&mut invocation);
+        assert_eq!(output.code, 1, "{command}: {}", output.stderr);
+        assert!(output.stdout.is_empty(), "{command}: {}", output.stdout);
+        let stderr = &output.stderr;
+        let detail = stderr
+            .find("unknown key `flavour`")
+            .unwrap_or_else(|| panic!("{command}: no diagnostic:\n{stderr}"));
+        let summary = stderr
+            .find("configuration has")
+            .unwrap_or_else(|| panic!("{command}: no summary:\n{stderr}"));
+        assert!(
+            detail < summary,
+            "{command}: summary above the diagnostics:\n{stderr}"
+        );
+        assert!(!stderr.contains("Error:"), "{command}: {stderr}");
+        // The same diagnostics as `validate`, each once.
+        assert_eq!(
+            stderr.matches("unknown key `flavour`").count(),
+            1,
+            "{command}: {stderr}"
+        );
+        assert_eq!(stderr, &validate.stderr, "{command}");
+        assert!(!state.exists(), "{command} touched the simulator");
+    }
+}
+
+/// A saved plan that cannot be read, or is not text, or is not a plan gets a
+/// coded diagnostic with a way forward from both `show` and `apply`.
+#[test]
+fn unreadable_or_binary_saved_plans_are_coded_diagnostics() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let missing = dir.path().join("nope.plan");
+    let binary = dir.path().join("bin.plan");
+    std::fs::write(&binary, [0xff_u8, 0xfe, 0x00, 0x9c, b'{']).expect("written");
+    let not_a_plan = dir.path().join("notes.txt");
+    std::fs::write(&not_a_plan, "[cloud]\nproject_id = \"p\"\n").expect("written");
+
+    let cases: [(&str, &Path, &str); 6] = [
+        ("show", &missing, "poolform::plan::unreadable"),
+        ("show", &binary, "poolform::plan::not_text"),
+        ("show", &not_a_plan, "poolform::plan::invalid_saved_plan"),
+        ("apply", &missing, "poolform::plan::unreadable"),
+        ("apply", &binary, "poolform::plan::not_text"),
+        ("apply", &not_a_plan, "poolform::plan::invalid_saved_plan"),
+    ];
+    for (command, file, code) in cases {
+        let mut invocation = poolform();
+        invocation.arg(command).arg(file);
+        if command == "apply" {
+            invocation
+                .arg(format!("--sim={}", dir.path().join("state.json").display()))
+                .arg("--auto-approve");
+        }
+        let output = run(&mut invocation);
+        let stderr = &output.stderr;
+        let what = format!("{command} {}", file.display());
+        assert_eq!(output.code, 1, "{what}: {stderr}");
+        assert!(stderr.contains(code), "{what}: no {code}:\n{stderr}");
+        assert!(stderr.contains("help:"), "{what}: no help:\n{stderr}");
+        assert!(
+            stderr.contains(&file.display().to_string()),
+            "{what}: path not named:\n{stderr}"
+        );
+        assert!(stderr.contains("poolform plan --out"), "{what}:\n{stderr}");
+        assert!(
+            !stderr.contains("TOML"),
+            "{what}: read as a config:\n{stderr}"
+        );
+        assert!(
+            !stderr.contains("stream did not contain"),
+            "{what}:\n{stderr}"
+        );
+    }
+}
+
+/// A copy of an example directory (its files, not subdirectories) under
+/// `parent`.
+fn example_copy(parent: &Path, example: &str) -> PathBuf {
+    let target = parent.join(example);
+    std::fs::create_dir_all(&target).expect("mkdir");
+    for entry in std::fs::read_dir(repo().join("examples").join(example)).expect("example") {
+        let entry = entry.expect("entry");
+        if entry.file_type().expect("file type").is_file() {
+            std::fs::copy(entry.path(), target.join(entry.file_name())).expect("copy");
+        }
+    }
+    target
+}
+
+/// Bare `--sim` keeps one state file per configuration and says which, so
+/// planning one example leaves what another shows alone.
+#[test]
+fn bare_sim_keeps_one_state_per_configuration() {
+    let (dir, quickstart) = quickstart_copy();
+    let fleet = example_copy(dir.path(), "fleet");
+    let work = dir.path().join("work");
+    std::fs::create_dir_all(&work).expect("mkdir");
+    let bare_plan = |config: &Path| {
+        run(poolform()
+            .current_dir(&work)
+            .arg("plan")
+            .arg(config)
+            .arg("--sim"))
+    };
+    let state_named = |output: &Output| -> PathBuf {
+        let line = output
+            .stderr
+            .lines()
+            .find(|line| line.starts_with("using simulator state "))
+            .unwrap_or_else(|| panic!("state file not named:\n{}", output.stderr));
+        let file = line
+            .trim_start_matches("using simulator state ")
+            .trim_end_matches(" (delete it to start over)");
+        assert!(file.starts_with(".poolform/sim/"), "{line}");
+        work.join(file)
+    };
+
+    let first = bare_plan(&fleet);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    let fleet_state = state_named(&first);
+    assert!(fleet_state.is_file(), "{}", fleet_state.display());
+
+    for _ in 0..2 {
+        let output = bare_plan(&quickstart);
+        assert_eq!(output.code, 0, "{}", output.stderr);
+        assert!(
+            output.stdout.contains(
+                "Plan: 0 to add, 1 to change, 0 to destroy, 9 nodes to sync in 3 batches."
+            ),
+            "{}",
+            output.stdout
+        );
+        let quickstart_state = state_named(&output);
+        assert!(quickstart_state.is_file());
+        assert_ne!(quickstart_state, fleet_state);
+    }
+}
+
+/// The `--out` hint of a plan made on the simulator names the same state,
+/// and the command it gives applies the plan.
+#[test]
+fn saved_sim_plan_hint_names_the_state_and_works() {
+    let (dir, config) = quickstart_copy();
+    let state = dir.path().join("sim-state.json");
+    let saved = dir.path().join("plan.json");
+    let output = plan(&config, &state, &["--out", &saved.to_string_lossy()]);
+    assert_eq!(output.code, 0, "{}", output.stderr);
+    let command = format!(
+        "`poolform apply {} --sim={}`",
+        saved.display(),
+        state.display()
+    );
+    assert!(output.stderr.contains(&command), "{}", output.stderr);
+
+    let applied = run(poolform()
+        .arg("apply")
+        .arg(&saved)
+        .arg(format!("--sim={}", state.display())));
+    assert_eq!(applied.code, 0, "{}\n{}", applied.stdout, applied.stderr);
+    assert!(
+        applied.stdout.contains("Apply complete!"),
+        "{}",
+        applied.stdout
     );
 }
