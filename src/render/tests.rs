@@ -265,3 +265,22 @@ fn same_plan_renders_the_same_bytes() {
         assert_eq!(markdown(&first), markdown(&second), "{name}");
     }
 }
+
+#[test]
+fn forced_syncs_are_called_out_only_for_their_pool() {
+    let (mut desired, live) = world();
+    let pool = desired.pools.get_mut(&address("prod-app")).expect("pool");
+    pool.template.lifecycle.post_install = Some("echo forced\n".into());
+    pool.rollout.force = true;
+    let forced = text(&plan_of(&desired, &live), &plain());
+    assert_eq!(
+        forced.matches("force = true: pods are evicted").count(),
+        1,
+        "{forced}"
+    );
+
+    let pool = desired.pools.get_mut(&address("prod-app")).expect("pool");
+    pool.rollout.force = false;
+    let gentle = text(&plan_of(&desired, &live), &plain());
+    assert!(!gentle.contains("force = true"), "{gentle}");
+}

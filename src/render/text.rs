@@ -5,7 +5,7 @@
 //! are shown as unified diffs. Colour only marks the symbols; the text reads
 //! the same without it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use serde_json::Value;
@@ -15,6 +15,7 @@ use super::{
     action_symbol, action_words, forces_replacement, group_members, is_script, plural,
     pool_identity, reason_groups, unchanged_count,
 };
+use crate::model::PoolAddress;
 use crate::plan::{NodeRef, Plan, PoolAction, PoolPlan, StepKind, SyncPlan};
 
 /// How to render text.
@@ -82,15 +83,20 @@ pub fn text(plan: &Plan, options: &TextOptions) -> String {
     } else {
         out.push_str("No changes. The live node pools and nodes match the configuration.\n\n");
     }
+    // Collected once: looking the steps up per pool made rendering a large
+    // fleet quadratic (pools × steps).
+    let forced: BTreeSet<&PoolAddress> = plan
+        .steps
+        .iter()
+        .filter(|step| matches!(&step.kind, StepKind::SyncBatch { body, .. } if body.spec.force))
+        .map(|step| &step.address)
+        .collect();
     for pool in &plan.pools {
         if pool.action != PoolAction::NoOp {
             pool_block(&mut out, pool, paint);
         }
         if let Some(sync) = &pool.sync {
-            let force = plan.steps.iter().any(|step| {
-                step.address == pool.address
-                    && matches!(&step.kind, StepKind::SyncBatch { body, .. } if body.spec.force)
-            });
+            let force = forced.contains(&pool.address);
             sync_block(&mut out, pool, sync, force, paint);
         }
     }
