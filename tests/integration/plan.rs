@@ -482,10 +482,7 @@ fn quickstart_plan_snapshots() {
 /// defaults, password logins, reset nodes' reported config) must agree.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_just_applied_plan_replans_to_nothing() {
-    use poolform::apply::{ApplyOptions, CancelToken, NoEvents};
-    use poolform::live::{CceClient, ClientOptions, Credentials, fetch};
-    use poolform::sim::{SimAuth, SimConfig};
-    use std::time::Duration;
+    use poolform::live::fetch;
 
     let (_dir, config) = quickstart_copy();
     // A new pool as well as the quickstart's script change.
@@ -500,22 +497,7 @@ async fn a_just_applied_plan_replans_to_nothing() {
     .expect("write");
     let desired = poolform::config::load(&config).expect("valid");
     let seed = SimSeed::load(&config.join("sim-seed.json")).expect("seed");
-    let sim = poolform::sim::start(
-        SimConfig {
-            auth: SimAuth::none().with_aksk("ak", "sk"),
-            time_scale: 1000.0,
-            ..SimConfig::default()
-        },
-        seed.into_state(),
-    )
-    .await
-    .expect("simulator starts");
-    let client = CceClient::new(ClientOptions::new(
-        sim.endpoint().parse().expect("url"),
-        sim.project_id(),
-        Credentials::ak_sk("ak", "sk"),
-    ))
-    .expect("client");
+    let (_sim, client) = signed_sim(seed.into_state()).await;
 
     let live = fetch(&client, &desired, 4).await.expect("fetch");
     let plan = poolform::plan::build_plan(&desired, &live, &[]).expect("plan");
@@ -523,16 +505,7 @@ async fn a_just_applied_plan_replans_to_nothing() {
         plan.summary().to_string(),
         "Plan: 1 to add, 1 to change, 0 to destroy, 9 nodes to sync in 3 batches."
     );
-    let options = ApplyOptions {
-        poll_interval: Duration::from_millis(20),
-        time_scale: 1000.0,
-        pool_timeout: Duration::from_secs(30),
-        ..ApplyOptions::default()
-    };
-    let report = poolform::apply::apply(&client, &plan, &options, &NoEvents, &CancelToken::new())
-        .await
-        .expect("applies");
-    assert!(report.succeeded(), "{report:?}");
+    apply_succeeds(&client, &plan).await;
 
     let live = fetch(&client, &desired, 4).await.expect("fetch again");
     let again = poolform::plan::build_plan(&desired, &live, &[]).expect("plan again");
@@ -644,10 +617,7 @@ async fn default_pool_nodes_sync_and_then_match() {
 /// empty `extendParam` rather than none, and the replan is empty.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn removing_a_pools_only_script_converges() {
-    use poolform::apply::{ApplyOptions, CancelToken, NoEvents};
-    use poolform::live::{CceClient, ClientOptions, Credentials, fetch};
-    use poolform::sim::{SimAuth, SimConfig};
-    use std::time::Duration;
+    use poolform::live::fetch;
 
     let (_dir, config) = quickstart_copy();
     let file = config.join("poolform.toml");
@@ -661,22 +631,7 @@ async fn removing_a_pools_only_script_converges() {
     std::fs::write(&file, text.replace(ingress_script, "")).expect("write");
     let desired = poolform::config::load(&config).expect("valid");
     let seed = SimSeed::load(&config.join("sim-seed.json")).expect("seed");
-    let sim = poolform::sim::start(
-        SimConfig {
-            auth: SimAuth::none().with_aksk("ak", "sk"),
-            time_scale: 1000.0,
-            ..SimConfig::default()
-        },
-        seed.into_state(),
-    )
-    .await
-    .expect("simulator starts");
-    let client = CceClient::new(ClientOptions::new(
-        sim.endpoint().parse().expect("url"),
-        sim.project_id(),
-        Credentials::ak_sk("ak", "sk"),
-    ))
-    .expect("client");
+    let (_sim, client) = signed_sim(seed.into_state()).await;
 
     let live = fetch(&client, &desired, 4).await.expect("fetch");
     let plan = poolform::plan::build_plan(&desired, &live, &[]).expect("plan");
@@ -693,16 +648,7 @@ async fn removing_a_pools_only_script_converges() {
         "{:?}",
         ingress.changes
     );
-    let options = ApplyOptions {
-        poll_interval: Duration::from_millis(20),
-        time_scale: 1000.0,
-        pool_timeout: Duration::from_secs(30),
-        ..ApplyOptions::default()
-    };
-    let report = poolform::apply::apply(&client, &plan, &options, &NoEvents, &CancelToken::new())
-        .await
-        .expect("applies");
-    assert!(report.succeeded(), "{report:?}");
+    apply_succeeds(&client, &plan).await;
 
     let live = fetch(&client, &desired, 4).await.expect("fetch again");
     let again = poolform::plan::build_plan(&desired, &live, &[]).expect("plan again");
@@ -897,4 +843,47 @@ fn saved_sim_plan_hint_names_the_state_and_works() {
         "{}",
         applied.stdout
     );
+}
+
+/// A simulator at 1000× that checks AK/SK signatures, holding `state`, and
+/// a client signing for it.
+async fn signed_sim(
+    state: poolform::sim::SimState,
+) -> (poolform::sim::SimHandle, poolform::live::CceClient) {
+    use poolform::live::{CceClient, ClientOptions, Credentials};
+    use poolform::sim::{SimAuth, SimConfig};
+    let sim = poolform::sim::start(
+        SimConfig {
+            auth: SimAuth::none().with_aksk("ak", "sk"),
+            time_scale: 1000.0,
+            ..SimConfig::default()
+        },
+        state,
+    )
+    .await
+    .expect("simulator starts");
+    let client = CceClient::new(ClientOptions::new(
+        sim.endpoint().parse().expect("url"),
+        sim.project_id(),
+        Credentials::ak_sk("ak", "sk"),
+    ))
+    .expect("client");
+    (sim, client)
+}
+
+/// Applies `plan` with timings for a simulator at 1000× and checks that
+/// every step succeeded.
+async fn apply_succeeds(client: &poolform::live::CceClient, plan: &poolform::plan::Plan) {
+    use poolform::apply::{ApplyOptions, CancelToken, NoEvents};
+    use std::time::Duration;
+    let options = ApplyOptions {
+        poll_interval: Duration::from_millis(20),
+        time_scale: 1000.0,
+        pool_timeout: Duration::from_secs(30),
+        ..ApplyOptions::default()
+    };
+    let report = poolform::apply::apply(client, plan, &options, &NoEvents, &CancelToken::new())
+        .await
+        .expect("applies");
+    assert!(report.succeeded(), "{report:?}");
 }
