@@ -153,6 +153,28 @@ fn inject_password(login: Option<&mut wire::Login>, password: &str) {
     }
 }
 
+/// The request apply sends for a pool create or update: a copy of `body`
+/// with the password read from `password_env` (checked at apply time) in the
+/// login `login_of` finds. `Err` when the password cannot be read, or when a
+/// stop was requested and nothing new may start.
+fn pool_request<T: Clone, A: CceApi, S: EventSink>(
+    context: &Context<'_, A, S>,
+    body: &T,
+    password_env: Option<&str>,
+    login_of: fn(&mut T) -> Option<&mut wire::Login>,
+) -> Result<T, Box<StepOutcome>> {
+    let mut request = body.clone();
+    let password = password_for(password_env, login_of(&mut request).as_deref())
+        .map_err(|error| Box::new(StepOutcome::from(error)))?;
+    if context.cancel.level() >= CancelLevel::Graceful {
+        return Err(Box::new(StepOutcome::NotStarted));
+    }
+    if let Some(password) = password.as_deref() {
+        inject_password(login_of(&mut request), password);
+    }
+    Ok(request)
+}
+
 fn password_for(
     env: Option<&str>,
     login: Option<&wire::Login>,
@@ -992,17 +1014,12 @@ async fn create_pool<A: CceApi, S: EventSink>(
     body: &wire::NodePool,
     password_env: Option<&str>,
 ) -> StepOutcome {
-    let password = match password_for(password_env, body.spec.node_template.login.as_ref()) {
-        Ok(password) => password,
-        Err(error) => return error.into(),
+    let request = match pool_request(context, body, password_env, |body| {
+        body.spec.node_template.login.as_mut()
+    }) {
+        Ok(request) => request,
+        Err(outcome) => return *outcome,
     };
-    if context.cancel.level() >= CancelLevel::Graceful {
-        return StepOutcome::NotStarted;
-    }
-    let mut request = body.clone();
-    if let Some(password) = password.as_deref() {
-        inject_password(request.spec.node_template.login.as_mut(), password);
-    }
     context.mark_requested(index, None);
     let name = body.metadata.name.clone();
     let answer = context.api.create_pool(cluster_id, &request).await;
@@ -1089,17 +1106,12 @@ async fn update_pool<A: CceApi, S: EventSink>(
     body: &wire::NodePoolUpdate,
     password_env: Option<&str>,
 ) -> StepOutcome {
-    let password = match password_for(password_env, body.spec.node_template.login.as_ref()) {
-        Ok(password) => password,
-        Err(error) => return error.into(),
+    let request = match pool_request(context, body, password_env, |body| {
+        body.spec.node_template.login.as_mut()
+    }) {
+        Ok(request) => request,
+        Err(outcome) => return *outcome,
     };
-    if context.cancel.level() >= CancelLevel::Graceful {
-        return StepOutcome::NotStarted;
-    }
-    let mut request = body.clone();
-    if let Some(password) = password.as_deref() {
-        inject_password(request.spec.node_template.login.as_mut(), password);
-    }
     context.mark_requested(index, None);
     // A PUT is idempotent, but whether one whose answer was lost took effect
     // is for the next plan to say, not for apply to guess.
