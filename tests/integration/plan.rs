@@ -527,12 +527,10 @@ async fn a_just_applied_plan_replans_to_nothing() {
 /// they plan to nothing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn default_pool_nodes_sync_and_then_match() {
-    use poolform::apply::{ApplyOptions, CancelToken, NoEvents};
-    use poolform::live::{CceClient, ClientOptions, Credentials, fetch, wire};
+    use poolform::live::{fetch, wire};
     use poolform::plan::StepKind;
-    use poolform::sim::{SimAuth, SimConfig, SimState};
+    use poolform::sim::SimState;
     use std::collections::BTreeMap;
-    use std::time::Duration;
 
     let config = repo().join("examples/default-pool");
     let desired = poolform::config::load(&config).expect("valid");
@@ -559,22 +557,7 @@ async fn default_pool_nodes_sync_and_then_match() {
         ..Default::default()
     };
     state.add_default_nodes(&cluster, spec, 3);
-    let sim = poolform::sim::start(
-        SimConfig {
-            auth: SimAuth::none().with_aksk("ak", "sk"),
-            time_scale: 1000.0,
-            ..SimConfig::default()
-        },
-        state,
-    )
-    .await
-    .expect("simulator starts");
-    let client = CceClient::new(ClientOptions::new(
-        sim.endpoint().parse().expect("url"),
-        sim.project_id(),
-        Credentials::ak_sk("ak", "sk"),
-    ))
-    .expect("client");
+    let (_sim, client) = signed_sim(state).await;
 
     let live = fetch(&client, &desired, 4).await.expect("fetch");
     let plan = poolform::plan::build_plan(&desired, &live, &[]).expect("plan");
@@ -594,16 +577,7 @@ async fn default_pool_nodes_sync_and_then_match() {
         };
         assert_eq!(body.spec.node_pool_id, "DefaultPool");
     }
-    let options = ApplyOptions {
-        poll_interval: Duration::from_millis(20),
-        time_scale: 1000.0,
-        pool_timeout: Duration::from_secs(30),
-        ..ApplyOptions::default()
-    };
-    let report = poolform::apply::apply(&client, &plan, &options, &NoEvents, &CancelToken::new())
-        .await
-        .expect("applies");
-    assert!(report.succeeded(), "{report:?}");
+    apply_succeeds(&client, &plan).await;
     let live = fetch(&client, &desired, 4).await.expect("fetch again");
     let again = poolform::plan::build_plan(&desired, &live, &[]).expect("plan again");
     assert!(
