@@ -264,7 +264,6 @@ async fn bench_plan(scale: Scale, latency: Duration, full_per_resource_up_to: us
         peak: peak_since(baseline),
         extrapolated_from: None,
     };
-    let summary = plan.summary();
     let stale_nodes = plan
         .pools
         .iter()
@@ -277,12 +276,10 @@ async fn bench_plan(scale: Scale, latency: Duration, full_per_resource_up_to: us
         .filter_map(|pool| pool.sync.as_ref())
         .map(|sync| sync.batches.len())
         .sum();
-    let _ = summary;
 
     // Per resource: every pool and node by id, 10 in flight.
     let mut resources = Vec::new();
-    for (name, cluster) in &live.clusters {
-        let _ = name;
+    for cluster in live.clusters.values() {
         for pool in cluster.pools.values() {
             resources.push((cluster.id.clone(), Some(pool.id.clone()), None));
             for node in &pool.nodes {
