@@ -122,6 +122,17 @@ impl LiveError {
         }
     }
 
+    /// Whether trying the same read again later may succeed: throttling,
+    /// server errors, timeouts, broken connections and cut-short bodies.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::Api { status, .. } => *status == 429 || *status >= 500,
+            Self::Timeout { .. } | Self::Connect { .. } | Self::Decode { .. } => true,
+            Self::Cluster { error, .. } => error.is_transient(),
+            _ => false,
+        }
+    }
+
     /// The HTTP status, for API errors.
     pub fn status(&self) -> Option<u16> {
         match self {

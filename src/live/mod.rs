@@ -62,13 +62,14 @@ pub trait CceApi: Send + Sync {
         cluster: &ClusterId,
         node: &NodeId,
     ) -> impl Future<Output = Result<wire::Node, LiveError>> + Send;
-    /// UpgradeNodePool (synchronise nodes); returns the job id.
+    /// UpgradeNodePool (synchronise nodes); returns the job id, or `None`
+    /// when CCE accepted it with no body, as its API pages document.
     fn sync_nodes(
         &self,
         cluster: &ClusterId,
         pool: &PoolId,
         body: &wire::UpgradeNodePool,
-    ) -> impl Future<Output = Result<String, LiveError>> + Send;
+    ) -> impl Future<Output = Result<Option<String>, LiveError>> + Send;
     /// ShowJob.
     fn show_job(&self, job: &str) -> impl Future<Output = Result<wire::Job, LiveError>> + Send;
 }
