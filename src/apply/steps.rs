@@ -536,136 +536,153 @@ async fn sync_batch<A: CceApi, S: EventSink>(
 
     // 1. Re-read, decide which nodes still need the reset, and reserve them
     //    against the budgets; wait (bounded) while the budgets do not allow it.
-    let (needed, up_to_date, reservation) = loop {
+    let (needed, up_to_date, reservation) = 'reserve: loop {
         if context.cancel.level() >= CancelLevel::Graceful {
             return StepOutcome::NotStarted;
         }
-        let in_flight = match sync_in_flight(context, batch).await {
-            Ok(in_flight) => in_flight,
-            Err(error) => return error.into(),
-        };
-        let blocked = if let Some(what) = in_flight {
-            // Another run (or the console) has a sync of this pool accepted
-            // or running. Its nodes may still look Active and out of date
-            // until CCE starts it; posting now would reset them twice.
-            Blocked {
-                reason: format!(
-                    "pool {} has a sync in flight that this run did not start ({what}); waiting for it to finish",
-                    batch.step.address
-                ),
-                error: Box::new(move |seconds| StepError::Timeout {
-                    seconds,
-                    waiting_for: format!(
-                        "the sync already in flight on the pool ({what}) to finish"
-                    ),
-                    nodes: Vec::new(),
-                }),
-            }
-        } else {
-            let (all, pool_nodes) =
-                match read_nodes(context, batch.cluster_id, batch.pool_id, batch.pool_name).await {
-                    Ok(read) => read,
+        let blocked = 'decide: {
+            let in_flight = match sync_in_flight(context, batch).await {
+                Ok(in_flight) => in_flight,
+                Err(error) => match retry_later(error) {
+                    Ok(blocked) => break 'decide blocked,
                     Err(error) => return error.into(),
-                };
-            let gone: Vec<&String> = planned
-                .iter()
-                .filter(|id| !pool_nodes.contains_key(*id))
-                .collect();
-            let settling: Vec<&String> = planned
-                .iter()
-                .filter(|id| {
-                    pool_nodes
-                        .get(*id)
-                        .is_some_and(|node| is_transitional(&phase(node)))
-                })
-                .collect();
-            if !settling.is_empty() {
-                // A node of the batch is still changing (perhaps being reset by
-                // an interrupted run): wait until it settles, then decide.
-                let nodes = labelled_with_phase(context, &pool_nodes, &settling);
-                let names: Vec<String> = nodes.iter().map(ToString::to_string).collect();
+                },
+            };
+            if let Some(what) = in_flight {
+                // Another run (or the console) has a sync of this pool accepted
+                // or running. Its nodes may still look Active and out of date
+                // until CCE starts it; posting now would reset them twice.
                 Blocked {
                     reason: format!(
-                        "waiting for nodes of the batch to settle: {}",
-                        names.join(", ")
+                        "pool {} has a sync in flight that this run did not start ({what}); waiting for it to finish",
+                        batch.step.address
                     ),
                     error: Box::new(move |seconds| StepError::Timeout {
                         seconds,
-                        waiting_for: "nodes of the batch to settle before resetting them"
-                            .to_owned(),
-                        nodes,
+                        waiting_for: format!(
+                            "the sync already in flight on the pool ({what}) to finish"
+                        ),
+                        nodes: Vec::new(),
                     }),
                 }
             } else {
-                let (needed, up_to_date): (Vec<String>, Vec<String>) = planned
+                let (all, pool_nodes) =
+                    match read_nodes(context, batch.cluster_id, batch.pool_id, batch.pool_name)
+                        .await
+                    {
+                        Ok(read) => read,
+                        Err(error) => match retry_later(error) {
+                            Ok(blocked) => break 'decide blocked,
+                            Err(error) => return error.into(),
+                        },
+                    };
+                let gone: Vec<&String> = planned
                     .iter()
-                    .filter(|id| pool_nodes.contains_key(*id))
-                    .cloned()
-                    .partition(|id| {
-                        pool_nodes.get(id).is_some_and(|node| {
-                            node_needs_sync(
-                                node,
-                                batch.body,
-                                planned_fingerprint(fingerprints, batch.pool_id, id),
-                            )
-                        })
-                    });
-                if !gone.is_empty() && announced.is_none() {
-                    context.emit(Event::NodesGone {
-                        step: index,
-                        nodes: labelled(context, &gone),
-                    });
-                }
-                if needed.is_empty() {
-                    let up_to_date = labelled(context, &up_to_date);
-                    if !up_to_date.is_empty() {
-                        context.emit(Event::NodesUpToDate {
+                    .filter(|id| !pool_nodes.contains_key(*id))
+                    .collect();
+                let settling: Vec<&String> = planned
+                    .iter()
+                    .filter(|id| {
+                        pool_nodes
+                            .get(*id)
+                            .is_some_and(|node| is_transitional(&phase(node)))
+                    })
+                    .collect();
+                if !settling.is_empty() {
+                    // A node of the batch is still changing (perhaps being reset by
+                    // an interrupted run): wait until it settles, then decide.
+                    let nodes = labelled_with_phase(context, &pool_nodes, &settling);
+                    let names: Vec<String> = nodes.iter().map(ToString::to_string).collect();
+                    Blocked {
+                        reason: format!(
+                            "waiting for nodes of the batch to settle: {}",
+                            names.join(", ")
+                        ),
+                        error: Box::new(move |seconds| StepError::Timeout {
+                            seconds,
+                            waiting_for: "nodes of the batch to settle before resetting them"
+                                .to_owned(),
+                            nodes,
+                        }),
+                    }
+                } else {
+                    let (needed, up_to_date): (Vec<String>, Vec<String>) = planned
+                        .iter()
+                        .filter(|id| pool_nodes.contains_key(*id))
+                        .cloned()
+                        .partition(|id| {
+                            pool_nodes.get(id).is_some_and(|node| {
+                                node_needs_sync(
+                                    node,
+                                    batch.body,
+                                    planned_fingerprint(fingerprints, batch.pool_id, id),
+                                )
+                            })
+                        });
+                    if !gone.is_empty() && announced.is_none() {
+                        context.emit(Event::NodesGone {
                             step: index,
-                            nodes: up_to_date.clone(),
+                            nodes: labelled(context, &gone),
                         });
                     }
-                    return StepOutcome::Done {
+                    if needed.is_empty() {
+                        let up_to_date = labelled(context, &up_to_date);
+                        if !up_to_date.is_empty() {
+                            context.emit(Event::NodesUpToDate {
+                                step: index,
+                                nodes: up_to_date.clone(),
+                            });
+                        }
+                        return StepOutcome::Done {
                         summary:
                             "nothing to do: every node of the batch is already up to date or gone"
                                 .to_owned(),
                         nodes_reset: Vec::new(),
                         nodes_up_to_date: up_to_date,
                     };
-                }
-                let needed_set: BTreeSet<NodeId> =
-                    needed.iter().map(|id| NodeId(id.clone())).collect();
-                let pool_down = unavailable(pool_nodes.values());
-                match check_pool_budget(batch.pool_limit, &needed_set, &pool_down) {
-                    Err(shortfall) => {
-                        budget_blocked(context, format!("pool {}", batch.step.address), shortfall)
                     }
-                    Ok(()) => {
-                        let cluster = &batch.step.cluster;
-                        let mut budget = lock(&context.budget);
-                        if let Some(cap) = budget.cap(cluster)
-                            && needed_set.len() > cap as usize
-                        {
-                            return StepError::BatchOverCap {
-                                cluster: cluster.clone(),
-                                size: needed_set.len(),
-                                cap,
-                            }
-                            .into();
-                        }
-                        match budget.try_reserve(cluster, index, &needed_set, &unavailable(&all)) {
-                            Ok(()) => {
-                                drop(budget);
-                                let reservation = Reservation {
-                                    budget: &context.budget,
-                                    released: &context.budget_released,
+                    let needed_set: BTreeSet<NodeId> =
+                        needed.iter().map(|id| NodeId(id.clone())).collect();
+                    let pool_down = unavailable(pool_nodes.values());
+                    match check_pool_budget(batch.pool_limit, &needed_set, &pool_down) {
+                        Err(shortfall) => budget_blocked(
+                            context,
+                            format!("pool {}", batch.step.address),
+                            shortfall,
+                        ),
+                        Ok(()) => {
+                            let cluster = &batch.step.cluster;
+                            let mut budget = lock(&context.budget);
+                            if let Some(cap) = budget.cap(cluster)
+                                && needed_set.len() > cap as usize
+                            {
+                                return StepError::BatchOverCap {
                                     cluster: cluster.clone(),
-                                    step: index,
-                                };
-                                break (needed, up_to_date, reservation);
+                                    size: needed_set.len(),
+                                    cap,
+                                }
+                                .into();
                             }
-                            Err(shortfall) => {
-                                drop(budget);
-                                budget_blocked(context, format!("cluster {cluster}"), shortfall)
+                            match budget.try_reserve(
+                                cluster,
+                                index,
+                                &needed_set,
+                                &unavailable(&all),
+                            ) {
+                                Ok(()) => {
+                                    drop(budget);
+                                    let reservation = Reservation {
+                                        budget: &context.budget,
+                                        released: &context.budget_released,
+                                        cluster: cluster.clone(),
+                                        step: index,
+                                    };
+                                    break 'reserve (needed, up_to_date, reservation);
+                                }
+                                Err(shortfall) => {
+                                    drop(budget);
+                                    budget_blocked(context, format!("cluster {cluster}"), shortfall)
+                                }
                             }
                         }
                     }
@@ -715,7 +732,7 @@ async fn sync_batch<A: CceApi, S: EventSink>(
         .sync_nodes(batch.cluster_id, batch.pool_id, &body)
         .await
     {
-        Ok(job_id) => Some(job_id),
+        Ok(job_id) => job_id,
         Err(error) if certainly_refused(&error) => {
             return StepError::Api {
                 action: format!(
@@ -757,10 +774,25 @@ async fn sync_batch<A: CceApi, S: EventSink>(
     // 3. Follow the job and the nodes until every node is Active and up to date.
     let deadline = started + batch.timeout;
     let mut seen = BTreeMap::new();
+    // Following a job is reading: a read that fails for a passing reason
+    // (throttling, a 5xx storm, a timeout) is tried again until the batch
+    // timeout, since the job goes on running on the server meanwhile.
+    let keep_following = |error: &LiveError| error.is_transient() && Instant::now() < deadline;
+    // CCE may not show a job right after accepting it; until it does, the
+    // nodes alone tell how the batch is going.
+    let mut job_readable = false;
     loop {
         let job = match &job_id {
             Some(id) => match context.api.show_job(id).await {
-                Ok(job) => Some(job),
+                Ok(job) => {
+                    job_readable = true;
+                    Some(job)
+                }
+                Err(source) if source.is_not_found() && !job_readable => None,
+                Err(source) if keep_following(&source) => {
+                    pause(context, Some(deadline)).await;
+                    continue;
+                }
                 Err(source) => {
                     return failed(StepError::Api {
                         action: format!("read job {id}"),
@@ -773,6 +805,10 @@ async fn sync_batch<A: CceApi, S: EventSink>(
         let (_, pool_nodes) =
             match read_nodes(context, batch.cluster_id, batch.pool_id, batch.pool_name).await {
                 Ok(read) => read,
+                Err(StepError::Api { source, .. }) if keep_following(&source) => {
+                    pause(context, Some(deadline)).await;
+                    continue;
+                }
                 Err(error) => return failed(error),
             };
         report_progress(context, index, &pool_nodes, &needed, &mut seen);
@@ -866,6 +902,11 @@ async fn sync_batch<A: CceApi, S: EventSink>(
             let (_, pool_nodes) =
                 match read_nodes(context, batch.cluster_id, batch.pool_id, batch.pool_name).await {
                     Ok(read) => read,
+                    Err(StepError::Api { source, .. })
+                        if source.is_transient() && Instant::now() < end =>
+                    {
+                        continue;
+                    }
                     Err(error) => return failed(error),
                 };
             report_progress(context, index, &pool_nodes, &needed, &mut seen);
@@ -901,6 +942,19 @@ async fn sync_batch<A: CceApi, S: EventSink>(
         ),
         nodes_reset: labelled(context, &needed),
         nodes_up_to_date: up_to_date,
+    }
+}
+
+/// A read that failed for a passing reason (throttling, a 5xx, a timeout)
+/// becomes a wait to try again, within the same bound as any other wait;
+/// any other failure stays one.
+fn retry_later(error: StepError) -> Result<Blocked, StepError> {
+    match error {
+        StepError::Api { ref source, .. } if source.is_transient() => Ok(Blocked {
+            reason: format!("reading the live state failed ({source}); trying again"),
+            error: Box::new(move |_| error),
+        }),
+        error => Err(error),
     }
 }
 
@@ -1021,6 +1075,10 @@ async fn wait_for_pool<A: CceApi, S: EventSink>(
             Ok(pool) => Some(pool),
             // CCE may not show a pool it just accepted yet.
             Err(error) if error.is_not_found() => None,
+            Err(source) if source.is_transient() && Instant::now() < deadline => {
+                pause(context, Some(deadline)).await;
+                continue;
+            }
             Err(source) => {
                 return Err(StepError::Api {
                     action: format!("read pool {pool_id}"),
@@ -1031,7 +1089,16 @@ async fn wait_for_pool<A: CceApi, S: EventSink>(
         if let Some(error) = pool.as_ref().and_then(pool_failure) {
             return Err(error);
         }
-        let (_, nodes) = read_nodes(context, cluster_id, pool_id, pool_name).await?;
+        let (_, nodes) = match read_nodes(context, cluster_id, pool_id, pool_name).await {
+            Ok(read) => read,
+            Err(StepError::Api { source, .. })
+                if source.is_transient() && Instant::now() < deadline =>
+            {
+                pause(context, Some(deadline)).await;
+                continue;
+            }
+            Err(error) => return Err(error),
+        };
         let ids: Vec<String> = nodes.keys().cloned().collect();
         report_progress(context, index, &nodes, &ids, &mut seen);
         // A new pool's nodes are the point of creating it: they must all come

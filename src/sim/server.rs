@@ -628,6 +628,9 @@ async fn sync_pool(
         None => {}
     }
     inner.dirty = true;
+    if inner.faults.sync_without_body {
+        return Ok(StatusCode::OK.into_response());
+    }
     Ok(json_response(
         StatusCode::OK,
         &wire::JobIdResponse { jobid },
@@ -677,7 +680,12 @@ async fn show_job(
     Path((project_id, job_id)): Path<(String, String)>,
 ) -> ApiResult {
     check_project(&shared, &project_id)?;
-    let job = shared.lock().state.show_job(&job_id)?;
+    let mut inner = shared.lock();
+    if inner.faults.unreadable_job_reads > 0 {
+        inner.faults.unreadable_job_reads -= 1;
+        return Err(ApiError::not_found(format!("job {job_id} not found")));
+    }
+    let job = inner.state.show_job(&job_id)?;
     Ok(json_response(StatusCode::OK, &job))
 }
 

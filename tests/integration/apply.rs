@@ -151,6 +151,7 @@ fn client(sim: &SimHandle) -> CceClient {
         max_attempts: 6,
         base_delay: Duration::from_millis(5),
         max_delay: Duration::from_millis(50),
+        throttle_window: Duration::ZERO,
     };
     CceClient::new(options).expect("client builds")
 }
@@ -1487,4 +1488,103 @@ async fn cli_a_reset_failing_in_batch_two_stops_the_pool_and_names_the_node_once
             );
         }
     }
+}
+
+/// Whether each batch was posted with or without a job id.
+fn posted_jobs(events: &[Event]) -> Vec<Option<String>> {
+    events
+        .iter()
+        .filter_map(|event| match event {
+            Event::BatchPosted { job_id, .. } => Some(job_id.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_storm_while_following_a_job_does_not_fail_the_batch() {
+    let pools = app_pool(4);
+    let (sim, _) = start_sim(&pools).await;
+    let sim = std::sync::Arc::new(sim);
+    let desired = desired(&pools, None);
+    let plan = make_plan(&client(&sim), &desired).await;
+    let control = std::sync::Arc::clone(&sim);
+    // Once the first batch is posted, the next 40 reads fail: more than the
+    // client's 6 attempts, so whole reads of the job and the nodes fail
+    // while the job goes on running on the server.
+    let (report, events) = apply_watched(
+        &client(&sim),
+        &plan,
+        &options(),
+        &CancelToken::new(),
+        move |event| {
+            if let Event::BatchPosted { number: 1, .. } = event {
+                control.set_faults(Faults {
+                    fail_next: vec![500; 40],
+                    ..Faults::default()
+                });
+            }
+        },
+    )
+    .await;
+    assert!(report.succeeded(), "{report:#?}");
+    assert!(
+        sim.faults().fail_next.is_empty(),
+        "the storm was ridden out"
+    );
+    assert_eq!(posted_jobs(&events).len(), 2);
+    assert_eq!(reset_once(&sim.request_log()).len(), 4);
+    assert!(!make_plan(&client(&sim), &desired).await.has_changes());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sync_accepted_without_a_body_is_followed_through_the_nodes() {
+    let pools = app_pool(4);
+    let (sim, _) = start_sim(&pools).await;
+    sim.set_faults(Faults {
+        sync_without_body: true,
+        ..Faults::default()
+    });
+    let desired = desired(&pools, None);
+    let plan = make_plan(&client(&sim), &desired).await;
+    let (report, events) = apply_watched(
+        &client(&sim),
+        &plan,
+        &options(),
+        &CancelToken::new(),
+        |_| {},
+    )
+    .await;
+    assert!(report.succeeded(), "{report:#?}");
+    assert_eq!(posted_jobs(&events), vec![None, None]);
+    assert_eq!(reset_once(&sim.request_log()).len(), 4);
+    assert!(!make_plan(&client(&sim), &desired).await.has_changes());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_not_readable_right_after_the_post_is_read_again() {
+    let pools = app_pool(2);
+    let (sim, _) = start_sim(&pools).await;
+    sim.set_faults(Faults {
+        unreadable_job_reads: 3,
+        ..Faults::default()
+    });
+    let desired = desired(&pools, None);
+    let plan = make_plan(&client(&sim), &desired).await;
+    let (report, events) = apply_watched(
+        &client(&sim),
+        &plan,
+        &options(),
+        &CancelToken::new(),
+        |_| {},
+    )
+    .await;
+    assert!(report.succeeded(), "{report:#?}");
+    assert_eq!(
+        sim.faults().unreadable_job_reads,
+        0,
+        "the 404s were answered"
+    );
+    assert!(posted_jobs(&events).iter().all(Option::is_some));
+    assert!(!make_plan(&client(&sim), &desired).await.has_changes());
 }
