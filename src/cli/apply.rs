@@ -14,15 +14,17 @@ use miette::{IntoDiagnostic as _, miette};
 use tokio::sync::mpsc;
 
 use super::common::{
-    Connection, FETCH_CONCURRENCY, SIM_TIME_SCALE, connect, prepare, read_saved_plan,
+    Connection, FETCH_CONCURRENCY, SIM_TIME_SCALE, connect, load_config, prepare_loaded,
+    read_saved_plan,
 };
+use super::lock::{self, ApplyLocks, LockKey};
 use super::plan::print_plan;
 use super::{ApplyArgs, Outcome, PlanFormat};
 use crate::apply::{
     self, ApplyOptions, ApplyReport, CancelLevel, CancelToken, Event, InFlight, NodeLabel, StepInfo,
 };
 use crate::live::fetch;
-use crate::model::{ClusterId, Desired, DesiredCluster, PoolAddress};
+use crate::model::{CloudSettings, ClusterId, Desired, DesiredCluster, PoolAddress};
 use crate::plan::Plan;
 
 /// Runs `poolform apply`.
@@ -39,11 +41,19 @@ async fn run_async(mut args: ApplyArgs) -> miette::Result<Outcome> {
     // With --json, stderr carries only events.
     args.live.quiet = args.json;
     let saved = is_saved_plan(&args.path);
-    let (plan, connection) = if saved {
+    // Planned under the lock, so a run that waited for another plans what
+    // that one left; held until the end of the apply.
+    let (plan, connection, _locks) = if saved {
         prepare_saved(&args).await?
     } else {
-        let prepared = prepare(&args.path, &args.target, &args.live).await?;
-        (prepared.plan, prepared.connection)
+        let desired = load_config(&args.path)?;
+        let clusters = desired
+            .clusters
+            .values()
+            .map(|cluster| (cluster.name.to_string(), cluster.id.clone()));
+        let locks = lock(&args, &desired.cloud, clusters).await?;
+        let prepared = prepare_loaded(desired, &args.path, &args.target, &args.live).await?;
+        (prepared.plan, prepared.connection, locks)
     };
     let result = approve_and_apply(&args, saved, &plan, &connection).await;
     // Closing saves the simulator's state under --sim, whatever happened.
@@ -594,7 +604,55 @@ impl Display {
 
 /// Reads a saved plan and checks it against fresh live state: every object
 /// it read must be unchanged, or nothing is sent.
-async fn prepare_saved(args: &ApplyArgs) -> miette::Result<(Plan, Connection)> {
+/// Takes the lock of every cluster the apply touches (see [`lock`]).
+async fn lock(
+    args: &ApplyArgs,
+    cloud: &CloudSettings,
+    clusters: impl Iterator<Item = (String, ClusterId)>,
+) -> miette::Result<ApplyLocks> {
+    // Under --sim the state file is the cloud; otherwise the endpoint (or
+    // the region it comes from) and the project.
+    let place = match args.live.sim_state_file(&args.path) {
+        Some(file) => format!(
+            "sim:{}",
+            std::path::absolute(&file).unwrap_or(file).display()
+        ),
+        None => format!(
+            "{}|{}",
+            cloud
+                .endpoint
+                .clone()
+                .or_else(|| cloud.region.clone())
+                .unwrap_or_default(),
+            cloud.project_id.clone().unwrap_or_default()
+        ),
+    };
+    let keys: Vec<LockKey> = clusters
+        .map(|(cluster, id)| LockKey {
+            identity: format!("{place}|{id}"),
+            cluster,
+        })
+        .collect();
+    let owner = lock::owner(&args.path);
+    let timeout = args.lock_timeout;
+    let quiet = args.json;
+    tokio::task::spawn_blocking(move || {
+        lock::lock_clusters(&keys, &owner, timeout, |key, holder| {
+            if !quiet {
+                eprintln!(
+                    "Waiting up to {} for another poolform run on cluster {} to finish ({holder})...",
+                    humantime::format_duration(timeout),
+                    key.cluster
+                );
+            }
+        })
+    })
+    .await
+    .into_diagnostic()?
+    .map_err(miette::Report::new)
+}
+
+async fn prepare_saved(args: &ApplyArgs) -> miette::Result<(Plan, Connection, ApplyLocks)> {
     if !args.target.is_empty() {
         return Err(miette!(
             code = "poolform::apply::target_with_saved_plan",
@@ -604,6 +662,15 @@ async fn prepare_saved(args: &ApplyArgs) -> miette::Result<(Plan, Connection)> {
     }
     let plan = read_saved_plan(&args.path, true)?;
     let desired = clusters_of(&plan);
+    let locks = lock(
+        args,
+        &plan.cloud,
+        desired
+            .clusters
+            .values()
+            .map(|cluster| (cluster.name.to_string(), cluster.id.clone())),
+    )
+    .await?;
     let clusters: Vec<ClusterId> = desired
         .clusters
         .values()
@@ -632,7 +699,7 @@ async fn prepare_saved(args: &ApplyArgs) -> miette::Result<(Plan, Connection)> {
                 .join("\n")
         ));
     }
-    Ok((plan, connection))
+    Ok((plan, connection, locks))
 }
 
 /// The clusters a saved plan touches, as `fetch` wants them.

@@ -99,7 +99,16 @@ pub async fn prepare(
     targets: &[String],
     source: &LiveSource,
 ) -> miette::Result<Prepared> {
-    let desired = load_config(path)?;
+    prepare_loaded(load_config(path)?, path, targets, source).await
+}
+
+/// [`prepare`] for a configuration already loaded from `path`.
+pub async fn prepare_loaded(
+    desired: Desired,
+    path: &Path,
+    targets: &[String],
+    source: &LiveSource,
+) -> miette::Result<Prepared> {
     let clusters: Vec<ClusterId> = desired
         .clusters
         .values()

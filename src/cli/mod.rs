@@ -10,6 +10,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 mod apply;
 pub mod common;
+mod lock;
 mod plan;
 mod schema;
 mod show;
@@ -160,6 +161,10 @@ pub struct ApplyArgs {
     /// Plan only these pool addresses (and what they depend on).
     #[arg(long, value_name = "ADDR")]
     pub target: Vec<String>,
+    /// How long to wait for another apply of the same cluster on this
+    /// machine to finish before giving up, such as `30m`.
+    #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = humantime::parse_duration)]
+    pub lock_timeout: std::time::Duration,
     /// Live source.
     #[command(flatten)]
     pub live: LiveSource,

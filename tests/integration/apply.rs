@@ -1588,3 +1588,63 @@ async fn a_job_not_readable_right_after_the_post_is_read_again() {
     assert!(posted_jobs(&events).iter().all(Option::is_some));
     assert!(!make_plan(&client(&sim), &desired).await.has_changes());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_applies_started_at_once_never_reset_a_node_twice() {
+    const ROUNDS: usize = 20;
+    let pools = app_pool(4);
+    let mut refused = 0;
+    for round in 0..ROUNDS {
+        let (sim, _) = start_sim(&pools).await;
+        let dir = tempfile::tempdir().expect("temp dir");
+        cli::write_config(dir.path(), &sim, &pools, None);
+        let config = dir.path().to_string_lossy().into_owned();
+        let apply = || {
+            cli::run(cli::poolform(&[
+                "apply",
+                &config,
+                "--auto-approve",
+                "--poll-interval",
+                "20ms",
+            ]))
+        };
+        let (first, second) = tokio::join!(apply(), apply());
+        let log = sim.request_log();
+        // reset_once panics on a node named by two sync requests.
+        assert_eq!(reset_once(&log).len(), 4, "round {round}");
+        let pool_id = sim
+            .state()
+            .pools(CLUSTER_ID)
+            .iter()
+            .find(|pool| pool.metadata.name == "app")
+            .and_then(|pool| pool.metadata.uid.clone())
+            .expect("the app pool");
+        assert!(sim.peak_unavailable(&pool_id) <= 2, "round {round}");
+        for output in [&first, &second] {
+            let (stdout, stderr) = (cli::text(&output.stdout), cli::text(&output.stderr));
+            if output.status.success() {
+                continue;
+            }
+            // The loser is told plainly, and sent nothing.
+            assert_eq!(output.status.code(), Some(1), "{stdout}\n{stderr}");
+            assert!(
+                stderr.contains("is being applied by another poolform run"),
+                "round {round}: {stderr}"
+            );
+            refused += 1;
+        }
+        assert!(
+            first.status.success() || second.status.success(),
+            "round {round}: one of the two applies finished"
+        );
+        assert_eq!(
+            log.iter().filter(|request| request.method == "PUT").count(),
+            1,
+            "round {round}: the pool was updated once"
+        );
+    }
+    assert!(
+        refused > 0,
+        "the two applies never overlapped in {ROUNDS} rounds"
+    );
+}
