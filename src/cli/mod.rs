@@ -1,7 +1,7 @@
 //! Command-line definitions (clap) and dispatch. Each command lives in its own
 //! module with one `run` function; this module maps outcomes to exit codes in
-//! one place: 0 success or no changes, 1 error, 2 changes present (only with
-//! `--detailed-exitcode`).
+//! one place: 0 success or no changes (and `--help`, `--version`), 1 error
+//! (usage errors included), 2 changes present (only with `--detailed-exitcode`).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -241,6 +241,26 @@ pub enum Outcome {
     Success,
     /// Exit 2: changes present and `--detailed-exitcode` given.
     ChangesPresent,
+}
+
+/// Parses the command line and runs it. A usage error (an unknown flag, a
+/// bad value) exits 1 like any other error, as Terraform's do: exit 2 means
+/// "the plan has changes", and a script checking for it must not mistake a
+/// typo for changes. `--help` and `--version` print to stdout and exit 0.
+pub fn main() -> ExitCode {
+    match Cli::try_parse() {
+        Ok(cli) => run(cli),
+        Err(error) => {
+            // clap decides the stream: stderr for errors, stdout for help
+            // and version. A closed stream leaves nothing to report on.
+            let _ = error.print();
+            if error.use_stderr() {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+    }
 }
 
 /// Runs a command and maps its outcome to the process exit code. Errors are
