@@ -10,6 +10,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 mod apply;
 pub mod common;
+mod docs;
 mod plan;
 mod schema;
 mod show;
@@ -41,6 +42,10 @@ pub enum Command {
     Sim(SimCommand),
     /// Print the JSON schema of the config language or of the plan JSON.
     Schema(SchemaArgs),
+    /// Print a shell completion script.
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff).
+    Man,
 }
 
 /// Output formats of `validate`.
@@ -234,6 +239,14 @@ pub struct SchemaArgs {
     pub kind: SchemaKind,
 }
 
+/// `poolform completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
 /// What a successful command reports to the exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -273,6 +286,8 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Apply(args) => apply::run(args),
         Command::Sim(command) => sim::run(command),
         Command::Schema(args) => schema::run(args),
+        Command::Completions(args) => docs::completions(args),
+        Command::Man => docs::man(),
     };
     match result {
         Ok(Outcome::Success) => ExitCode::SUCCESS,

@@ -1,6 +1,6 @@
 //! The command line itself, on the real binary: usage errors exit 1 (never 2,
 //! which `plan --detailed-exitcode` means "changes"), help and version go to
-//! stdout with 0.
+//! stdout with 0, and the generated completions and manual page.
 
 use std::process::{Command, Output, Stdio};
 
@@ -33,6 +33,10 @@ fn text(bytes: &[u8]) -> String {
 #[test_case(&["sim", "server"], "unrecognized subcommand 'server'")]
 #[test_case(&["schema", "--kind", "plan"], "unexpected argument '--kind'")]
 #[test_case(&["schema", "yaml"], "invalid value 'yaml' for '[KIND]'")]
+#[test_case(&["completions", "--shel", "bash"], "unexpected argument '--shel'")]
+#[test_case(&["completions", "tcsh"], "invalid value 'tcsh' for '<SHELL>'")]
+#[test_case(&["man", "--output", "poolform.1"], "unexpected argument '--output'")]
+#[test_case(&["man", "plan"], "unexpected argument 'plan'")]
 #[test_case(&["plna"], "unrecognized subcommand 'plna'")]
 #[test_case(&[], "Usage: poolform")]
 fn usage_errors_exit_1_with_clap_message_on_stderr(args: &[&str], message: &str) {
@@ -61,4 +65,38 @@ fn help_and_version_exit_0_on_stdout(args: &[&str], expected: &str) {
     );
     assert!(stdout.contains(expected), "{stdout}");
     assert!(stderr.is_empty(), "{stderr}");
+}
+
+#[test_case("bash")]
+#[test_case("zsh")]
+#[test_case("fish")]
+#[test_case("powershell")]
+fn completions_name_the_binary_and_its_subcommands(shell: &str) {
+    let output = poolform(&["completions", shell]);
+    let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
+    assert!(output.status.success(), "{stderr}");
+    assert!(stdout.contains("poolform"), "{stdout}");
+    for subcommand in ["plan", "apply", "validate"] {
+        assert!(stdout.contains(subcommand), "{shell}: no {subcommand}");
+    }
+    assert!(stdout.contains("detailed-exitcode"), "{stdout}");
+}
+
+#[test]
+fn man_prints_a_roff_page_naming_the_subcommands() {
+    let output = poolform(&["man"]);
+    let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
+    assert!(output.status.success(), "{stderr}");
+    // The title macro comes first, after clap_mangen's definition of the
+    // apostrophe string (`.ie`/`.el`).
+    let first = stdout
+        .lines()
+        .find(|line| !line.starts_with(".ie ") && !line.starts_with(".el "));
+    assert!(
+        first.is_some_and(|line| line.starts_with(".TH poolform 1")),
+        "{stdout}"
+    );
+    assert!(stdout.contains("poolform"), "{stdout}");
+    assert!(stdout.contains("plan"), "{stdout}");
+    assert!(stdout.contains(".SH SUBCOMMANDS"), "{stdout}");
 }
