@@ -14,6 +14,7 @@ mod docs;
 mod plan;
 mod schema;
 mod show;
+mod signals;
 mod sim;
 mod validate;
 
