@@ -125,12 +125,17 @@ impl CancelToken {
         });
     }
 
-    /// Goes one level further (what a repeated Ctrl-C does); returns the new level.
-    pub fn escalate(&self) -> CancelLevel {
-        let next = match self.level() {
+    /// The level one step further than the current one.
+    pub fn next_level(&self) -> CancelLevel {
+        match self.level() {
             CancelLevel::None => CancelLevel::Graceful,
             CancelLevel::Graceful | CancelLevel::Immediate => CancelLevel::Immediate,
-        };
+        }
+    }
+
+    /// Goes one level further (what a repeated Ctrl-C does); returns the new level.
+    pub fn escalate(&self) -> CancelLevel {
+        let next = self.next_level();
         self.cancel(next);
         next
     }

@@ -1447,12 +1447,14 @@ mod tests {
     #[test]
     fn only_clear_refusals_count_as_not_applied() {
         let refused = LiveError::Api {
+            service: crate::live::Service::Cce,
             status: 400,
             code: None,
             message: "bad".into(),
             request_id: None,
         };
         let server = LiveError::Api {
+            service: crate::live::Service::Cce,
             status: 503,
             code: None,
             message: "busy".into(),

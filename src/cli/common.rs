@@ -77,6 +77,21 @@ impl Connection {
     }
 }
 
+/// Writes `contents` to `path` through a temporary file beside it, renamed
+/// over `path` once complete, so that `path` is never left half-written
+/// (a full disk, a killed process); the temporary file is removed on error.
+pub fn write_file_atomically(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    let mut name = std::ffi::OsString::from(".");
+    name.push(path.file_name().unwrap_or(path.as_os_str()));
+    name.push(format!(".{}.tmp", std::process::id()));
+    let temp = path.with_file_name(name);
+    let written = std::fs::write(&temp, contents).and_then(|()| std::fs::rename(&temp, path));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    written
+}
+
 /// Everything `plan` and `apply` need before they act.
 #[derive(Debug)]
 pub struct Prepared {

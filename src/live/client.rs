@@ -38,7 +38,7 @@ use tokio::sync::{OnceCell, Semaphore};
 use url::Url;
 
 use super::auth::{self, Credentials, Secret};
-use super::{CceApi, LiveError, sign, wire};
+use super::{CceApi, LiveError, Service, sign, wire};
 use crate::model::{CloudSettings, ClusterId, NodeId, PoolId};
 
 /// `User-Agent` of every request.
@@ -650,17 +650,25 @@ impl CceClient {
         let operation = operation.to_owned();
         let after = self.options.timeout;
         match (failure, source) {
-            (TransportFailure::Connect, Some(source)) => LiveError::Connect { operation, source },
-            (TransportFailure::Timeout, _) if call.is_read() => {
-                LiveError::Timeout { operation, after }
-            }
+            (TransportFailure::Connect, Some(source)) => LiveError::Connect {
+                service: Service::Cce,
+                operation,
+                source,
+            },
+            (TransportFailure::Timeout, _) if call.is_read() => LiveError::Timeout {
+                service: Service::Cce,
+                operation,
+                after,
+            },
             (TransportFailure::Timeout, _) => LiveError::OutcomeUnknown {
                 operation,
                 reason: format!("timed out after {}", humantime::format_duration(after)),
             },
-            (TransportFailure::Lost, Some(source)) if call.is_read() => {
-                LiveError::Connect { operation, source }
-            }
+            (TransportFailure::Lost, Some(source)) if call.is_read() => LiveError::Connect {
+                service: Service::Cce,
+                operation,
+                source,
+            },
             (TransportFailure::Lost | TransportFailure::Connect, _) => LiveError::OutcomeUnknown {
                 operation,
                 reason: "the connection broke after the request was sent".to_owned(),

@@ -15,7 +15,7 @@ pub mod wire;
 
 pub use auth::Credentials;
 pub use client::{CceClient, ClientOptions, RetryPolicy};
-pub use error::LiveError;
+pub use error::{LiveError, Service};
 pub use fetch::{fetch, fetch_pool_nodes};
 
 /// The CCE operations poolform uses. The HTTP client implements it; apply is

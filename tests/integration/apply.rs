@@ -725,6 +725,33 @@ mod cli {
         .expect("reader joins")
     }
 
+    /// Sends `signal` (`TERM`, `INT`) to the child once a line of its
+    /// stderr contains `needle`, and waits for it to end; returns the whole
+    /// of stderr, the output, and how long it ran after the signal.
+    pub(super) async fn signal_on_line(
+        mut child: Child,
+        needle: &'static str,
+        signal: &str,
+    ) -> (String, Output, Duration) {
+        let (mut lines, mut reader) = wait_for_line(&mut child, needle).await;
+        let signalled = Instant::now();
+        let status = Command::new("kill")
+            .args([&format!("-{signal}"), &child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success());
+        let (rest, output) = tokio::task::spawn_blocking(move || {
+            let mut rest = String::new();
+            let _ = std::io::Read::read_to_string(&mut reader, &mut rest);
+            (rest, child.wait_with_output().expect("poolform ends"))
+        })
+        .await
+        .expect("waiter joins");
+        let elapsed = signalled.elapsed();
+        lines.push(rest);
+        (lines.concat(), output, elapsed)
+    }
+
     pub(super) fn text(bytes: &[u8]) -> String {
         String::from_utf8_lossy(bytes).into_owned()
     }
@@ -1304,6 +1331,181 @@ async fn cli_sigint_twice_stops_at_once_naming_the_batch_in_flight() {
         "{stderr}"
     );
     assert_eq!(sync_requests(&sim.request_log()).len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cli_sigterm_stops_within_seconds_naming_the_batch_then_a_rerun_converges() {
+    let pools = app_pool(4);
+    // A reset takes a minute: only the grace after SIGTERM ends the wait.
+    let (sim, _) = cli::start_slow_sim(&pools, 60_000).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    cli::write_config(dir.path(), &sim, &pools, None);
+    let config = dir.path().to_string_lossy().into_owned();
+    let child = cli::spawn(cli::poolform(&[
+        "apply",
+        &config,
+        "--auto-approve",
+        "--poll-interval",
+        "50ms",
+    ]));
+    let (stderr, output, elapsed) = cli::signal_on_line(child, "sync requested", "TERM").await;
+    let stdout = cli::text(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    assert!(elapsed < Duration::from_secs(5), "took {elapsed:?}");
+    // Graceful first, then at once when the grace ran out, naming the job.
+    assert!(
+        stderr.contains("terminated (SIGTERM): finishing the work in flight"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(
+            "did not finish within 3s of SIGTERM: stopping now; \
+             in flight: app sync batch 1/2 (2 nodes) (job "
+        ),
+        "{stderr}"
+    );
+    assert!(stderr.contains("apply was stopped at once"), "{stderr}");
+    // The summary is on stdout.
+    assert!(stdout.contains("Apply incomplete after"), "{stdout}");
+    assert!(
+        stdout.contains(
+            "Interrupted (stopped at once): in flight: app sync batch 1/2 (2 nodes) (job "
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("sync batch 2/2 (2 nodes): skipped, apply was interrupted"),
+        "{stdout}"
+    );
+    assert_eq!(sync_requests(&sim.request_log()).len(), 1);
+
+    // The same world, sped up, and the same configuration applied again.
+    let state = sim.state();
+    drop(sim);
+    let config_fast = SimConfig {
+        time_scale: 1000.0,
+        ..SimConfig::default()
+    };
+    let sim = sim::start(config_fast, state)
+        .await
+        .expect("simulator starts");
+    cli::write_config(dir.path(), &sim, &pools, None);
+    let output = cli::run(cli::poolform(&[
+        "apply",
+        &config,
+        "--auto-approve",
+        "--poll-interval",
+        "20ms",
+    ]))
+    .await;
+    let (stdout, stderr) = (cli::text(&output.stdout), cli::text(&output.stderr));
+    assert!(
+        output.status.success(),
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    assert_eq!(reset_once(&sim.request_log()).len(), 4);
+    let desired = poolform::config::load(dir.path()).expect("config loads");
+    // Whatever the rerun left out (nodes still resetting) finishes on its own.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while make_plan(&client(&sim), &desired).await.has_changes() {
+        assert!(Instant::now() < deadline, "work remains after the rerun");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cli_sigterm_lets_a_batch_that_ends_within_the_grace_finish() {
+    let pools = app_pool(6);
+    // A reset takes 1.2 s, well within the 3 s grace.
+    let (sim, _) = cli::start_slow_sim(&pools, 1200).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    cli::write_config(dir.path(), &sim, &pools, None);
+    let config = dir.path().to_string_lossy().into_owned();
+    let child = cli::spawn(cli::poolform(&[
+        "apply",
+        &config,
+        "--auto-approve",
+        "--poll-interval",
+        "50ms",
+    ]));
+    let (stderr, output, _) = cli::signal_on_line(child, "sync requested", "TERM").await;
+    let stdout = cli::text(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    assert!(
+        stderr.contains(
+            "terminated (SIGTERM): finishing the work in flight and starting nothing new; \
+             stopping at once in 3s; in flight: app sync batch 1/3 (2 nodes) (job "
+        ),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("stopping now"), "{stderr}");
+    assert!(stderr.contains("apply was interrupted"), "{stderr}");
+    assert!(
+        stdout.contains("sync batch 1/3 (2 nodes): reset 2 nodes"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Interrupted (finished the work in flight, started nothing new)"),
+        "{stdout}"
+    );
+    assert_eq!(sync_requests(&sim.request_log()).len(), 1);
+}
+
+/// `plan --out` told to stop by SIGTERM while it reads the live state ends
+/// at once with an error and writes no file, whole or partial.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cli_sigterm_during_plan_writes_nothing() {
+    let pools = app_pool(2);
+    let (sim, _) = start_sim(&pools).await;
+    sim.set_faults(Faults {
+        latency_ms: 30_000,
+        ..Faults::default()
+    });
+    let dir = tempfile::tempdir().expect("temp dir");
+    cli::write_config(dir.path(), &sim, &pools, None);
+    let config = dir.path().to_string_lossy().into_owned();
+    let out = dir.path().join("plan.json");
+    let child = cli::spawn(cli::poolform(&[
+        "plan",
+        &config,
+        "--out",
+        &out.to_string_lossy(),
+    ]));
+    // The first read has reached the simulator, which holds it.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while sim.requests_served() == 0 {
+        assert!(Instant::now() < deadline, "plan sent no request");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+    let output = tokio::task::spawn_blocking(move || child.wait_with_output())
+        .await
+        .expect("waiter joins")
+        .expect("poolform ends");
+    let (stdout, stderr) = (cli::text(&output.stdout), cli::text(&output.stderr));
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    assert!(stderr.contains("plan was terminated (SIGTERM)"), "{stderr}");
+    let files: Vec<_> = std::fs::read_dir(dir.path())
+        .expect("dir readable")
+        .map(|entry| entry.expect("entry").file_name())
+        .collect();
+    assert_eq!(files, ["poolform.toml"], "{files:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

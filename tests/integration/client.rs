@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use poolform::live::auth::{Credentials, IamPassword, Secret};
 use poolform::live::client::{CceClient, ClientOptions, RetryPolicy, check_endpoint};
 use poolform::live::fetch::{SyncProgress, fetch, fetch_pool_nodes, sync_progress};
-use poolform::live::{CceApi, LiveError, convert, wire};
+use poolform::live::{CceApi, LiveError, Service, convert, wire};
 use poolform::model::{
     CloudSettings, ClusterId, ClusterName, DEFAULT_POOL_NAME, Desired, DesiredCluster, Login,
     NodeId, NodeTemplate, PoolId, Runtime, Volume,
@@ -312,6 +312,7 @@ async fn wrong_secret_key_is_rejected_with_a_clear_error() {
         .expect("client");
     let error = wrong.list_pools(&cluster()).await.expect_err("rejected");
     let LiveError::Api {
+        service,
         status,
         code,
         message,
@@ -320,6 +321,7 @@ async fn wrong_secret_key_is_rejected_with_a_clear_error() {
     else {
         panic!("expected an API error, got {error:?}");
     };
+    assert_eq!(*service, Service::Cce);
     assert_eq!(*status, 401);
     assert_eq!(code.as_deref(), Some("APIG.0301"));
     assert!(message.contains("verify aksk signature fail"), "{message}");
@@ -420,6 +422,19 @@ async fn token_and_password_logins() {
         .expect_err("wrong password");
     assert_eq!(error.status(), Some(401), "{error}");
     assert!(!format!("{error} {error:?}").contains("battery staple"));
+    // Only IAM was asked, and the error says so.
+    assert_eq!(
+        error.service(),
+        Some(&Service::Iam {
+            endpoint: sim.endpoint().into()
+        })
+    );
+    assert!(
+        error
+            .to_string()
+            .starts_with(&format!("IAM at {} answered HTTP 401", sim.endpoint())),
+        "{error}"
+    );
 }
 
 #[tokio::test]
