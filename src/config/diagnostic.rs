@@ -79,6 +79,8 @@ pub mod codes {
     pub const SCRIPT_FILE: &str = "poolform::config::script_file";
     /// Pre- plus post-install scripts over CCE's limit.
     pub const SCRIPT_TOO_LONG: &str = "poolform::config::script_too_long";
+    /// A script file outside the configuration's directory tree.
+    pub const SCRIPT_OUTSIDE: &str = "poolform::config::script_outside";
     /// A volume setting CCE would reject.
     pub const INVALID_VOLUME: &str = "poolform::config::invalid_volume";
     /// `fixed_ips` together with `ip_block`, or more fixed IPs than nodes.
@@ -130,6 +132,7 @@ pub mod codes {
         LOGIN_CONFLICT,
         SCRIPT_FILE,
         SCRIPT_TOO_LONG,
+        SCRIPT_OUTSIDE,
         INVALID_VOLUME,
         NIC_CONFLICT,
         INVALID_IP,

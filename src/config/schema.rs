@@ -36,6 +36,8 @@ pub struct RawCloud {
     pub endpoint: Option<String>,
     /// Project id; may also come from the environment. CCE: `{project_id}` in every path, and the `X-Project-Id` header.
     pub project_id: Option<String>,
+    /// Let `{ file = ... }` scripts name files outside the configuration's directory (absolute paths, `..`, links out of it), default false. Not sent to CCE; the scripts' contents are.
+    pub allow_scripts_outside: Option<bool>,
 }
 
 /// `[clusters.KEY]`: a CCE cluster.
@@ -456,7 +458,7 @@ impl JsonSchema for RawScript {
                     "type": "object",
                     "properties": {
                         "file": {
-                            "description": "Path of the script, relative to the TOML file that names it.",
+                            "description": "Path of the script, relative to the TOML file that names it; it must stay inside the configuration's directory unless `[cloud] allow_scripts_outside = true`.",
                             "type": "string"
                         }
                     },

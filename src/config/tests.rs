@@ -432,6 +432,7 @@ pub(super) const FULL_CONFIG: &str = indoc! {r#"
         region = "ap-southeast-1"
         endpoint = "http://127.0.0.1:8765"
         project_id = "p1"
+        allow_scripts_outside = false
 
         [clusters.prod]
         id = "c1"
@@ -707,6 +708,113 @@ fn inline_scripts_are_kept_as_written() {
         Some("echo pre")
     );
     assert_eq!(pool.template.lifecycle.post_install, None);
+}
+
+/// A config in `config/` of a fresh directory whose pool names `script` as
+/// its post-install file, with `cloud` as the `[cloud]` table and `outside.sh`
+/// beside (not inside) the config directory.
+fn load_with_script(
+    cloud: &str,
+    script: &str,
+) -> (tempfile::TempDir, Result<Desired, ConfigErrors>) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = dir.path().join("config");
+    std::fs::create_dir_all(config.join("scripts")).expect("mkdir");
+    std::fs::write(dir.path().join("outside.sh"), "echo outside\n").expect("write");
+    std::fs::write(config.join("scripts/post.sh"), "echo inside\n").expect("write");
+    let script = script.replace(
+        "{OUTSIDE}",
+        &dir.path().join("outside.sh").to_string_lossy(),
+    );
+    let text = format!(
+        "[cloud]\n{cloud}\n{}",
+        pool(&format!(
+            "lifecycle = {{ post_install = {{ file = '{script}' }} }}"
+        ))
+    );
+    std::fs::write(config.join("poolform.toml"), text).expect("write");
+    let result = load(&config);
+    (dir, result)
+}
+
+#[test_case("", "scripts/post.sh", Ok("echo inside\n") ; "inside")]
+#[test_case("", "scripts/../scripts/post.sh", Ok("echo inside\n") ; "dot-dot that stays inside")]
+#[test_case("", "../outside.sh", Err(codes::SCRIPT_OUTSIDE) ; "dot-dot out")]
+#[test_case("", "{OUTSIDE}", Err(codes::SCRIPT_OUTSIDE) ; "absolute")]
+#[test_case("allow_scripts_outside = false", "../outside.sh", Err(codes::SCRIPT_OUTSIDE) ; "explicitly not allowed")]
+#[test_case("allow_scripts_outside = true", "../outside.sh", Ok("echo outside\n") ; "dot-dot out allowed")]
+#[test_case("allow_scripts_outside = true", "{OUTSIDE}", Ok("echo outside\n") ; "absolute allowed")]
+#[test_case("allow_scripts_outside = \"yes\"", "scripts/post.sh", Err(codes::INVALID_TYPE) ; "not a boolean")]
+fn script_files_stay_inside_the_config_unless_allowed(
+    cloud: &str,
+    script: &str,
+    expected: Result<&str, &str>,
+) {
+    let (_dir, result) = load_with_script(cloud, script);
+    match (result, expected) {
+        (Ok(desired), Ok(text)) => {
+            let pool = &desired.pools[&PoolAddress::from("web")];
+            assert_eq!(pool.template.lifecycle.post_install.as_deref(), Some(text));
+        }
+        (Err(errors), Err(code)) => {
+            let codes: Vec<&str> = errors.diagnostics().iter().map(|d| d.code()).collect();
+            assert_eq!(codes, [code]);
+            let diagnostic = &errors.diagnostics()[0];
+            assert!(diagnostic.help().is_some());
+            assert!(diagnostic.line_column().is_some(), "a label on the span");
+            // The error names the path, never what the file holds.
+            let rendered = errors.render_plain(100);
+            assert!(!rendered.contains("echo outside"), "{rendered}");
+        }
+        (result, expected) => panic!("expected {expected:?}, got {result:?}"),
+    }
+}
+
+#[test]
+fn allow_scripts_outside_in_another_file_covers_every_file() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = dir.path().join("config");
+    std::fs::create_dir_all(&config).expect("mkdir");
+    std::fs::write(dir.path().join("outside.sh"), "echo outside\n").expect("write");
+    // The pool's file sorts before the one with the setting.
+    std::fs::write(
+        config.join("a-pool.toml"),
+        pool("lifecycle = { post_install = { file = \"../outside.sh\" } }"),
+    )
+    .expect("write");
+    std::fs::write(
+        config.join("b-cloud.toml"),
+        "[cloud]\nallow_scripts_outside = true\n",
+    )
+    .expect("write");
+    let desired = load(&config).expect("allowed by the other file");
+    let pool = &desired.pools[&PoolAddress::from("web")];
+    assert_eq!(
+        pool.template.lifecycle.post_install.as_deref(),
+        Some("echo outside\n")
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_script_linked_out_of_the_config_is_refused_without_being_read() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = dir.path().join("config");
+    std::fs::create_dir_all(&config).expect("mkdir");
+    std::fs::write(dir.path().join("secret.sh"), "TOP-SECRET-CONTENT\n").expect("write");
+    std::os::unix::fs::symlink(dir.path().join("secret.sh"), config.join("post.sh"))
+        .expect("symlink");
+    std::fs::write(
+        config.join("poolform.toml"),
+        pool("lifecycle = { post_install = { file = \"post.sh\" } }"),
+    )
+    .expect("write");
+    let errors = load(&config).expect_err("a link out of the tree");
+    assert_eq!(errors.diagnostics()[0].code(), codes::SCRIPT_OUTSIDE);
+    let rendered = errors.render_plain(100);
+    assert!(!rendered.contains("TOP-SECRET"), "{rendered}");
+    let json = serde_json::to_string(&errors.to_json()).expect("json");
+    assert!(!json.contains("TOP-SECRET"), "{json}");
 }
 
 mod schema_agreement {
