@@ -527,9 +527,9 @@ pub struct RawRollout {
     pub max_unavailable: Option<RawMaxUnavailable>,
     /// Addresses of pools whose changes must finish before this pool's start. Not sent to CCE: orders poolform's plan.
     pub depends_on: Option<Vec<String>>,
-    /// How long the nodes of a batch must stay Active before the next batch, such as `60s` (default 0s). Not sent to CCE.
+    /// How long the nodes of a batch must stay Active before the next batch, such as `60s` (default 0s), at most `24h`. Not sent to CCE.
     pub soak: Option<String>,
-    /// How long a batch may take before it counts as failed, such as `30m` (the default). Not sent to CCE.
+    /// How long a batch may take before it counts as failed, such as `30m` (the default), at most `24h`. Not sent to CCE.
     pub batch_timeout: Option<String>,
     /// Reset nodes even when pods cannot be evicted. CCE: `spec.force` of each sync request.
     pub force: Option<bool>,

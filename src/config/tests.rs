@@ -148,6 +148,10 @@ fn the_base_pool_is_valid() {
 #[test_case(&bare_pool("login = { ssh_key = \"kp\", password = { env = \"PW\" } }\nroot_volume = { type = \"SAS\", size = 50 }\ndata_volumes = [{ type = \"SAS\", size = 100 }]"), codes::LOGIN_CONFLICT, "`pools.web.login` sets both `ssh_key` and `password`", (9, 21) ; "key and password")]
 #[test_case(&bare_pool("login = { ssh_key = \"kp\", remove_ssh_key = true }\nroot_volume = { type = \"SAS\", size = 50 }\ndata_volumes = [{ type = \"SAS\", size = 100 }]"), codes::LOGIN_CONFLICT, "sets `ssh_key` and `remove_ssh_key = true`", (9, 44) ; "remove flag with the same login")]
 #[test_case(&bare_pool("login = { password = { env = \"1PW\" } }\nroot_volume = { type = \"SAS\", size = 50 }\ndata_volumes = [{ type = \"SAS\", size = 100 }]"), codes::INVALID_VALUE, "`pools.web.login.password.env` must be an environment variable name", (9, 30) ; "bad env name")]
+#[test_case(&pool("rollout = { soak = \"25h\" }"), codes::OUT_OF_RANGE, "`pools.web.rollout.soak` must be at most 24h, not `25h`", (12, 20) ; "soak over a day")]
+#[test_case(&pool("rollout = { soak = \"500000000000y\" }"), codes::OUT_OF_RANGE, "`pools.web.rollout.soak` must be at most", (12, 20) ; "soak that overflows an instant")]
+#[test_case(&pool("rollout = { batch_timeout = \"18446744073709551615s\" }"), codes::OUT_OF_RANGE, "`pools.web.rollout.batch_timeout` must be at most", (12, 29) ; "batch timeout of u64 max seconds")]
+#[test_case(&pool("rollout = { batch_timeout = \"24h 1s\" }"), codes::OUT_OF_RANGE, "`pools.web.rollout.batch_timeout` must be at most", (12, 29) ; "batch timeout just over a day")]
 #[test_case(&pool("lifecycle = { post_install = { file = \"scripts/missing.sh\" } }"), codes::SCRIPT_FILE, "script file `scripts/missing.sh` does not exist", (12, 39) ; "missing script file")]
 #[test_case(&pool(&format!("lifecycle = {{ pre_install = \"{}\", post_install = \"{}\" }}", "a".repeat(4000), "b".repeat(3700))), codes::SCRIPT_TOO_LONG, "scripts are 10272 characters after base64; CCE allows at most 10240", (12, 29) ; "scripts too long")]
 #[test_case(&bare_pool("login = { ssh_key = \"kp\" }\nroot_volume = { type = \"GPSDD\", size = 50 }\ndata_volumes = [{ type = \"SAS\", size = 100 }]"), codes::INVALID_VOLUME, "`pools.web.root_volume.type` must be one of", (10, 24) ; "unknown volume type")]
@@ -697,6 +701,19 @@ fn a_single_file_can_be_loaded() {
     std::fs::write(&path, pool("")).expect("write");
     let desired = load(&path).expect("valid");
     assert_eq!(desired.pools.len(), 1);
+}
+
+#[test]
+fn rollout_durations_of_exactly_a_day_are_accepted() {
+    let desired = load_one(&pool(
+        "rollout = { soak = \"24h\", batch_timeout = \"1day\" }",
+    ))
+    .unwrap_or_else(|errors| panic!("{}", errors.render_plain(100)));
+    let rollout = &desired.pools[&PoolAddress::from("web")].rollout;
+    assert_eq!(
+        (rollout.soak_seconds, rollout.batch_timeout_seconds),
+        (86_400, 86_400)
+    );
 }
 
 #[test]
