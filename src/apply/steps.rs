@@ -729,7 +729,7 @@ async fn sync_batch<A: CceApi, S: EventSink>(
     };
 
     // 3. Follow the job and the nodes until every node is Active and up to date.
-    let deadline = started + batch.timeout;
+    let deadline = super::deadline_after(started, batch.timeout);
     let mut seen = BTreeMap::new();
     loop {
         let job = match &job_id {
@@ -834,7 +834,7 @@ async fn sync_batch<A: CceApi, S: EventSink>(
             step: index,
             seconds: batch.soak.as_secs_f64(),
         });
-        let end = Instant::now() + batch.soak;
+        let end = super::deadline_after(Instant::now(), batch.soak);
         loop {
             pause(context, Some(end)).await;
             let (_, pool_nodes) =
@@ -943,7 +943,7 @@ async fn wait_for_pool<A: CceApi, S: EventSink>(
     pool_name: &str,
     expected_nodes: Option<u32>,
 ) -> Result<usize, StepError> {
-    let deadline = Instant::now() + context.options.pool_timeout;
+    let deadline = super::deadline_after(Instant::now(), context.options.pool_timeout);
     let mut seen = BTreeMap::new();
     loop {
         let pool = match context.api.show_pool(cluster_id, pool_id).await {
@@ -1170,7 +1170,7 @@ async fn delete_pool<A: CceApi, S: EventSink>(
         step: index,
         pool_id: Some(pool_id.0.clone()),
     });
-    let deadline = Instant::now() + context.options.pool_timeout;
+    let deadline = super::deadline_after(Instant::now(), context.options.pool_timeout);
     loop {
         match context.api.show_pool(cluster_id, pool_id).await {
             Err(error) if error.is_not_found() => {
