@@ -454,9 +454,8 @@ impl Loader {
                 .iter()
                 .zip(&self.names)
                 .zip(&self.redactions)
-                .map(|((original, name), redactions)| SourceFile {
-                    name: name.clone(),
-                    text: redact(original, redactions),
+                .map(|((original, name), redactions)| {
+                    SourceFile::new(name.clone(), &redact(original, redactions))
                 })
                 .collect();
             let mut drafts = self.drafts;

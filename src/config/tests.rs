@@ -834,6 +834,49 @@ fn a_script_linked_out_of_the_config_is_refused_without_being_read() {
     assert!(!json.contains("TOP-SECRET"), "{json}");
 }
 
+#[test]
+fn diagnostics_never_echo_control_characters_from_values() {
+    // TOML escapes put an ESC sequence into a key and a NUL into a value;
+    // messages and help quote both.
+    let text = pool("\"fla\\u001b[31mvor\" = \"x\"\nruntime = \"crio\\u0000\"");
+    let errors = load_one(&text).expect_err("unknown key and bad runtime");
+    let found: Vec<&str> = errors.diagnostics().iter().map(|d| d.code()).collect();
+    assert_eq!(found, [codes::UNKNOWN_KEY, codes::INVALID_VALUE]);
+    let rendered = errors.render_plain(100);
+    assert!(
+        !rendered.contains(['\u{1b}', '\0']),
+        "raw control characters in:\n{rendered:?}"
+    );
+    assert!(
+        rendered.contains("unknown key `fla\\u{1b}[31mvor`"),
+        "{rendered}"
+    );
+    assert!(rendered.contains("not `crio\\u{0}`"), "{rendered}");
+    // JSON keeps the text as written; serde escapes it.
+    let json = serde_json::to_string(&errors.to_json()).expect("json");
+    assert!(json.contains("fla\\u001b[31mvor"), "{json}");
+}
+
+#[test]
+fn source_excerpts_never_echo_control_characters() {
+    // Raw ESC, NUL and a lone CR are not valid TOML: the excerpt of the
+    // syntax error shows them escaped, with the label still in place.
+    let text = "[cloud]\nregion = \"\u{1b}[31mred\"\n# a\rb\0\n";
+    let errors = load_one(text).expect_err("syntax errors");
+    let rendered = errors.render_plain(100);
+    assert!(
+        !rendered.contains(['\u{1b}', '\0', '\r']),
+        "raw control characters in:\n{rendered:?}"
+    );
+    assert!(
+        rendered.contains("region = \"\\u{1b}[31mred\""),
+        "{rendered}"
+    );
+    let diagnostic = &errors.diagnostics()[0];
+    assert_eq!(diagnostic.code(), codes::SYNTAX);
+    assert_eq!(diagnostic.line_column().map(|(line, _)| line), Some(2));
+}
+
 mod schema_agreement {
     //! The walker and the schema types describe the same language.
 
