@@ -772,7 +772,7 @@ async fn sync_batch<A: CceApi, S: EventSink>(
     };
 
     // 3. Follow the job and the nodes until every node is Active and up to date.
-    let deadline = started + batch.timeout;
+    let deadline = super::deadline_after(started, batch.timeout);
     let mut seen = BTreeMap::new();
     // Following a job is reading: a read that fails for a passing reason
     // (throttling, a 5xx storm, a timeout) is tried again until the batch
@@ -896,7 +896,7 @@ async fn sync_batch<A: CceApi, S: EventSink>(
             step: index,
             seconds: batch.soak.as_secs_f64(),
         });
-        let end = Instant::now() + batch.soak;
+        let end = super::deadline_after(Instant::now(), batch.soak);
         loop {
             pause(context, Some(end)).await;
             let (_, pool_nodes) =
@@ -1068,7 +1068,7 @@ async fn wait_for_pool<A: CceApi, S: EventSink>(
     pool_name: &str,
     expected_nodes: Option<u32>,
 ) -> Result<usize, StepError> {
-    let deadline = Instant::now() + context.options.pool_timeout;
+    let deadline = super::deadline_after(Instant::now(), context.options.pool_timeout);
     let mut seen = BTreeMap::new();
     loop {
         let pool = match context.api.show_pool(cluster_id, pool_id).await {
@@ -1308,7 +1308,7 @@ async fn delete_pool<A: CceApi, S: EventSink>(
         step: index,
         pool_id: Some(pool_id.0.clone()),
     });
-    let deadline = Instant::now() + context.options.pool_timeout;
+    let deadline = super::deadline_after(Instant::now(), context.options.pool_timeout);
     loop {
         match context.api.show_pool(cluster_id, pool_id).await {
             Err(error) if error.is_not_found() => {
