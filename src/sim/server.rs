@@ -38,8 +38,10 @@ pub(crate) struct Shared {
     /// Every request received, control requests excluded: what benchmarks
     /// count as API round trips.
     pub requests_served: std::sync::atomic::AtomicU64,
-    /// Serialises state file writes so the newest snapshot is written last.
-    save_lock: tokio::sync::Mutex<()>,
+    /// The generation of the snapshot last written to the state file. Held
+    /// for the whole of each write, so that one write at a time touches the
+    /// file and an older snapshot never lands over a newer one.
+    written: Arc<Mutex<u64>>,
 }
 
 impl std::fmt::Debug for Shared {
@@ -62,6 +64,8 @@ pub(crate) struct Inner {
     pub dirty: bool,
     /// Injected 429s so far, to alternate their body styles.
     throttled: u64,
+    /// Snapshots taken for saving so far; each one's generation.
+    snapshots: u64,
 }
 
 impl Inner {
@@ -107,9 +111,10 @@ impl Shared {
                 issued_tokens: BTreeSet::new(),
                 dirty: true,
                 throttled: 0,
+                snapshots: 0,
             }),
             requests_served: std::sync::atomic::AtomicU64::new(0),
-            save_lock: tokio::sync::Mutex::new(()),
+            written: Arc::new(Mutex::new(0)),
             config,
         }
     }
@@ -167,16 +172,31 @@ impl Shared {
         let Some(path) = self.config.state_file.clone() else {
             return Ok(());
         };
-        let _guard = self.save_lock.lock().await;
-        let snapshot = {
+        let (snapshot, generation) = {
             let mut inner = self.lock();
             if !inner.dirty && !force {
                 return Ok(());
             }
             inner.dirty = false;
-            inner.state.clone()
+            inner.snapshots += 1;
+            (inner.state.clone(), inner.snapshots)
         };
-        match tokio::task::spawn_blocking(move || snapshot.save(path)).await {
+        // The write runs to its end even when this future is dropped (a
+        // request whose client went away, the tick task stopped at
+        // shutdown), so it takes its turn in the blocking task itself: two
+        // writers of the same temporary file once made a rename fail with
+        // "No such file or directory".
+        let written = Arc::clone(&self.written);
+        let write = move || {
+            let mut last = written.lock().unwrap_or_else(|e| e.into_inner());
+            if generation <= *last {
+                return Ok(());
+            }
+            snapshot.save(path)?;
+            *last = generation;
+            Ok(())
+        };
+        match tokio::task::spawn_blocking(write).await {
             Ok(result) => result,
             Err(_) => Ok(()),
         }

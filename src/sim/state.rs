@@ -592,8 +592,10 @@ impl SimState {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).map_err(io_error)?;
         }
+        // Per process, so that two processes on one state file never write
+        // the same temporary file; the rename stays atomic.
         let mut temp = path.as_os_str().to_owned();
-        temp.push(".tmp");
+        temp.push(format!(".{}.tmp", std::process::id()));
         std::fs::write(&temp, text).map_err(io_error)?;
         std::fs::rename(&temp, path).map_err(io_error)
     }
