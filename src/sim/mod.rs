@@ -85,21 +85,25 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+pub mod api;
 pub mod auth;
+pub mod catalogue;
 mod server;
 mod state;
+pub mod view;
 
 pub use auth::SimAuth;
 pub use state::{
     ClusterPeaks, DEFAULT_POOL_ID, LoggedRequest, OutsideChange, POOL_NAME_LABEL, Progress,
-    ProgressKind, SimCluster, SimJob, SimNode, SimPool, SimState, SimSubJob, timestamp,
+    ProgressKind, ResetWith, STALE_FIELD_NAMES, SimCluster, SimJob, SimNode, SimPool, SimState,
+    SimSubJob, documented_stale_fields, is_salted_password, timestamp,
 };
 
 /// Faults the simulator injects. Deterministic knobs (`fail_next*`,
 /// `malformed_next`, `slow_next_writes`, node selectors) suit tests best; the
 /// random rates draw from an RNG seeded with `seed`, re-seeded whenever the
 /// faults are set.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Faults {
     /// Extra latency on every API request, in real milliseconds.
@@ -134,6 +138,64 @@ pub struct Faults {
     /// each right after the `after_writes`-th successful mutating request
     /// from now, e.g. a template edited between two sync batches.
     pub scheduled_changes: Vec<ScheduledChange>,
+    /// The template fields whose difference makes a node report
+    /// `configurationUpToDate: false` (see [`STALE_FIELD_NAMES`]). CCE
+    /// documents `os` and `runtime`, the default; tests widen it.
+    pub stale_fields: BTreeSet<String>,
+    /// How many times ShowJob answers 404 for a job just started by a sync
+    /// or a node reset, before it shows the job (real CCE may not show a job
+    /// right after the POST).
+    pub job_hidden_reads: u32,
+    /// `Retry-After` seconds on the 429s the simulator injects; absent by
+    /// default, as CCE documents none.
+    pub retry_after_secs: Option<u64>,
+}
+
+impl Default for Faults {
+    fn default() -> Self {
+        Self {
+            latency_ms: 0,
+            rate_429: 0.0,
+            rate_5xx: 0.0,
+            malformed_rate: 0.0,
+            seed: 0,
+            fail_next: Vec::new(),
+            fail_next_writes: Vec::new(),
+            malformed_next: 0,
+            slow_next_writes: Vec::new(),
+            fail_reset_nodes: BTreeSet::new(),
+            stuck_nodes: BTreeSet::new(),
+            scheduled_changes: Vec::new(),
+            stale_fields: documented_stale_fields(),
+            job_hidden_reads: 0,
+            retry_after_secs: None,
+        }
+    }
+}
+
+/// Which cloud's CCE the simulator plays.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Flavour {
+    /// Huawei Cloud: UpgradeNodePool; Open Telekom Cloud's calls are served
+    /// too.
+    #[default]
+    Huawei,
+    /// Open Telekom Cloud: no `operation/upgrade` (404); pools are
+    /// synchronised with `PUT /api/v3.1/…/nodepool/{pool}/sync`.
+    Otc,
+}
+
+/// How UpgradeNodePool answers: the SDK reads `{"jobid"}`, the API pages
+/// say the body is empty.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SyncAnswer {
+    /// 200 `{"jobid": "…"}`.
+    #[default]
+    JobId,
+    /// 200 with no body.
+    Empty,
 }
 
 /// An [`OutsideChange`] that happens once a client has made a number of
@@ -177,6 +239,12 @@ pub struct SimConfig {
     /// How often (real time) the clock advances and the state is saved
     /// without requests.
     pub tick: Duration,
+    /// Huawei Cloud or Open Telekom Cloud.
+    pub flavour: Flavour,
+    /// How UpgradeNodePool answers.
+    pub sync_answer: SyncAnswer,
+    /// Nodes Open Telekom Cloud's SyncNodePool resets at once.
+    pub otc_sync_max_unavailable: usize,
 }
 
 impl Default for SimConfig {
@@ -195,6 +263,9 @@ impl Default for SimConfig {
             state_file: None,
             page_size_cap: None,
             tick: Duration::from_millis(50),
+            flavour: Flavour::Huawei,
+            sync_answer: SyncAnswer::JobId,
+            otc_sync_max_unavailable: 1,
         }
     }
 }
