@@ -540,107 +540,133 @@ async fn sync_batch<A: CceApi, S: EventSink>(
         if context.cancel.level() >= CancelLevel::Graceful {
             return StepOutcome::NotStarted;
         }
-        let (all, pool_nodes) =
-            match read_nodes(context, batch.cluster_id, batch.pool_id, batch.pool_name).await {
-                Ok(read) => read,
-                Err(error) => return error.into(),
-            };
-        let gone: Vec<&String> = planned
-            .iter()
-            .filter(|id| !pool_nodes.contains_key(*id))
-            .collect();
-        let settling: Vec<&String> = planned
-            .iter()
-            .filter(|id| {
-                pool_nodes
-                    .get(*id)
-                    .is_some_and(|node| is_transitional(&phase(node)))
-            })
-            .collect();
-        let blocked = if !settling.is_empty() {
-            // A node of the batch is still changing (perhaps being reset by
-            // an interrupted run): wait until it settles, then decide.
-            let nodes = labelled_with_phase(context, &pool_nodes, &settling);
-            let names: Vec<String> = nodes.iter().map(ToString::to_string).collect();
+        let in_flight = match sync_in_flight(context, batch).await {
+            Ok(in_flight) => in_flight,
+            Err(error) => return error.into(),
+        };
+        let blocked = if let Some(what) = in_flight {
+            // Another run (or the console) has a sync of this pool accepted
+            // or running. Its nodes may still look Active and out of date
+            // until CCE starts it; posting now would reset them twice.
             Blocked {
                 reason: format!(
-                    "waiting for nodes of the batch to settle: {}",
-                    names.join(", ")
+                    "pool {} has a sync in flight that this run did not start ({what}); waiting for it to finish",
+                    batch.step.address
                 ),
                 error: Box::new(move |seconds| StepError::Timeout {
                     seconds,
-                    waiting_for: "nodes of the batch to settle before resetting them".to_owned(),
-                    nodes,
+                    waiting_for: format!(
+                        "the sync already in flight on the pool ({what}) to finish"
+                    ),
+                    nodes: Vec::new(),
                 }),
             }
         } else {
-            let (needed, up_to_date): (Vec<String>, Vec<String>) = planned
+            let (all, pool_nodes) =
+                match read_nodes(context, batch.cluster_id, batch.pool_id, batch.pool_name).await {
+                    Ok(read) => read,
+                    Err(error) => return error.into(),
+                };
+            let gone: Vec<&String> = planned
                 .iter()
-                .filter(|id| pool_nodes.contains_key(*id))
-                .cloned()
-                .partition(|id| {
-                    pool_nodes.get(id).is_some_and(|node| {
-                        node_needs_sync(
-                            node,
-                            batch.body,
-                            planned_fingerprint(fingerprints, batch.pool_id, id),
-                        )
-                    })
-                });
-            if !gone.is_empty() && announced.is_none() {
-                context.emit(Event::NodesGone {
-                    step: index,
-                    nodes: labelled(context, &gone),
-                });
-            }
-            if needed.is_empty() {
-                let up_to_date = labelled(context, &up_to_date);
-                if !up_to_date.is_empty() {
-                    context.emit(Event::NodesUpToDate {
+                .filter(|id| !pool_nodes.contains_key(*id))
+                .collect();
+            let settling: Vec<&String> = planned
+                .iter()
+                .filter(|id| {
+                    pool_nodes
+                        .get(*id)
+                        .is_some_and(|node| is_transitional(&phase(node)))
+                })
+                .collect();
+            if !settling.is_empty() {
+                // A node of the batch is still changing (perhaps being reset by
+                // an interrupted run): wait until it settles, then decide.
+                let nodes = labelled_with_phase(context, &pool_nodes, &settling);
+                let names: Vec<String> = nodes.iter().map(ToString::to_string).collect();
+                Blocked {
+                    reason: format!(
+                        "waiting for nodes of the batch to settle: {}",
+                        names.join(", ")
+                    ),
+                    error: Box::new(move |seconds| StepError::Timeout {
+                        seconds,
+                        waiting_for: "nodes of the batch to settle before resetting them"
+                            .to_owned(),
+                        nodes,
+                    }),
+                }
+            } else {
+                let (needed, up_to_date): (Vec<String>, Vec<String>) = planned
+                    .iter()
+                    .filter(|id| pool_nodes.contains_key(*id))
+                    .cloned()
+                    .partition(|id| {
+                        pool_nodes.get(id).is_some_and(|node| {
+                            node_needs_sync(
+                                node,
+                                batch.body,
+                                planned_fingerprint(fingerprints, batch.pool_id, id),
+                            )
+                        })
+                    });
+                if !gone.is_empty() && announced.is_none() {
+                    context.emit(Event::NodesGone {
                         step: index,
-                        nodes: up_to_date.clone(),
+                        nodes: labelled(context, &gone),
                     });
                 }
-                return StepOutcome::Done {
-                    summary: "nothing to do: every node of the batch is already up to date or gone"
-                        .to_owned(),
-                    nodes_reset: Vec::new(),
-                    nodes_up_to_date: up_to_date,
-                };
-            }
-            let needed_set: BTreeSet<NodeId> = needed.iter().map(|id| NodeId(id.clone())).collect();
-            let pool_down = unavailable(pool_nodes.values());
-            match check_pool_budget(batch.pool_limit, &needed_set, &pool_down) {
-                Err(shortfall) => {
-                    budget_blocked(context, format!("pool {}", batch.step.address), shortfall)
-                }
-                Ok(()) => {
-                    let cluster = &batch.step.cluster;
-                    let mut budget = lock(&context.budget);
-                    if let Some(cap) = budget.cap(cluster)
-                        && needed_set.len() > cap as usize
-                    {
-                        return StepError::BatchOverCap {
-                            cluster: cluster.clone(),
-                            size: needed_set.len(),
-                            cap,
-                        }
-                        .into();
+                if needed.is_empty() {
+                    let up_to_date = labelled(context, &up_to_date);
+                    if !up_to_date.is_empty() {
+                        context.emit(Event::NodesUpToDate {
+                            step: index,
+                            nodes: up_to_date.clone(),
+                        });
                     }
-                    match budget.try_reserve(cluster, index, &needed_set, &unavailable(&all)) {
-                        Ok(()) => {
-                            drop(budget);
-                            let reservation = Reservation {
-                                budget: &context.budget,
-                                released: &context.budget_released,
+                    return StepOutcome::Done {
+                        summary:
+                            "nothing to do: every node of the batch is already up to date or gone"
+                                .to_owned(),
+                        nodes_reset: Vec::new(),
+                        nodes_up_to_date: up_to_date,
+                    };
+                }
+                let needed_set: BTreeSet<NodeId> =
+                    needed.iter().map(|id| NodeId(id.clone())).collect();
+                let pool_down = unavailable(pool_nodes.values());
+                match check_pool_budget(batch.pool_limit, &needed_set, &pool_down) {
+                    Err(shortfall) => {
+                        budget_blocked(context, format!("pool {}", batch.step.address), shortfall)
+                    }
+                    Ok(()) => {
+                        let cluster = &batch.step.cluster;
+                        let mut budget = lock(&context.budget);
+                        if let Some(cap) = budget.cap(cluster)
+                            && needed_set.len() > cap as usize
+                        {
+                            return StepError::BatchOverCap {
                                 cluster: cluster.clone(),
-                                step: index,
-                            };
-                            break (needed, up_to_date, reservation);
+                                size: needed_set.len(),
+                                cap,
+                            }
+                            .into();
                         }
-                        Err(shortfall) => {
-                            drop(budget);
-                            budget_blocked(context, format!("cluster {cluster}"), shortfall)
+                        match budget.try_reserve(cluster, index, &needed_set, &unavailable(&all)) {
+                            Ok(()) => {
+                                drop(budget);
+                                let reservation = Reservation {
+                                    budget: &context.budget,
+                                    released: &context.budget_released,
+                                    cluster: cluster.clone(),
+                                    step: index,
+                                };
+                                break (needed, up_to_date, reservation);
+                            }
+                            Err(shortfall) => {
+                                drop(budget);
+                                budget_blocked(context, format!("cluster {cluster}"), shortfall)
+                            }
                         }
                     }
                 }
@@ -876,6 +902,51 @@ async fn sync_batch<A: CceApi, S: EventSink>(
         nodes_reset: labelled(context, &needed),
         nodes_up_to_date: up_to_date,
     }
+}
+
+/// A sync of the batch's pool that is accepted or running, described, or
+/// `None`. Every batch of this run waits for its own job before the next
+/// starts, so a sync in flight here belongs to someone else: another apply,
+/// an interrupted one, or the console. CCE shows it as the pool's
+/// `status.jobId` naming an unfinished job, or as a true
+/// `ConfigurationSynchronizing` condition.
+async fn sync_in_flight<A: CceApi, S: EventSink>(
+    context: &Context<'_, A, S>,
+    batch: &Batch<'_>,
+) -> Result<Option<String>, StepError> {
+    let pool = match context.api.show_pool(batch.cluster_id, batch.pool_id).await {
+        Ok(pool) => pool,
+        // A pool CCE does not show by id (the DefaultPool may not be) tells
+        // nothing either way; the nodes' phases still count.
+        Err(error) if error.is_not_found() => return Ok(None),
+        Err(source) => {
+            return Err(StepError::Api {
+                action: format!("read pool {}", batch.pool_id),
+                source,
+            });
+        }
+    };
+    let Some(status) = pool.status else {
+        return Ok(None);
+    };
+    if let Some(job_id) = status.job_id.filter(|id| !id.is_empty()) {
+        match context.api.show_job(&job_id).await {
+            Ok(job) if matches!(job.status.phase.as_str(), "Success" | "Failed") => {}
+            // Unfinished, or not readable yet: either way not over.
+            Ok(_) => return Ok(Some(format!("job {job_id}"))),
+            Err(error) if error.is_not_found() => return Ok(Some(format!("job {job_id}"))),
+            Err(source) => {
+                return Err(StepError::Api {
+                    action: format!("read job {job_id}"),
+                    source,
+                });
+            }
+        }
+    }
+    let synchronizing = status.conditions.iter().any(|condition| {
+        condition.condition_type == "ConfigurationSynchronizing" && condition.status == "True"
+    });
+    Ok(synchronizing.then(|| "condition ConfigurationSynchronizing is True".to_owned()))
 }
 
 /// After a sync request whose answer was lost: whether the live nodes show

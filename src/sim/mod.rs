@@ -134,6 +134,11 @@ pub struct Faults {
     pub fail_reset_nodes: BTreeSet<String>,
     /// Nodes (id or name) whose reset never finishes.
     pub stuck_nodes: BTreeSet<String>,
+    /// Sync jobs to let start normally before holding every later one
+    /// accepted but unstarted (0 = hold the next). Clearing it (`None`)
+    /// lets the held jobs start: tests use it to catch the moment CCE has
+    /// accepted a sync whose nodes still look Active and not up to date.
+    pub hold_jobs_after: Option<u32>,
     /// Changes made "from outside" at a chosen moment of a client's work:
     /// each right after the `after_writes`-th successful mutating request
     /// from now, e.g. a template edited between two sync batches.
@@ -165,6 +170,7 @@ impl Default for Faults {
             slow_next_writes: Vec::new(),
             fail_reset_nodes: BTreeSet::new(),
             stuck_nodes: BTreeSet::new(),
+            hold_jobs_after: None,
             scheduled_changes: Vec::new(),
             stale_fields: documented_stale_fields(),
             job_hidden_reads: 0,
@@ -434,7 +440,7 @@ impl SimHandle {
 
     /// Replaces the faults and re-seeds the RNG.
     pub fn set_faults(&self, faults: Faults) {
-        self.shared.lock().set_faults(faults);
+        self.shared.set_faults(faults);
     }
 
     /// Applies a change made from outside poolform.

@@ -9,10 +9,12 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use poolform::apply::{self, ApplyOptions, ApplyReport, CancelLevel, CancelToken, Event};
-use poolform::live::{CceClient, ClientOptions, Credentials, RetryPolicy, convert, fetch, wire};
+use poolform::live::{
+    CceApi, CceClient, ClientOptions, Credentials, RetryPolicy, convert, fetch, wire,
+};
 use poolform::model::{
     ClusterId, ClusterName, Desired, DesiredCluster, DesiredPool, Ensure, Lifecycle, Login,
-    MaxUnavailable, NodeTemplate, PoolAddress, Rollout, Runtime, Volume,
+    MaxUnavailable, NodeTemplate, PoolAddress, PoolId, Rollout, Runtime, Volume,
 };
 use poolform::plan::{Plan, StepKind, build_plan};
 use poolform::sim::{self, Faults, LoggedRequest, SimConfig, SimHandle, SimState};
@@ -966,47 +968,104 @@ async fn cli_sigint_once_finishes_the_batch_in_flight_then_stops() {
 async fn cli_killed_mid_batch_then_planned_and_applied_again_resets_no_node_twice() {
     let pools = app_pool(6);
     let (sim, _) = cli::start_slow_sim(&pools, 1000).await;
+    // The first sync runs; every later one is accepted and held unstarted,
+    // the window in which CCE has a job whose nodes still look Active and
+    // out of date.
+    sim.set_faults(Faults {
+        hold_jobs_after: Some(1),
+        ..Faults::default()
+    });
     let dir = tempfile::tempdir().expect("temp dir");
     cli::write_config(dir.path(), &sim, &pools, None);
     let config = dir.path().to_string_lossy().into_owned();
-    let mut child = cli::spawn(cli::poolform(&[
-        "apply",
-        &config,
-        "--auto-approve",
-        "--poll-interval",
-        "50ms",
-    ]));
+    let apply = || {
+        cli::poolform(&[
+            "apply",
+            &config,
+            "--auto-approve",
+            "--poll-interval",
+            "50ms",
+        ])
+    };
+    let mut child = cli::spawn(apply());
     let _ = cli::wait_for_line(&mut child, "sync batch 2/3 (2 nodes): sync requested").await;
     child.kill().expect("SIGKILL delivered");
     let _ = child.wait();
-    assert_eq!(sync_requests(&sim.request_log()).len(), 2);
+    let first = sync_requests(&sim.request_log());
+    assert_eq!(first.len(), 2);
+    let held = &first[1].1;
+    let state = sim.state();
+    for id in held {
+        let node = state.node(CLUSTER_ID, id).expect("held node exists");
+        let status = node.status.as_ref().expect("node status");
+        assert_eq!(status.phase, "Active", "the held job has not started");
+        assert_eq!(status.configuration_up_to_date, Some(false));
+    }
 
-    // Plan again while batch 2 may still be resetting, and apply that.
-    let output = cli::run(cli::poolform(&[
-        "apply",
-        &config,
-        "--auto-approve",
-        "--poll-interval",
-        "50ms",
-    ]))
-    .await;
-    let (stdout, stderr) = (cli::text(&output.stdout), cli::text(&output.stderr));
+    // The rerun plans those nodes again (they look stale), but must see the
+    // sync in flight and wait for it instead of posting them a second time.
+    let mut child = cli::spawn(apply());
+    let (mut lines, mut reader) = cli::wait_for_line(&mut child, "sync in flight").await;
+    assert_eq!(
+        sync_requests(&sim.request_log()).len(),
+        2,
+        "nothing was posted while the other sync was in flight"
+    );
+    sim.set_faults(Faults::default());
+    let (rest, output) = tokio::task::spawn_blocking(move || {
+        let mut rest = String::new();
+        let _ = std::io::Read::read_to_string(&mut reader, &mut rest);
+        let output = child.wait_with_output().expect("poolform ends");
+        (rest, output)
+    })
+    .await
+    .expect("waiter joins");
+    lines.push(rest);
+    let (stdout, stderr) = (cli::text(&output.stdout), lines.concat());
     assert!(
         output.status.success(),
         "stdout:\n{stdout}\nstderr:\n{stderr}"
     );
+    assert!(stdout.contains("already up to date"), "{stdout}");
     let log = sim.request_log();
     assert_eq!(reset_once(&log).len(), 6);
+    assert_eq!(sync_requests(&log).len(), 3);
     let desired = poolform::config::load(dir.path()).expect("config loads");
-    // Whatever the second plan left out (nodes mid-reset) finished on its own.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        if !make_plan(&client(&sim), &desired).await.has_changes() {
-            break;
-        }
-        assert!(Instant::now() < deadline, "work remains after the rerun");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    assert!(!make_plan(&client(&sim), &desired).await.has_changes());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sync_naming_nodes_queued_in_another_job_is_refused() {
+    let pools = app_pool(4);
+    let (sim, _) = start_sim(&pools).await;
+    sim.set_faults(Faults {
+        hold_jobs_after: Some(0),
+        ..Faults::default()
+    });
+    let desired = desired(&pools, None);
+    let plan = make_plan(&client(&sim), &desired).await;
+    let body = plan
+        .steps
+        .iter()
+        .find_map(|step| match &step.kind {
+            StepKind::SyncBatch { body, .. } => Some(body.clone()),
+            _ => None,
+        })
+        .expect("a sync batch");
+    let api = client(&sim);
+    let pool = PoolId(body.spec.node_pool_id.clone());
+    let cluster = ClusterId(CLUSTER_ID.to_owned());
+    api.sync_nodes(&cluster, &pool, &body)
+        .await
+        .expect("the first sync is accepted");
+    let error = api
+        .sync_nodes(&cluster, &pool, &body)
+        .await
+        .expect_err("the same nodes cannot be queued twice");
+    assert!(
+        error.to_string().contains("409") || format!("{error:?}").contains("CCE.01409001"),
+        "{error:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
