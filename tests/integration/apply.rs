@@ -133,7 +133,10 @@ async fn start_sim_with(
             },
             ..Default::default()
         };
-        let id = state.add_pool(CLUSTER_ID, body, pool.nodes);
+        let body = serde_json::to_value(&body).expect("json");
+        let id = state
+            .add_pool_json(CLUSTER_ID, &body, pool.nodes)
+            .expect("seed");
         ids.insert(pool.name.to_owned(), id);
     }
     let config = SimConfig {
