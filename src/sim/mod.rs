@@ -17,6 +17,8 @@
 //! | UpgradeNodePool (sync) | `POST …/clusters/{cluster}/nodepools/{pool}/operation/upgrade` → `{"jobid"}` |
 //! | ListNodes | `GET …/clusters/{cluster}/nodes?limit=&marker=` (pages by node id; `pageInfo.nextMarker` absent on the last page) |
 //! | ShowNode | `GET …/clusters/{cluster}/nodes/{node}` |
+//! | ResetNode | `POST …/clusters/{cluster}/nodes/reset` → `{"jobid"}` |
+//! | SyncNodePool (OTC) | `PUT /api/v3.1/projects/{project_id}/clusters/{cluster}/nodepool/{pool}/sync` → 200, empty string, no job |
 //! | ShowJob | `GET …/jobs/{job}` |
 //!
 //! and `POST /v3/auth/tokens` (IAM password login; the token comes back in
@@ -25,17 +27,37 @@
 //! authentication failures the gateway body
 //! `{"error_msg","error_code":"APIG.0301","request_id"}` with status 401.
 //!
+//! # An independent reading of the API
+//!
+//! The simulator shares no types with poolform's client. Request bodies are
+//! read as JSON and checked against the SDK's models ([`catalogue`]):
+//! create = `NodePool`, update = `NodePoolUpdate`, sync = `UpgradeNodePool`,
+//! node reset = `ResetNodeList`. A key the model does not have is ignored,
+//! as CCE ignores it, and listed in the request log entry
+//! ([`LoggedRequest::ignored`]); a value of the wrong JSON type is answered
+//! 400 `CCE.01400001` naming the field. Only then is the body read into the
+//! simulator's own types ([`api`]), so an ignored key has no effect.
+//! Responses are decorated on the way out as real ones are ([`view`]).
+//!
 //! # Behaviour
 //!
 //! - Creating a pool (or scaling it up) creates nodes that pass `Build` →
 //!   `Installing` → `Active` over [`SimConfig::create_duration`].
-//! - Updating a pool's template marks the nodes whose reset-only fields now
-//!   differ (os, runtime, login, pre/post-install scripts, volumes, maxPods)
-//!   `configurationUpToDate: false`; labels, taints and tags do not. An
-//!   update without `initialNodeCount` and without `ignoreInitialNodeCount`
-//!   scales the pool to 0, as the real API does. Fields left out of an
-//!   update stay; a sent `extendParam` is complete for the keys an update
-//!   may change (a script left out is removed) and leaves the others alone.
+//! - Updating a pool (`NodeSpecUpdate`: `rootVolumeUpdate`,
+//!   `dataVolumesUpdate`, `nodeNicSpecUpdate`, …) changes the template for
+//!   new nodes. Only a change of os or runtime makes existing nodes
+//!   `configurationUpToDate: false`, as CCE documents
+//!   ([`Faults::stale_fields`] widens it). Labels, taints and tags reach the
+//!   existing nodes at once, without a reset, when the pool's
+//!   `*PolicyOnExistingNodes` is `refresh` (labels and taints by default,
+//!   tags not). An update without `initialNodeCount` and without
+//!   `ignoreInitialNodeCount` scales the pool to 0, as the real API does.
+//!   Fields left out of an update stay; a sent `extendParam` is complete for
+//!   the keys an update may change (a script left out is removed).
+//! - A reset (sync, ResetNode, OTC's pool sync) changes a node's os,
+//!   runtime, login and scripts only: never its disks, flavor, labels,
+//!   taints or tags. Passwords must be salted (base64 of a SHA-512 crypt
+//!   string); a plaintext one is refused with 400. None is ever kept.
 //! - Deleting a pool drains its nodes (`Deleting`) and then removes it; the
 //!   DefaultPool can be neither updated nor deleted.
 //! - A sync job is `Initializing` briefly, then `Running`: it resets the
@@ -76,6 +98,7 @@
 //! | `GET /_sim/faults`, `PUT /_sim/faults` | the [`Faults`] |
 //! | `POST /_sim/outside-change` | an [`OutsideChange`] |
 //! | `POST /_sim/advance?seconds=N` | move the clock |
+//! | `GET /_sim/nodes/{cluster}/{node}` | the whole internal node: labels, taints, tags, scripts, disks |
 
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
