@@ -157,7 +157,10 @@ fn fleet_state(desired: &Desired, nodes: usize) -> SimState {
     }
     for pool in desired.pools.values() {
         let cluster = &desired.clusters[&pool.cluster];
-        state.add_pool(cluster.id.as_str(), create_body(pool), nodes);
+        let body = serde_json::to_value(create_body(pool)).expect("json");
+        state
+            .add_pool_json(cluster.id.as_str(), &body, nodes)
+            .expect("seed");
     }
     state
 }
@@ -572,11 +575,10 @@ async fn bench_apply(time_scale: f64, reset: Duration) -> ApplyRow {
     }
     for (name, nodes, _, _) in shapes {
         let pool = &seed.pools[&poolform::model::PoolAddress::from(name)];
-        state.add_pool(
-            seed.clusters[&pool.cluster].id.as_str(),
-            create_body(pool),
-            nodes,
-        );
+        let body = serde_json::to_value(create_body(pool)).expect("json");
+        state
+            .add_pool_json(seed.clusters[&pool.cluster].id.as_str(), &body, nodes)
+            .expect("seed");
     }
     let mut config = sim_config(Duration::ZERO);
     config.time_scale = time_scale;

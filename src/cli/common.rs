@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use super::LiveSource;
 use crate::live::auth::Credentials;
-use crate::live::{CceClient, ClientOptions, fetch, wire};
+use crate::live::{CceClient, ClientOptions, fetch};
 use crate::model::{CloudSettings, ClusterId, Desired, Live, PoolAddress};
 use crate::plan::Plan;
 use crate::sim::{self, SimAuth, SimConfig, SimHandle, SimState};
@@ -367,7 +367,10 @@ fn sim_state(state_file: &Path, config_path: &Path) -> miette::Result<SimState> 
     }
     let seed = seed_path(config_path);
     if seed.exists() {
-        return Ok(SimSeed::load(&seed)?.into_state());
+        return SimSeed::load(&seed)?
+            .into_state()
+            .into_diagnostic()
+            .wrap_err_with(|| format!("{} is not a simulator seed", seed.display()));
     }
     Ok(SimState::new())
 }
@@ -413,8 +416,9 @@ pub struct SeedCluster {
 pub struct SeedDefaultPool {
     /// How many Active nodes.
     pub nodes: usize,
-    /// Their spec, as CCE reports it.
-    pub template: wire::NodeTemplate,
+    /// Their spec, in the API's JSON as ShowNode reports it (the SDK's
+    /// `NodeSpec`).
+    pub template: serde_json::Value,
 }
 
 /// One pool of a seed.
@@ -422,8 +426,10 @@ pub struct SeedDefaultPool {
 pub struct SeedPool {
     /// Nodes built from the pool's template.
     pub nodes: usize,
-    /// The pool, as CreateNodePool takes it.
-    pub pool: wire::NodePool,
+    /// The pool, in the API's JSON as CreateNodePool takes it (the SDK's
+    /// `NodePool`): the simulator reads it with its own model, not the
+    /// client's types.
+    pub pool: serde_json::Value,
 }
 
 impl SimSeed {
@@ -437,18 +443,23 @@ impl SimSeed {
             .wrap_err_with(|| format!("{} is not a simulator seed", path.display()))
     }
 
-    /// The simulator state the seed describes.
-    pub fn into_state(self) -> SimState {
+    /// The simulator state the seed describes; a pool or spec the
+    /// simulator cannot read (a value of the wrong type) is an error.
+    pub fn into_state(self) -> Result<SimState, sim::SimError> {
         let mut state = SimState::new();
         for (cluster, seed) in self.clusters {
             state.add_cluster(&cluster);
             for pool in seed.pools {
-                state.add_pool(&cluster, pool.pool, pool.nodes);
+                state.add_pool_json(&cluster, &pool.pool, pool.nodes)?;
             }
             if let Some(default_pool) = seed.default_pool {
-                state.add_default_nodes(&cluster, default_pool.template, default_pool.nodes);
+                state.add_default_nodes_json(
+                    &cluster,
+                    &default_pool.template,
+                    default_pool.nodes,
+                )?;
             }
         }
-        state
+        Ok(state)
     }
 }

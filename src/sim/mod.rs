@@ -17,6 +17,8 @@
 //! | UpgradeNodePool (sync) | `POST …/clusters/{cluster}/nodepools/{pool}/operation/upgrade` → `{"jobid"}` |
 //! | ListNodes | `GET …/clusters/{cluster}/nodes?limit=&marker=` (pages by node id; `pageInfo.nextMarker` absent on the last page) |
 //! | ShowNode | `GET …/clusters/{cluster}/nodes/{node}` |
+//! | ResetNode | `POST …/clusters/{cluster}/nodes/reset` → `{"jobid"}` |
+//! | SyncNodePool (OTC) | `PUT /api/v3.1/projects/{project_id}/clusters/{cluster}/nodepool/{pool}/sync` → 200, empty string, no job |
 //! | ShowJob | `GET …/jobs/{job}` |
 //!
 //! and `POST /v3/auth/tokens` (IAM password login; the token comes back in
@@ -25,17 +27,37 @@
 //! authentication failures the gateway body
 //! `{"error_msg","error_code":"APIG.0301","request_id"}` with status 401.
 //!
+//! # An independent reading of the API
+//!
+//! The simulator shares no types with poolform's client. Request bodies are
+//! read as JSON and checked against the SDK's models ([`catalogue`]):
+//! create = `NodePool`, update = `NodePoolUpdate`, sync = `UpgradeNodePool`,
+//! node reset = `ResetNodeList`. A key the model does not have is ignored,
+//! as CCE ignores it, and listed in the request log entry
+//! ([`LoggedRequest::ignored`]); a value of the wrong JSON type is answered
+//! 400 `CCE.01400001` naming the field. Only then is the body read into the
+//! simulator's own types ([`api`]), so an ignored key has no effect.
+//! Responses are decorated on the way out as real ones are ([`view`]).
+//!
 //! # Behaviour
 //!
 //! - Creating a pool (or scaling it up) creates nodes that pass `Build` →
 //!   `Installing` → `Active` over [`SimConfig::create_duration`].
-//! - Updating a pool's template marks the nodes whose reset-only fields now
-//!   differ (os, runtime, login, pre/post-install scripts, volumes, maxPods)
-//!   `configurationUpToDate: false`; labels, taints and tags do not. An
-//!   update without `initialNodeCount` and without `ignoreInitialNodeCount`
-//!   scales the pool to 0, as the real API does. Fields left out of an
-//!   update stay; a sent `extendParam` is complete for the keys an update
-//!   may change (a script left out is removed) and leaves the others alone.
+//! - Updating a pool (`NodeSpecUpdate`: `rootVolumeUpdate`,
+//!   `dataVolumesUpdate`, `nodeNicSpecUpdate`, …) changes the template for
+//!   new nodes. Only a change of os or runtime makes existing nodes
+//!   `configurationUpToDate: false`, as CCE documents
+//!   ([`Faults::stale_fields`] widens it). Labels, taints and tags reach the
+//!   existing nodes at once, without a reset, when the pool's
+//!   `*PolicyOnExistingNodes` is `refresh` (labels and taints by default,
+//!   tags not). An update without `initialNodeCount` and without
+//!   `ignoreInitialNodeCount` scales the pool to 0, as the real API does.
+//!   Fields left out of an update stay; a sent `extendParam` is complete for
+//!   the keys an update may change (a script left out is removed).
+//! - A reset (sync, ResetNode, OTC's pool sync) changes a node's os,
+//!   runtime, login and scripts only: never its disks, flavor, labels,
+//!   taints or tags. Passwords must be salted (base64 of a SHA-512 crypt
+//!   string); a plaintext one is refused with 400. None is ever kept.
 //! - Deleting a pool drains its nodes (`Deleting`) and then removes it; the
 //!   DefaultPool can be neither updated nor deleted.
 //! - A sync job is `Initializing` briefly, then `Running`: it resets the
@@ -76,6 +98,7 @@
 //! | `GET /_sim/faults`, `PUT /_sim/faults` | the [`Faults`] |
 //! | `POST /_sim/outside-change` | an [`OutsideChange`] |
 //! | `POST /_sim/advance?seconds=N` | move the clock |
+//! | `GET /_sim/nodes/{cluster}/{node}` | the whole internal node: labels, taints, tags, scripts, disks |
 
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
@@ -85,21 +108,25 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+pub mod api;
 pub mod auth;
+pub mod catalogue;
 mod server;
 mod state;
+pub mod view;
 
 pub use auth::SimAuth;
 pub use state::{
     ClusterPeaks, DEFAULT_POOL_ID, LoggedRequest, OutsideChange, POOL_NAME_LABEL, Progress,
-    ProgressKind, SimCluster, SimJob, SimNode, SimPool, SimState, SimSubJob, timestamp,
+    ProgressKind, ResetWith, STALE_FIELD_NAMES, SimCluster, SimJob, SimNode, SimPool, SimState,
+    SimSubJob, documented_stale_fields, is_salted_password, timestamp,
 };
 
 /// Faults the simulator injects. Deterministic knobs (`fail_next*`,
 /// `malformed_next`, `slow_next_writes`, node selectors) suit tests best; the
 /// random rates draw from an RNG seeded with `seed`, re-seeded whenever the
 /// faults are set.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Faults {
     /// Extra latency on every API request, in real milliseconds.
@@ -135,16 +162,69 @@ pub struct Faults {
     /// lets the held jobs start: tests use it to catch the moment CCE has
     /// accepted a sync whose nodes still look Active and not up to date.
     pub hold_jobs_after: Option<u32>,
-    /// Answer UpgradeNodePool with 200 and no body, as the API pages
-    /// document, instead of the SDK's `{"jobid"}`.
-    pub sync_without_body: bool,
-    /// How many of the next ShowJob reads answer 404, as CCE may right
-    /// after accepting a job.
-    pub unreadable_job_reads: u32,
     /// Changes made "from outside" at a chosen moment of a client's work:
     /// each right after the `after_writes`-th successful mutating request
     /// from now, e.g. a template edited between two sync batches.
     pub scheduled_changes: Vec<ScheduledChange>,
+    /// The template fields whose difference makes a node report
+    /// `configurationUpToDate: false` (see [`STALE_FIELD_NAMES`]). CCE
+    /// documents `os` and `runtime`, the default; tests widen it.
+    pub stale_fields: BTreeSet<String>,
+    /// How many times ShowJob answers 404 for a job just started by a sync
+    /// or a node reset, before it shows the job (real CCE may not show a job
+    /// right after the POST).
+    pub job_hidden_reads: u32,
+    /// `Retry-After` seconds on the 429s the simulator injects; absent by
+    /// default, as CCE documents none.
+    pub retry_after_secs: Option<u64>,
+}
+
+impl Default for Faults {
+    fn default() -> Self {
+        Self {
+            latency_ms: 0,
+            rate_429: 0.0,
+            rate_5xx: 0.0,
+            malformed_rate: 0.0,
+            seed: 0,
+            fail_next: Vec::new(),
+            fail_next_writes: Vec::new(),
+            malformed_next: 0,
+            slow_next_writes: Vec::new(),
+            fail_reset_nodes: BTreeSet::new(),
+            stuck_nodes: BTreeSet::new(),
+            hold_jobs_after: None,
+            scheduled_changes: Vec::new(),
+            stale_fields: documented_stale_fields(),
+            job_hidden_reads: 0,
+            retry_after_secs: None,
+        }
+    }
+}
+
+/// Which cloud's CCE the simulator plays.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Flavour {
+    /// Huawei Cloud: UpgradeNodePool; Open Telekom Cloud's calls are served
+    /// too.
+    #[default]
+    Huawei,
+    /// Open Telekom Cloud: no `operation/upgrade` (404); pools are
+    /// synchronised with `PUT /api/v3.1/…/nodepool/{pool}/sync`.
+    Otc,
+}
+
+/// How UpgradeNodePool answers: the SDK reads `{"jobid"}`, the API pages
+/// say the body is empty.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SyncAnswer {
+    /// 200 `{"jobid": "…"}`.
+    #[default]
+    JobId,
+    /// 200 with no body.
+    Empty,
 }
 
 /// An [`OutsideChange`] that happens once a client has made a number of
@@ -188,6 +268,12 @@ pub struct SimConfig {
     /// How often (real time) the clock advances and the state is saved
     /// without requests.
     pub tick: Duration,
+    /// Huawei Cloud or Open Telekom Cloud.
+    pub flavour: Flavour,
+    /// How UpgradeNodePool answers.
+    pub sync_answer: SyncAnswer,
+    /// Nodes Open Telekom Cloud's SyncNodePool resets at once.
+    pub otc_sync_max_unavailable: usize,
 }
 
 impl Default for SimConfig {
@@ -206,6 +292,9 @@ impl Default for SimConfig {
             state_file: None,
             page_size_cap: None,
             tick: Duration::from_millis(50),
+            flavour: Flavour::Huawei,
+            sync_answer: SyncAnswer::JobId,
+            otc_sync_max_unavailable: 1,
         }
     }
 }

@@ -19,9 +19,9 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use super::auth::{self, SignedRequest};
+use super::catalogue;
 use super::state::{ApiError, LoggedRequest, OutsideChange, SimState, Timing, timestamp};
-use super::{Faults, SimConfig, SimError};
-use crate::live::wire;
+use super::{Faults, Flavour, SimConfig, SimError, SyncAnswer, api};
 
 /// The largest request body accepted.
 const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
@@ -240,6 +240,14 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
             &format!("{project}/clusters/{{cluster_id}}/nodes/{{node_id}}"),
             get(show_node),
         )
+        .route(
+            &format!("{project}/clusters/{{cluster_id}}/nodes/reset"),
+            post(reset_nodes),
+        )
+        .route(
+            "/api/v3.1/projects/{project_id}/clusters/{cluster_id}/nodepool/{pool_id}/sync",
+            axum::routing::put(sync_whole_pool),
+        )
         .route(&format!("{project}/jobs/{{job_id}}"), get(show_job))
         .route(IAM_TOKENS_PATH, post(issue_token))
         .fallback(unknown_path)
@@ -256,6 +264,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/_sim/log", get(control_log))
         .route("/_sim/faults", get(control_faults).put(control_set_faults))
         .route("/_sim/outside-change", post(control_outside_change))
+        .route("/_sim/nodes/{cluster_id}/{node_id}", get(control_node))
         .route("/_sim/advance", post(control_advance));
     control.merge(api).with_state(shared)
 }
@@ -300,9 +309,37 @@ impl IntoResponse for ApiError {
 
 type ApiResult = Result<Response, ApiError>;
 
-fn parse_body<T: DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
-    serde_json::from_slice(body)
-        .map_err(|e| ApiError::bad_request(format!("invalid request body: {e}")))
+/// The keys of a request body its model does not have, which the service
+/// ignored: handlers attach them to their response for the request log.
+#[derive(Debug, Clone, Default)]
+struct IgnoredKeys(Vec<String>);
+
+/// Reads a request body as CCE does: JSON checked against the SDK model
+/// `model` (see [`catalogue`]). Keys the model does not have are ignored
+/// (and returned, to be logged); a value of the wrong type is a 400 naming
+/// the field. Only then is the body read into the simulator's type, so an
+/// ignored key can have no effect.
+fn read_body<T: DeserializeOwned>(model: &str, body: &Bytes) -> Result<(T, Vec<String>), ApiError> {
+    let mut value: Value = serde_json::from_slice(body)
+        .map_err(|e| ApiError::bad_request(format!("the request body is not JSON: {e}")))?;
+    let findings = catalogue::prune(model, &mut value);
+    if let Some(mismatch) = findings.iter().find(|f| !f.is_ignored()) {
+        return Err(ApiError::bad_request(format!(
+            "invalid request body: {mismatch}"
+        )));
+    }
+    let ignored = findings.into_iter().map(|f| f.path).collect();
+    let read = serde_json::from_value(value)
+        .map_err(|e| ApiError::bad_request(format!("invalid request body: {e}")))?;
+    Ok((read, ignored))
+}
+
+/// A response that records the ignored keys for the request log.
+fn with_ignored(mut response: Response, ignored: Vec<String>) -> Response {
+    if !ignored.is_empty() {
+        response.extensions_mut().insert(IgnoredKeys(ignored));
+    }
+    response
 }
 
 fn check_project(shared: &Shared, project_id: &str) -> Result<(), ApiError> {
@@ -407,9 +444,15 @@ async fn gateway(State(shared): State<Arc<Shared>>, request: Request, next: Next
             value
         });
         {
+            let ignored = response
+                .extensions()
+                .get::<IgnoredKeys>()
+                .map(|keys| keys.0.clone())
+                .unwrap_or_default();
             let mut inner = shared.lock();
             let now = inner.state.now;
             inner.state.request_log.push(LoggedRequest {
+                ignored,
                 method: method.to_string(),
                 path: path_and_query,
                 status: response.status().as_u16(),
@@ -502,7 +545,8 @@ fn inject_fault(shared: &Shared, mutating: bool) -> Option<Response> {
         }
     }
     let status = status?;
-    let response = match status {
+    let retry_after = inner.faults.retry_after_secs;
+    let mut response = match status {
         429 => {
             inner.throttled += 1;
             if inner.throttled % 2 == 1 {
@@ -523,6 +567,13 @@ fn inject_fault(shared: &Shared, mutating: bool) -> Option<Response> {
         500..=599 => cce_error(status, "CCE.01500001", "Internal error (simulated fault)"),
         other => cce_error(other, &format!("CCE.01{other}001"), "Simulated fault"),
     };
+    if status == 429
+        && let Some(seconds) = retry_after
+    {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
     Some(response)
 }
 
@@ -571,16 +622,8 @@ async fn list_pools(
     let show_default = query
         .get("showDefaultNodePool")
         .is_some_and(|v| v.eq_ignore_ascii_case("true"));
-    let items = shared.lock().state.list_pools(&cluster_id, show_default)?;
-    Ok(json_response(
-        StatusCode::OK,
-        &wire::List {
-            kind: "List".to_owned(),
-            api_version: "v3".to_owned(),
-            items,
-            page_info: None,
-        },
-    ))
+    let list = shared.lock().state.list_pools(&cluster_id, show_default)?;
+    Ok(json_response(StatusCode::OK, &list))
 }
 
 async fn create_pool(
@@ -589,11 +632,14 @@ async fn create_pool(
     body: Bytes,
 ) -> ApiResult {
     check_project(&shared, &project_id)?;
-    let pool: wire::NodePool = parse_body(&body)?;
+    let (pool, ignored) = read_body::<api::NodePool>("NodePool", &body)?;
     let mut inner = shared.lock();
     let created = inner.state.create_pool(&cluster_id, pool, &shared.timing)?;
     inner.dirty = true;
-    Ok(json_response(StatusCode::CREATED, &created))
+    Ok(with_ignored(
+        json_response(StatusCode::CREATED, &created),
+        ignored,
+    ))
 }
 
 async fn show_pool(
@@ -601,7 +647,11 @@ async fn show_pool(
     Path((project_id, cluster_id, pool_id)): Path<(String, String, String)>,
 ) -> ApiResult {
     check_project(&shared, &project_id)?;
-    let pool = shared.lock().state.show_pool(&cluster_id, &pool_id)?;
+    let pool =
+        shared
+            .lock()
+            .state
+            .show_pool(&cluster_id, &pool_id, super::view::PoolAnswer::Show)?;
     Ok(json_response(StatusCode::OK, &pool))
 }
 
@@ -611,12 +661,12 @@ async fn update_pool(
     body: Bytes,
 ) -> ApiResult {
     check_project(&shared, &project_id)?;
-    let update: wire::NodePoolUpdate = parse_body(&body)?;
+    let (update, ignored) = read_body::<api::NodePoolUpdate>("NodePoolUpdate", &body)?;
     let mut inner = shared.lock();
     let Inner { state, faults, .. } = &mut *inner;
     let pool = state.update_pool(&cluster_id, &pool_id, update, &shared.timing, faults)?;
     inner.dirty = true;
-    Ok(json_response(StatusCode::OK, &pool))
+    Ok(with_ignored(json_response(StatusCode::OK, &pool), ignored))
 }
 
 async fn delete_pool(
@@ -631,30 +681,85 @@ async fn delete_pool(
     Ok(json_response(StatusCode::OK, &pool))
 }
 
+/// Hides a job just started from ShowJob for the configured number of reads.
+fn hide_new_job(inner: &mut Inner, job_id: &str) {
+    let reads = inner.faults.job_hidden_reads;
+    if let Some(job) = inner.state.jobs.get_mut(job_id) {
+        job.hidden_reads = reads;
+    }
+}
+
 async fn sync_pool(
     State(shared): State<Arc<Shared>>,
     Path((project_id, cluster_id, pool_id)): Path<(String, String, String)>,
     body: Bytes,
 ) -> ApiResult {
     check_project(&shared, &project_id)?;
-    let sync: wire::UpgradeNodePool = parse_body(&body)?;
+    if shared.config.flavour == Flavour::Otc {
+        // Open Telekom Cloud has no such call.
+        return Err(ApiError::not_found(format!(
+            "no such API: POST /api/v3/projects/{project_id}/clusters/{cluster_id}/nodepools/{pool_id}/operation/upgrade"
+        )));
+    }
+    let (sync, ignored) = read_body::<api::UpgradeNodePool>("UpgradeNodePool", &body)?;
     let mut inner = shared.lock();
     let jobid = inner
         .state
         .start_sync(&cluster_id, &pool_id, sync, &shared.timing)?;
+    hide_new_job(&mut inner, &jobid);
     match inner.faults.hold_jobs_after {
         Some(0) => inner.state.hold_job(&jobid),
         Some(ref mut left) => *left -= 1,
         None => {}
     }
     inner.dirty = true;
-    if inner.faults.sync_without_body {
-        return Ok(StatusCode::OK.into_response());
-    }
-    Ok(json_response(
-        StatusCode::OK,
-        &wire::JobIdResponse { jobid },
+    let response = match shared.config.sync_answer {
+        SyncAnswer::JobId => json_response(StatusCode::OK, &json!({ "jobid": jobid })),
+        SyncAnswer::Empty => StatusCode::OK.into_response(),
+    };
+    Ok(with_ignored(response, ignored))
+}
+
+async fn reset_nodes(
+    State(shared): State<Arc<Shared>>,
+    Path((project_id, cluster_id)): Path<(String, String)>,
+    body: Bytes,
+) -> ApiResult {
+    check_project(&shared, &project_id)?;
+    let (reset, ignored) = read_body::<api::ResetNodeList>("ResetNodeList", &body)?;
+    let mut inner = shared.lock();
+    let jobid = inner
+        .state
+        .reset_nodes(&cluster_id, reset, &shared.timing)?;
+    hide_new_job(&mut inner, &jobid);
+    inner.dirty = true;
+    Ok(with_ignored(
+        json_response(StatusCode::OK, &json!({ "jobid": jobid })),
+        ignored,
     ))
+}
+
+/// Open Telekom Cloud's SyncNodePool: no body, a plain (empty) string back,
+/// no job.
+async fn sync_whole_pool(
+    State(shared): State<Arc<Shared>>,
+    Path((project_id, cluster_id, pool_id)): Path<(String, String, String)>,
+) -> ApiResult {
+    check_project(&shared, &project_id)?;
+    let mut inner = shared.lock();
+    inner.state.sync_whole_pool(
+        &cluster_id,
+        &pool_id,
+        shared.config.otc_sync_max_unavailable,
+        &shared.timing,
+    )?;
+    inner.dirty = true;
+    Ok((
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        "",
+    )
+        .into_response())
 }
 
 async fn list_nodes(
@@ -700,12 +805,12 @@ async fn show_job(
     Path((project_id, job_id)): Path<(String, String)>,
 ) -> ApiResult {
     check_project(&shared, &project_id)?;
-    let mut inner = shared.lock();
-    if inner.faults.unreadable_job_reads > 0 {
-        inner.faults.unreadable_job_reads -= 1;
-        return Err(ApiError::not_found(format!("job {job_id} not found")));
-    }
-    let job = inner.state.show_job(&job_id)?;
+    let job = {
+        let mut inner = shared.lock();
+        let shown = inner.state.show_job(&job_id);
+        inner.dirty = true;
+        shown?
+    };
     Ok(json_response(StatusCode::OK, &job))
 }
 
@@ -842,6 +947,23 @@ async fn control_outside_change(State(shared): State<Arc<Shared>>, body: Bytes) 
         }
         Err(SimError::Rejected { status, message }) => cce_error(status, "CCE.01400001", &message),
         Err(other) => cce_error(500, "CCE.01500001", &other.to_string()),
+    }
+}
+
+/// The whole internal node: labels, taints, tags, scripts and disks that
+/// node responses do not show, so tests can prove what reached a node.
+async fn control_node(
+    State(shared): State<Arc<Shared>>,
+    Path((cluster_id, node_id)): Path<(String, String)>,
+) -> Response {
+    let node = shared.lock().state.node(&cluster_id, &node_id).cloned();
+    match node {
+        Some(node) => json_response(StatusCode::OK, &node),
+        None => cce_error(
+            404,
+            "CCE.01404001",
+            &format!("node {node_id} not found in cluster {cluster_id}"),
+        ),
     }
 }
 

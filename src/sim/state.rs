@@ -13,12 +13,12 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+use super::api::{self, MAX_PODS_KEY, POST_INSTALL_KEY, PRE_INSTALL_KEY};
+use super::view;
 use super::{Faults, SimError};
-use crate::live::convert::{MAX_PODS_KEY, POST_INSTALL_KEY, PRE_INSTALL_KEY};
-use crate::live::wire;
 
 /// The uid (and name) of a cluster's DefaultPool, as the sync API names it.
 pub const DEFAULT_POOL_ID: &str = "DefaultPool";
@@ -86,7 +86,7 @@ pub struct SimCluster {
 #[serde(default)]
 pub struct SimPool {
     /// The pool as CCE shows it; `status` is kept current by the simulator.
-    pub pool: wire::NodePool,
+    pub pool: api::NodePool,
     /// Its nodes in creation order.
     pub nodes: Vec<SimNode>,
     /// Set by DeleteNodePool; the pool disappears with its last node.
@@ -117,7 +117,7 @@ impl SimPool {
 #[serde(default)]
 pub struct SimNode {
     /// The node as CCE shows it.
-    pub node: wire::Node,
+    pub node: api::Node,
     /// The operation in progress, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub progress: Option<Progress>,
@@ -144,7 +144,7 @@ impl SimNode {
         self.phase() == "Active"
     }
 
-    fn status_mut(&mut self) -> &mut wire::NodeStatus {
+    fn status_mut(&mut self) -> &mut api::NodeStatus {
         self.node.status.get_or_insert_with(Default::default)
     }
 
@@ -171,7 +171,7 @@ pub struct Progress {
     pub fails: bool,
     /// For a reset: the spec the node ends with.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub target: Option<Box<wire::NodeTemplate>>,
+    pub target: Option<Box<api::NodeTemplate>>,
 }
 
 /// The steps a node goes through.
@@ -220,10 +220,21 @@ pub struct SimJob {
     pub sub_jobs: Vec<SimSubJob>,
     /// Sync: the login and scripts the nodes are reset with.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub reset: Option<wire::UpgradeNodeTemplate>,
+    pub reset: Option<ResetWith>,
+    /// Node reset: what each node of no pool is reset with.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub node_resets: BTreeMap<String, ResetWith>,
+    /// ShowJob answers 404 this many more times (real CCE may not show a
+    /// job right after the request that started it).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub hidden_reads: u32,
     /// Accepted but held unstarted by the `hold_jobs_after` fault knob.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub held: bool,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 impl SimJob {
@@ -280,6 +291,10 @@ pub struct LoggedRequest {
     pub timestamp: String,
     /// The `X-Request-Id` answered.
     pub request_id: String,
+    /// Keys of the body its model does not have (paths such as
+    /// `spec.nodeTemplate.rootVolume`): the service ignored them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ignored: Vec<String>,
 }
 
 /// A change made "from outside" poolform: the console, another tool, CCE
@@ -390,64 +405,72 @@ fn value_text(value: &Value) -> String {
     }
 }
 
-/// The fields of a node that only a reset changes, normalised for comparing
-/// a node with its pool's template. Labels, taints and tags are left out:
-/// CCE pushes those to existing nodes itself.
-#[derive(Debug, PartialEq)]
-struct ResetOnly {
-    os: Option<String>,
-    runtime: Option<wire::Runtime>,
-    ssh_key: Option<String>,
-    username: Option<String>,
-    root_volume: Option<wire::Volume>,
-    data_volumes: Vec<wire::Volume>,
-    pre_install: Option<String>,
-    post_install: Option<String>,
-    max_pods: Option<String>,
-}
+/// The fields [`Faults::stale_fields`] can name: a difference in one of them
+/// between a node and its pool's template makes the node report
+/// `configurationUpToDate: false`. CCE documents only `os` and `runtime`.
+pub const STALE_FIELD_NAMES: &[&str] = &["os", "runtime", "login", "scripts", "max_pods", "disks"];
 
-impl ResetOnly {
-    fn of(spec: &wire::NodeTemplate) -> Self {
-        let param = |key: &str| {
-            spec.extend_param
-                .as_ref()
-                .and_then(|p| p.get(key))
-                .map(value_text)
-                .filter(|v| !v.is_empty())
-        };
-        let login = spec.login.clone().unwrap_or_default();
-        Self {
-            os: spec.os.clone(),
-            runtime: spec.runtime.clone(),
-            ssh_key: login.ssh_key,
-            username: login.user_password.map(|u| u.username.unwrap_or_default()),
-            root_volume: spec.root_volume.clone(),
-            data_volumes: spec.data_volumes.clone().unwrap_or_default(),
-            pre_install: param(PRE_INSTALL_KEY),
-            post_install: param(POST_INSTALL_KEY),
-            max_pods: param(MAX_PODS_KEY),
+/// Whether a node's spec matches its pool's template in the given fields.
+/// Labels, taints and tags are never among them: CCE pushes those to
+/// existing nodes itself.
+fn is_up_to_date(
+    template: &api::NodeTemplate,
+    spec: &api::NodeTemplate,
+    fields: &BTreeSet<String>,
+) -> bool {
+    let login_of = |t: &api::NodeTemplate| {
+        let login = t.login.clone().unwrap_or_default();
+        (
+            login.ssh_key.filter(|k| !k.is_empty()),
+            login
+                .user_password
+                .map(|u| u.username.unwrap_or_else(|| "root".to_owned())),
+        )
+    };
+    let runtime_of = |t: &api::NodeTemplate| {
+        t.runtime
+            .as_ref()
+            .map(|r| r.name.clone())
+            .filter(|n| !n.is_empty())
+    };
+    fields.iter().all(|field| match field.as_str() {
+        "os" => template.os == spec.os,
+        "runtime" => runtime_of(template) == runtime_of(spec),
+        "login" => login_of(template) == login_of(spec),
+        "scripts" => {
+            template.param(PRE_INSTALL_KEY) == spec.param(PRE_INSTALL_KEY)
+                && template.param(POST_INSTALL_KEY) == spec.param(POST_INSTALL_KEY)
         }
-    }
+        "max_pods" => template.param(MAX_PODS_KEY) == spec.param(MAX_PODS_KEY),
+        "disks" => {
+            template.root_volume == spec.root_volume
+                && template.data_volumes.clone().unwrap_or_default()
+                    == spec.data_volumes.clone().unwrap_or_default()
+        }
+        _ => true,
+    })
 }
 
-fn reset_fields_match(template: &wire::NodeTemplate, spec: &wire::NodeTemplate) -> bool {
-    ResetOnly::of(template) == ResetOnly::of(spec)
+/// The default [`Faults::stale_fields`]: what CCE documents.
+pub fn documented_stale_fields() -> BTreeSet<String> {
+    BTreeSet::from(["os".to_owned(), "runtime".to_owned()])
 }
 
-/// A login with every password removed: the simulator never keeps one.
-fn login_without_password(login: &wire::Login) -> wire::Login {
-    wire::Login {
-        ssh_key: login.ssh_key.clone(),
-        user_password: login.user_password.as_ref().map(|u| wire::UserPassword {
+/// A login as the simulator keeps it: the key pair name, or that the node
+/// logs in with a password (and as whom). Passwords are never kept.
+fn login_without_password(login: &api::Login) -> api::Login {
+    api::Login {
+        ssh_key: login.ssh_key.clone().filter(|k| !k.is_empty()),
+        user_password: login.user_password.as_ref().map(|u| api::UserPassword {
             username: Some(u.username.clone().unwrap_or_else(|| "root".to_owned())),
-            password: String::new(),
+            password: None,
         }),
         remove_user_password: None,
         remove_ssh_key: None,
     }
 }
 
-fn strip_template_secrets(template: &mut wire::NodeTemplate) {
+fn strip_template_secrets(template: &mut api::NodeTemplate) {
     if let Some(login) = &template.login {
         template.login = Some(login_without_password(login));
     }
@@ -456,20 +479,89 @@ fn strip_template_secrets(template: &mut wire::NodeTemplate) {
     }
 }
 
-/// What a node created from (or reset to) a template looks like: the
-/// template without the pool-level parts CCE does not report on nodes.
-fn node_spec_from_template(
-    template: &wire::NodeTemplate,
-    az: Option<String>,
-) -> wire::NodeTemplate {
+/// What a node created from a template is: the template, in one zone, with
+/// its labels, taints, tags and scripts (kept internally; node responses do
+/// not show them).
+fn node_spec_from_template(template: &api::NodeTemplate, az: Option<String>) -> api::NodeTemplate {
     let mut spec = template.clone();
     spec.az = az.or(spec.az);
     spec.count = None;
-    spec.taints = None;
-    spec.k8s_tags = None;
-    spec.user_tags = None;
+    spec.volume_config = None;
+    spec.configurations_override = None;
     strip_template_secrets(&mut spec);
     spec
+}
+
+/// Whether a password field holds what CCE takes: base64 of a SHA-512 crypt
+/// string, `$6$` + a 16-character salt + `$` + the 86-character hash
+/// (optionally with `rounds=N$` after `$6$`).
+pub fn is_salted_password(password: &str) -> bool {
+    use base64::Engine as _;
+    let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(password.trim()) else {
+        return false;
+    };
+    let Ok(crypt) = String::from_utf8(bytes) else {
+        return false;
+    };
+    let Some(rest) = crypt.strip_prefix("$6$") else {
+        return false;
+    };
+    let rest = match rest.strip_prefix("rounds=") {
+        Some(after) => match after.split_once('$') {
+            Some((rounds, rest)) if rounds.parse::<u32>().is_ok() => rest,
+            _ => return false,
+        },
+        None => rest,
+    };
+    let Some((salt, hash)) = rest.split_once('$') else {
+        return false;
+    };
+    let crypt_char = |c: char| c.is_ascii_alphanumeric() || c == '.' || c == '/';
+    salt.chars().count() == 16
+        && salt.chars().all(crypt_char)
+        && hash.len() == 86
+        && hash.chars().all(crypt_char)
+}
+
+/// Refuses a login whose password is not salted (or missing).
+fn validate_login(login: Option<&api::Login>, path: &str) -> Result<(), ApiError> {
+    let Some(user) = login.and_then(|l| l.user_password.as_ref()) else {
+        return Ok(());
+    };
+    match user.password.as_deref() {
+        None | Some("") => Err(ApiError::bad_request(format!(
+            "{path}.userPassword.password is required"
+        ))),
+        Some(password) if !is_salted_password(password) => Err(ApiError::bad_request(format!(
+            "The password field must be salted ({path}.userPassword.password)"
+        ))),
+        Some(_) => Ok(()),
+    }
+}
+
+/// Removes CCE's own labels (`cce.cloud.com/…`), which responses add and
+/// the simulator never stores.
+fn strip_system_labels(template: &mut api::NodeTemplate) {
+    if let Some(labels) = &mut template.k8s_tags {
+        labels.retain(|key, _| !key.contains("cce.cloud.com"));
+    }
+}
+
+/// Reads a seeding value of the API's JSON into the simulator's type, as a
+/// request body is read: unknown keys pruned, type mismatches refused.
+fn read_seed<T: serde::de::DeserializeOwned>(model: &str, value: &Value) -> Result<T, SimError> {
+    let mut value = value.clone();
+    let findings = super::catalogue::prune(model, &mut value);
+    if let Some(mismatch) = findings.iter().find(|f| !f.is_ignored()) {
+        return Err(SimError::Rejected {
+            status: 400,
+            message: mismatch.to_string(),
+        });
+    }
+    serde_json::from_value(value).map_err(|e| SimError::Rejected {
+        status: 400,
+        message: format!("not a {model}: {e}"),
+    })
 }
 
 fn validate_pool_name(name: &str) -> Result<(), ApiError> {
@@ -507,6 +599,41 @@ fn validate_scripts(params: Option<&BTreeMap<String, Value>>) -> Result<(), ApiE
     Ok(())
 }
 
+/// The nodes of a reset request, each once, as (id, name); refused when one
+/// is busy with another operation.
+fn idle_nodes(nodes: &[&SimNode]) -> Result<Vec<(String, String)>, ApiError> {
+    let mut seen = BTreeSet::new();
+    let mut idle = Vec::new();
+    for node in nodes {
+        if !seen.insert(node.uid().to_owned()) {
+            continue;
+        }
+        if node.progress.is_some() {
+            return Err(ApiError::bad_request(format!(
+                "node {} is {} in another operation; try again once it is Active",
+                node.uid(),
+                node.phase()
+            )));
+        }
+        idle.push((node.uid().to_owned(), node.node.metadata.name.clone()));
+    }
+    Ok(idle)
+}
+
+fn validate_life_cycle(life_cycle: &api::NodeLifecycleConfig) -> Result<(), ApiError> {
+    let scripts = [
+        life_cycle.pre_install.as_deref(),
+        life_cycle.post_install.as_deref(),
+    ];
+    let total: usize = scripts.iter().flatten().map(|s| s.len()).sum();
+    if total > MAX_SCRIPTS_LEN {
+        return Err(ApiError::bad_request(format!(
+            "pre- and post-install scripts take {total} characters after base64; at most {MAX_SCRIPTS_LEN} are allowed"
+        )));
+    }
+    Ok(())
+}
+
 /// JSON merge patch (RFC 7386).
 fn merge_patch(target: &mut Value, patch: &Value) {
     let Value::Object(patch_map) = patch else {
@@ -530,7 +657,7 @@ fn merge_patch(target: &mut Value, patch: &Value) {
 /// The availability zones a pool's nodes are spread over: the template's
 /// `az`, or several separated by commas (a simulator convenience for seeding
 /// multi-AZ pools).
-fn zones_of(template: &wire::NodeTemplate) -> Vec<String> {
+fn zones_of(template: &api::NodeTemplate) -> Vec<String> {
     let zones: Vec<String> = template
         .az
         .as_deref()
@@ -621,7 +748,7 @@ impl SimState {
     /// separated `az` gives several). The pool's uid is assigned when empty,
     /// `initialNodeCount` when absent; the cluster is added when missing.
     /// Returns the pool uid.
-    pub fn add_pool(&mut self, cluster_id: &str, mut pool: wire::NodePool, nodes: usize) -> String {
+    pub fn add_pool(&mut self, cluster_id: &str, mut pool: api::NodePool, nodes: usize) -> String {
         self.add_cluster(cluster_id);
         let uid = match pool.metadata.uid.clone().filter(|u| !u.is_empty()) {
             Some(uid) => uid,
@@ -642,12 +769,7 @@ impl SimState {
             .initial_node_count
             .get_or_insert(u32::try_from(nodes).unwrap_or(u32::MAX));
         strip_template_secrets(&mut pool.spec.node_template);
-        let name = pool.metadata.name.clone();
-        pool.spec
-            .node_template
-            .k8s_tags
-            .get_or_insert_with(BTreeMap::new)
-            .insert(POOL_NAME_LABEL.to_owned(), name);
+        strip_system_labels(&mut pool.spec.node_template);
         let zones = zones_of(&pool.spec.node_template);
         let template = pool.spec.node_template.clone();
         let mut sim_pool = SimPool {
@@ -666,13 +788,39 @@ impl SimState {
         uid
     }
 
+    /// [`SimState::add_pool`] for a pool in the API's JSON (as CreateNodePool
+    /// takes it or ShowNodePool shows it), read against the SDK's `NodePool`
+    /// model: keys the model does not have are ignored, a value of the wrong
+    /// type is refused.
+    pub fn add_pool_json(
+        &mut self,
+        cluster_id: &str,
+        pool: &Value,
+        nodes: usize,
+    ) -> Result<String, SimError> {
+        let pool: api::NodePool = read_seed("NodePool", pool)?;
+        Ok(self.add_pool(cluster_id, pool, nodes))
+    }
+
+    /// [`SimState::add_default_nodes`] for a spec in the API's JSON (the
+    /// SDK's `NodeSpec`, as ShowNode shows it).
+    pub fn add_default_nodes_json(
+        &mut self,
+        cluster_id: &str,
+        spec: &Value,
+        count: usize,
+    ) -> Result<Vec<String>, SimError> {
+        let spec: api::NodeTemplate = read_seed("NodeSpec", spec)?;
+        Ok(self.add_default_nodes(cluster_id, spec, count))
+    }
+
     /// Adds `count` Active nodes to the cluster's DefaultPool (created when
     /// missing), with `spec` as their spec and spread over its zones like
     /// [`SimState::add_pool`]. Returns the node ids.
     pub fn add_default_nodes(
         &mut self,
         cluster_id: &str,
-        spec: wire::NodeTemplate,
+        spec: api::NodeTemplate,
         count: usize,
     ) -> Vec<String> {
         self.add_cluster(cluster_id);
@@ -682,17 +830,17 @@ impl SimState {
             .is_some_and(|c| c.pools.iter().any(SimPool::is_default));
         if !exists {
             let at = timestamp(self.now);
-            let pool = wire::NodePool {
+            let pool = api::NodePool {
                 kind: "NodePool".to_owned(),
                 api_version: "v3".to_owned(),
-                metadata: wire::NodePoolMetadata {
+                metadata: api::NodePoolMetadata {
                     name: DEFAULT_POOL_ID.to_owned(),
                     uid: Some(DEFAULT_POOL_ID.to_owned()),
                     creation_timestamp: Some(at.clone()),
                     update_timestamp: Some(at),
                     ..Default::default()
                 },
-                spec: wire::NodePoolSpec {
+                spec: api::NodePoolSpec {
                     pool_type: Some("vm".to_owned()),
                     initial_node_count: Some(0),
                     ..Default::default()
@@ -730,7 +878,7 @@ impl SimState {
     fn new_node(
         &mut self,
         pool: &SimPool,
-        template: &wire::NodeTemplate,
+        template: &api::NodeTemplate,
         az: String,
         phase: &str,
     ) -> SimNode {
@@ -753,25 +901,25 @@ impl SimState {
             )
         };
         SimNode {
-            node: wire::Node {
+            node: api::Node {
                 kind: "Node".to_owned(),
                 api_version: "v3".to_owned(),
-                metadata: wire::NodeMetadata {
+                metadata: api::NodeMetadata {
                     name,
                     uid,
                     annotations: Some(BTreeMap::from([(
-                        wire::NODE_POOL_ANNOTATION.to_owned(),
+                        api::NODE_POOL_ANNOTATION.to_owned(),
                         annotation,
                     )])),
                     creation_timestamp: Some(at.clone()),
                     update_timestamp: Some(at),
-                    owner_references: Some(wire::OwnerReferences {
+                    owner_references: Some(api::NodeMetadataOwnerReferences {
                         nodepool_name: Some(pool.pool.metadata.name.clone()),
                         nodepool_id: Some(pool.uid().to_owned()),
                     }),
                 },
                 spec,
-                status: Some(wire::NodeStatus {
+                status: Some(api::NodeStatus {
                     phase: phase.to_owned(),
                     job_id: None,
                     server_id: Some(server_id),
@@ -803,8 +951,9 @@ impl SimState {
             .find(|p| p.uid() == pool_id)
     }
 
-    /// A pool as the API shows it.
-    pub fn pool(&self, cluster_id: &str, pool_id: &str) -> Option<&wire::NodePool> {
+    /// A pool as the simulator keeps it (responses add what real ones add,
+    /// see `view`).
+    pub fn pool(&self, cluster_id: &str, pool_id: &str) -> Option<&api::NodePool> {
         self.pool_state(cluster_id, pool_id).map(|p| &p.pool)
     }
 
@@ -812,13 +961,13 @@ impl SimState {
     /// not match yet). Its status and its nodes' `configurationUpToDate` are
     /// not recomputed until [`SimState::recompute_up_to_date`] or the next
     /// change.
-    pub fn pool_mut(&mut self, cluster_id: &str, pool_id: &str) -> Option<&mut wire::NodePool> {
+    pub fn pool_mut(&mut self, cluster_id: &str, pool_id: &str) -> Option<&mut api::NodePool> {
         self.pool_state_mut(cluster_id, pool_id)
             .map(|p| &mut p.pool)
     }
 
     /// The pools of a cluster, DefaultPool included, in creation order.
-    pub fn pools(&self, cluster_id: &str) -> Vec<&wire::NodePool> {
+    pub fn pools(&self, cluster_id: &str) -> Vec<&api::NodePool> {
         self.clusters
             .get(cluster_id)
             .map(|c| c.pools.iter().map(|p| &p.pool).collect())
@@ -826,8 +975,8 @@ impl SimState {
     }
 
     /// The nodes of a cluster, ordered by id (the order ListNodes pages in).
-    pub fn nodes(&self, cluster_id: &str) -> Vec<&wire::Node> {
-        let mut nodes: Vec<&wire::Node> = self
+    pub fn nodes(&self, cluster_id: &str) -> Vec<&api::Node> {
+        let mut nodes: Vec<&api::Node> = self
             .clusters
             .get(cluster_id)
             .map(|c| {
@@ -842,14 +991,14 @@ impl SimState {
     }
 
     /// The nodes of one pool, in creation order.
-    pub fn pool_nodes(&self, cluster_id: &str, pool_id: &str) -> Vec<&wire::Node> {
+    pub fn pool_nodes(&self, cluster_id: &str, pool_id: &str) -> Vec<&api::Node> {
         self.pool_state(cluster_id, pool_id)
             .map(|p| p.nodes.iter().map(|n| &n.node).collect())
             .unwrap_or_default()
     }
 
     /// One node.
-    pub fn node(&self, cluster_id: &str, node_id: &str) -> Option<&wire::Node> {
+    pub fn node(&self, cluster_id: &str, node_id: &str) -> Option<&api::Node> {
         self.clusters
             .get(cluster_id)?
             .pools
@@ -860,7 +1009,7 @@ impl SimState {
     }
 
     /// Mutable access to a node, for seeding (e.g. an older os).
-    pub fn node_mut(&mut self, cluster_id: &str, node_id: &str) -> Option<&mut wire::Node> {
+    pub fn node_mut(&mut self, cluster_id: &str, node_id: &str) -> Option<&mut api::Node> {
         self.clusters
             .get_mut(cluster_id)?
             .pools
@@ -874,7 +1023,7 @@ impl SimState {
     /// template, after seeding changes made through `pool_mut`/`node_mut`.
     pub fn recompute_up_to_date(&mut self, cluster_id: &str, pool_id: &str) {
         if let Some(pool) = self.pool_state_mut(cluster_id, pool_id) {
-            mark_staleness(pool);
+            mark_staleness(pool, &documented_stale_fields());
         }
         self.refresh(cluster_id);
     }
@@ -906,55 +1055,48 @@ impl SimState {
         }
     }
 
-    /// A job as ShowJob shows it.
-    pub fn job_view(&self, job_id: &str) -> Option<wire::Job> {
+    /// A job as ShowJob shows it (SDK `Job`), one sub-job per node.
+    pub fn job_view(&self, job_id: &str) -> Option<Value> {
         let job = self.jobs.get(job_id)?;
-        let sub_jobs = job
+        let sub_jobs: Vec<Value> = job
             .sub_jobs
             .iter()
-            .map(|sub| wire::Job {
-                kind: "Job".to_owned(),
-                api_version: "v3".to_owned(),
-                metadata: wire::JobMetadata {
-                    uid: sub.uid.clone(),
-                    creation_timestamp: Some(timestamp(job.created_at)),
-                    update_timestamp: Some(timestamp(job.updated_at)),
-                },
-                spec: wire::JobSpec {
-                    job_type: sub.job_type.clone(),
-                    cluster_uid: job.cluster_id.clone(),
-                    resource_id: sub.node_id.clone(),
-                    resource_name: sub.node_name.clone(),
-                    extend_param: None,
-                    sub_jobs: Vec::new(),
-                },
-                status: wire::JobStatus {
-                    phase: sub.phase.clone(),
-                    reason: sub.reason.clone(),
-                },
+            .map(|sub| {
+                json!({
+                    "kind": "Job",
+                    "apiVersion": "v3",
+                    "metadata": {
+                        "uid": sub.uid,
+                        "creationTimestamp": timestamp(job.created_at),
+                        "updateTimestamp": timestamp(job.updated_at),
+                    },
+                    "spec": {
+                        "type": sub.job_type,
+                        "clusterUID": job.cluster_id,
+                        "resourceID": sub.node_id,
+                        "resourceName": sub.node_name,
+                    },
+                    "status": {"phase": sub.phase, "reason": sub.reason},
+                })
             })
             .collect();
-        Some(wire::Job {
-            kind: "Job".to_owned(),
-            api_version: "v3".to_owned(),
-            metadata: wire::JobMetadata {
-                uid: job.uid.clone(),
-                creation_timestamp: Some(timestamp(job.created_at)),
-                update_timestamp: Some(timestamp(job.updated_at)),
+        Some(json!({
+            "kind": "Job",
+            "apiVersion": "v3",
+            "metadata": {
+                "uid": job.uid,
+                "creationTimestamp": timestamp(job.created_at),
+                "updateTimestamp": timestamp(job.updated_at),
             },
-            spec: wire::JobSpec {
-                job_type: job.job_type.clone(),
-                cluster_uid: job.cluster_id.clone(),
-                resource_id: job.pool_id.clone(),
-                resource_name: job.pool_name.clone(),
-                extend_param: None,
-                sub_jobs,
+            "spec": {
+                "type": job.job_type,
+                "clusterUID": job.cluster_id,
+                "resourceID": job.pool_id,
+                "resourceName": job.pool_name,
+                "subJobs": sub_jobs,
             },
-            status: wire::JobStatus {
-                phase: job.phase.clone(),
-                reason: job.reason.clone(),
-            },
-        })
+            "status": {"phase": job.phase, "reason": job.reason},
+        }))
     }
 
     // ---------------------------------------------------------------------
@@ -1063,7 +1205,8 @@ impl SimState {
             }
             ProgressKind::Installing => {
                 node.set_phase("Active", &at);
-                let up_to_date = is_default || reset_fields_match(&template, &node.node.spec);
+                let up_to_date =
+                    is_default || is_up_to_date(&template, &node.node.spec, &faults.stale_fields);
                 node.status_mut().configuration_up_to_date = Some(up_to_date);
                 finished = Some((true, String::new()));
             }
@@ -1082,7 +1225,8 @@ impl SimState {
                     node.node.spec = (**target).clone();
                 }
                 node.set_phase("Active", &at);
-                let up_to_date = is_default || reset_fields_match(&template, &node.node.spec);
+                let up_to_date =
+                    is_default || is_up_to_date(&template, &node.node.spec, &faults.stale_fields);
                 node.status_mut().configuration_up_to_date = Some(up_to_date);
                 finished = Some((true, String::new()));
             }
@@ -1198,25 +1342,37 @@ impl SimState {
             let Some(node_id) = job.queue.pop_front() else {
                 return;
             };
-            let reset = job.reset.clone();
+            let reset = job
+                .node_resets
+                .get(&node_id)
+                .or(job.reset.as_ref())
+                .cloned();
             let (cluster_id, pool_id) = (job.cluster_id.clone(), job.pool_id.clone());
-            let started = match self.pool_state_mut(&cluster_id, &pool_id) {
+            // A sync job resets nodes of its pool; a node reset job (no pool)
+            // nodes of any pool of the cluster.
+            let owner = self.clusters.get_mut(&cluster_id).and_then(|c| {
+                c.pools.iter_mut().find(|p| {
+                    if pool_id.is_empty() {
+                        p.nodes.iter().any(|n| n.uid() == node_id)
+                    } else {
+                        p.uid() == pool_id
+                    }
+                })
+            });
+            let started = match owner {
+                None if pool_id.is_empty() => Err("the node no longer exists".to_owned()),
                 None => Err("the node pool no longer exists".to_owned()),
                 Some(pool) => {
-                    let template = pool.pool.spec.node_template.clone();
-                    let is_default = pool.is_default();
+                    let template =
+                        (!pool.is_default()).then(|| pool.pool.spec.node_template.clone());
                     match pool.nodes.iter_mut().find(|n| n.uid() == node_id) {
                         None => Err("the node no longer exists".to_owned()),
                         Some(node) if node.progress.is_some() => {
                             Err("the node is busy with another operation".to_owned())
                         }
                         Some(node) => {
-                            let base = if is_default {
-                                node.node.spec.clone()
-                            } else {
-                                node_spec_from_template(&template, node.node.spec.az.clone())
-                            };
-                            let target = reset_target(base, &template, reset.as_ref());
+                            let target =
+                                reset_target(&node.node.spec, template.as_ref(), reset.as_ref());
                             let selected = |set: &BTreeSet<String>| {
                                 set.contains(&node.node.metadata.uid)
                                     || set.contains(&node.node.metadata.name)
@@ -1308,14 +1464,14 @@ impl SimState {
                 )
             });
             let deleting = count(&|n| n.phase() == "Deleting");
-            let mut conditions = vec![wire::Condition {
+            let mut conditions = vec![api::NodePoolCondition {
                 condition_type: "Scalable".to_owned(),
                 status: "True".to_owned(),
                 reason: String::new(),
                 message: String::new(),
             }];
             if running_syncs.contains(pool.uid()) {
-                conditions.push(wire::Condition {
+                conditions.push(api::NodePoolCondition {
                     condition_type: "ConfigurationSynchronizing".to_owned(),
                     status: "True".to_owned(),
                     reason: String::new(),
@@ -1330,7 +1486,7 @@ impl SimState {
             } else {
                 ""
             };
-            pool.pool.status = Some(wire::NodePoolStatus {
+            pool.pool.status = Some(api::NodePoolStatus {
                 current_node: count(&|n| n.phase() != "Deleting"),
                 creating_node: creating,
                 deleting_node: deleting,
@@ -1367,28 +1523,33 @@ impl SimState {
             .ok_or_else(|| ApiError::not_found(format!("node pool {pool_id} not found")))
     }
 
-    /// ListNodePools.
+    /// ListNodePools: `{kind, apiVersion, items}`, each pool decorated.
     pub(crate) fn list_pools(
         &self,
         cluster_id: &str,
         show_default: bool,
-    ) -> Result<Vec<wire::NodePool>, ApiError> {
-        Ok(self
+    ) -> Result<Value, ApiError> {
+        let items: Vec<Value> = self
             .cluster(cluster_id)?
             .pools
             .iter()
             .filter(|p| show_default || !p.is_default())
-            .map(|p| p.pool.clone())
-            .collect())
+            .map(|p| view::pool(&p.pool, view::PoolAnswer::Show))
+            .collect();
+        Ok(json!({"kind": "List", "apiVersion": "v3", "items": items}))
     }
 
-    /// ShowNodePool.
+    /// ShowNodePool (or the answer of a create, update or delete).
     pub(crate) fn show_pool(
         &self,
         cluster_id: &str,
         pool_id: &str,
-    ) -> Result<wire::NodePool, ApiError> {
-        Ok(self.existing_pool(cluster_id, pool_id)?.pool.clone())
+        answer: view::PoolAnswer,
+    ) -> Result<Value, ApiError> {
+        Ok(view::pool(
+            &self.existing_pool(cluster_id, pool_id)?.pool,
+            answer,
+        ))
     }
 
     /// ListNodes, one page: nodes ordered by id, after `marker`.
@@ -1397,44 +1558,41 @@ impl SimState {
         cluster_id: &str,
         limit: usize,
         marker: Option<&str>,
-    ) -> Result<wire::List<wire::Node>, ApiError> {
+    ) -> Result<Value, ApiError> {
         self.cluster(cluster_id)?;
-        let nodes: Vec<&wire::Node> = self
+        let nodes: Vec<&api::Node> = self
             .nodes(cluster_id)
             .into_iter()
             .filter(|n| marker.is_none_or(|m| n.metadata.uid.as_str() > m))
             .collect();
-        let page: Vec<wire::Node> = nodes.iter().take(limit).map(|n| (*n).clone()).collect();
-        let next_marker = (nodes.len() > page.len())
-            .then(|| page.last().map(|n| n.metadata.uid.clone()))
-            .flatten();
-        Ok(wire::List {
-            kind: "List".to_owned(),
-            api_version: "v3".to_owned(),
-            page_info: Some(wire::PageInfo {
-                current_count: u32::try_from(page.len()).unwrap_or(u32::MAX),
-                next_marker,
-            }),
-            items: page,
-        })
+        let page: Vec<Value> = nodes.iter().take(limit).map(|n| view::node(n)).collect();
+        let mut page_info = json!({"currentCount": page.len()});
+        if nodes.len() > page.len()
+            && let Some(last) = nodes.get(page.len().wrapping_sub(1))
+        {
+            page_info["nextMarker"] = Value::String(last.metadata.uid.clone());
+        }
+        Ok(json!({"kind": "List", "apiVersion": "v3", "items": page, "pageInfo": page_info}))
     }
 
     /// ShowNode.
-    pub(crate) fn show_node(
-        &self,
-        cluster_id: &str,
-        node_id: &str,
-    ) -> Result<wire::Node, ApiError> {
+    pub(crate) fn show_node(&self, cluster_id: &str, node_id: &str) -> Result<Value, ApiError> {
         self.cluster(cluster_id)?;
         self.node(cluster_id, node_id)
-            .cloned()
+            .map(view::node)
             .ok_or_else(|| ApiError::not_found(format!("node {node_id} not found")))
     }
 
-    /// ShowJob.
-    pub(crate) fn show_job(&self, job_id: &str) -> Result<wire::Job, ApiError> {
-        self.job_view(job_id)
-            .ok_or_else(|| ApiError::not_found(format!("job {job_id} not found")))
+    /// ShowJob. A job still hidden (see [`SimJob::hidden_reads`]) answers
+    /// 404 as an unknown one does, and counts the read.
+    pub(crate) fn show_job(&mut self, job_id: &str) -> Result<Value, ApiError> {
+        let not_found = || ApiError::not_found(format!("job {job_id} not found"));
+        let job = self.jobs.get_mut(job_id).ok_or_else(not_found)?;
+        if job.hidden_reads > 0 {
+            job.hidden_reads -= 1;
+            return Err(not_found());
+        }
+        self.job_view(job_id).ok_or_else(not_found)
     }
 
     fn new_job(
@@ -1640,9 +1798,9 @@ impl SimState {
     pub(crate) fn create_pool(
         &mut self,
         cluster_id: &str,
-        mut body: wire::NodePool,
+        mut body: api::NodePool,
         timing: &Timing,
-    ) -> Result<wire::NodePool, ApiError> {
+    ) -> Result<Value, ApiError> {
         let cluster = self.cluster(cluster_id)?;
         if !body.kind.is_empty() && body.kind != "NodePool" {
             return Err(ApiError::bad_request(format!(
@@ -1669,12 +1827,9 @@ impl SimState {
                 )));
             }
         }
+        validate_login(template.login.as_ref(), "spec.nodeTemplate.login")?;
         let login = template.login.clone().unwrap_or_default();
-        let has_password = login
-            .user_password
-            .as_ref()
-            .is_some_and(|u| !u.password.is_empty());
-        if login.ssh_key.as_deref().is_none_or(str::is_empty) && !has_password {
+        if login.ssh_key.as_deref().is_none_or(str::is_empty) && login.user_password.is_none() {
             return Err(ApiError::bad_request(
                 "spec.nodeTemplate.login needs an sshKey or a userPassword with a password",
             ));
@@ -1697,19 +1852,22 @@ impl SimState {
             self.create_nodes(cluster_id, &uid, count, "CreateNodePool", timing);
         }
         self.refresh(cluster_id);
-        self.show_pool(cluster_id, &uid)
+        self.show_pool(cluster_id, &uid, view::PoolAnswer::Create)
     }
 
-    /// UpdateNodePool. An omitted `initialNodeCount` without
-    /// `ignoreInitialNodeCount` scales the pool to 0, as the real API does.
+    /// UpdateNodePool, with the SDK's `NodePoolUpdate` semantics: an omitted
+    /// `initialNodeCount` without `ignoreInitialNodeCount` scales the pool to
+    /// 0; template changes reach new nodes only, except labels, taints and
+    /// tags, which reach the existing nodes at once when the pool's policy
+    /// for them is `refresh`.
     pub(crate) fn update_pool(
         &mut self,
         cluster_id: &str,
         pool_id: &str,
-        body: wire::NodePoolUpdate,
+        body: api::NodePoolUpdate,
         timing: &Timing,
         faults: &Faults,
-    ) -> Result<wire::NodePool, ApiError> {
+    ) -> Result<Value, ApiError> {
         let existing = self.existing_pool(cluster_id, pool_id)?;
         if existing.is_default() {
             return Err(ApiError::bad_request(
@@ -1722,18 +1880,23 @@ impl SimState {
             )));
         }
         let current = existing.pool.spec.node_template.clone();
-        let update = &body.spec.node_template;
+        let spec = &body.spec;
+        let update = &spec.node_template;
         for (field, new, old) in [
             ("flavor", &update.flavor, &current.flavor),
             ("az", &update.az, &current.az),
         ] {
-            if new.as_ref().is_some_and(|n| Some(n) != old.as_ref()) {
+            if new
+                .as_ref()
+                .is_some_and(|n| !n.is_empty() && Some(n) != old.as_ref())
+            {
                 return Err(ApiError::bad_request(format!(
                     "spec.nodeTemplate.{field} cannot be modified"
                 )));
             }
         }
-        let name = body.metadata.name.clone();
+        validate_login(update.login.as_ref(), "spec.nodeTemplate.login")?;
+        let name = body.metadata.name.clone().unwrap_or_default();
         if !name.is_empty() && name != existing.pool.metadata.name {
             validate_pool_name(&name)?;
             if self
@@ -1749,42 +1912,96 @@ impl SimState {
         }
         let mut template = current.clone();
         apply_template_update(&mut template, update);
+        strip_system_labels(&mut template);
         validate_scripts(template.extend_param.as_ref())?;
         let pool_name = if name.is_empty() {
             existing.pool.metadata.name.clone()
         } else {
             name
         };
-        template
-            .k8s_tags
-            .get_or_insert_with(BTreeMap::new)
-            .insert(POOL_NAME_LABEL.to_owned(), pool_name.clone());
-        let desired = if body.spec.ignore_initial_node_count == Some(true) {
+        let desired = if spec.ignore_initial_node_count == Some(true) {
             None
         } else {
-            Some(body.spec.initial_node_count.unwrap_or(0))
+            Some(spec.initial_node_count.unwrap_or(0))
         };
         if let Some(desired) = desired {
             validate_node_count(desired)?;
         }
+        let pool_spec = &existing.pool.spec;
+        let policy_label = spec
+            .label_policy_on_existing_nodes
+            .clone()
+            .or_else(|| pool_spec.label_policy_on_existing_nodes.clone());
+        let policy_taint = spec
+            .taint_policy_on_existing_nodes
+            .clone()
+            .or_else(|| pool_spec.taint_policy_on_existing_nodes.clone());
+        let policy_tags = spec
+            .user_tags_policy_on_existing_nodes
+            .clone()
+            .or_else(|| pool_spec.user_tags_policy_on_existing_nodes.clone());
+        let push =
+            Push {
+                labels: (update.k8s_tags.is_some() && refreshes(policy_label.as_ref(), "refresh"))
+                    .then(|| {
+                        (
+                            current.k8s_tags.clone().unwrap_or_default(),
+                            template.k8s_tags.clone().unwrap_or_default(),
+                        )
+                    }),
+                taints: (update.taints.is_some() && refreshes(policy_taint.as_ref(), "refresh"))
+                    .then(|| {
+                        (
+                            current.taints.clone().unwrap_or_default(),
+                            template.taints.clone().unwrap_or_default(),
+                        )
+                    }),
+                tags: (update.user_tags.is_some() && refreshes(policy_tags.as_ref(), "ignore"))
+                    .then(|| {
+                        (
+                            current.user_tags.clone().unwrap_or_default(),
+                            template.user_tags.clone().unwrap_or_default(),
+                        )
+                    }),
+            };
         let at = timestamp(self.now);
         if let Some(pool) = self.pool_state_mut(cluster_id, pool_id) {
             pool.pool.metadata.name = pool_name;
-            pool.pool.metadata.update_timestamp = Some(at);
+            pool.pool.metadata.update_timestamp = Some(at.clone());
             pool.pool.spec.node_template = template;
-            if let Some(autoscaling) = &body.spec.autoscaling {
-                pool.pool.spec.autoscaling = Some(autoscaling.clone());
+            let pool_spec = &mut pool.pool.spec;
+            macro_rules! replace {
+                ($($from:ident => $to:ident),*) => {
+                    $(if let Some(value) = &spec.$from {
+                        pool_spec.$to = Some(value.clone());
+                    })*
+                };
             }
+            replace!(
+                autoscaling => autoscaling,
+                repair_policy => repair_policy,
+                node_management_update => node_management,
+                custom_security_groups => custom_security_groups,
+                extension_scale_groups => extension_scale_groups,
+                label_policy_on_existing_nodes => label_policy_on_existing_nodes,
+                taint_policy_on_existing_nodes => taint_policy_on_existing_nodes,
+                user_tags_policy_on_existing_nodes => user_tags_policy_on_existing_nodes
+            );
             if let Some(desired) = desired {
-                pool.pool.spec.initial_node_count = Some(desired);
+                pool_spec.initial_node_count = Some(desired);
             }
-            mark_staleness(pool);
+            // Labels, taints and tags reach the existing nodes now, without
+            // a reset and without a phase change.
+            for node in &mut pool.nodes {
+                push.apply(&mut node.node.spec);
+            }
+            mark_staleness(pool, &faults.stale_fields);
         }
         if let Some(desired) = desired {
             self.scale_to(cluster_id, pool_id, desired as usize, timing, faults);
         }
         self.refresh(cluster_id);
-        self.show_pool(cluster_id, pool_id)
+        self.show_pool(cluster_id, pool_id, view::PoolAnswer::Update)
     }
 
     /// DeleteNodePool.
@@ -1794,7 +2011,7 @@ impl SimState {
         pool_id: &str,
         timing: &Timing,
         faults: &Faults,
-    ) -> Result<wire::NodePool, ApiError> {
+    ) -> Result<Value, ApiError> {
         let existing = self.existing_pool(cluster_id, pool_id)?;
         if existing.is_default() {
             return Err(ApiError::bad_request("the DefaultPool cannot be deleted"));
@@ -1817,7 +2034,7 @@ impl SimState {
             faults,
         );
         self.refresh(cluster_id);
-        let shown = self.show_pool(cluster_id, pool_id)?;
+        let shown = self.show_pool(cluster_id, pool_id, view::PoolAnswer::Delete)?;
         if node_ids.is_empty() {
             if let Some(cluster) = self.clusters.get_mut(cluster_id) {
                 cluster.pools.retain(|p| p.uid() != pool_id);
@@ -1832,7 +2049,7 @@ impl SimState {
         &mut self,
         cluster_id: &str,
         pool_id: &str,
-        body: wire::UpgradeNodePool,
+        body: api::UpgradeNodePool,
         timing: &Timing,
     ) -> Result<String, ApiError> {
         let pool = self.existing_pool(cluster_id, pool_id)?;
@@ -1843,10 +2060,10 @@ impl SimState {
                 spec.node_pool_id
             )));
         }
-        if !(1..=20).contains(&spec.max_unavailable) {
+        let max_unavailable = spec.max_unavailable.unwrap_or(0);
+        if !(1..=20).contains(&max_unavailable) {
             return Err(ApiError::bad_request(format!(
-                "spec.maxUnavailable must be between 1 and 20, not {}",
-                spec.max_unavailable
+                "spec.maxUnavailable must be between 1 and 20, not {max_unavailable}"
             )));
         }
         if spec.node_ids.is_empty() {
@@ -1859,26 +2076,154 @@ impl SimState {
                 "node pool {pool_id} is being deleted"
             )));
         }
-        let mut seen = BTreeSet::new();
         let mut nodes = Vec::new();
         for node_id in &spec.node_ids {
-            if !seen.insert(node_id.clone()) {
-                continue;
-            }
             let Some(node) = pool.nodes.iter().find(|n| n.uid() == node_id) else {
                 return Err(ApiError::bad_request(format!(
                     "node {node_id} does not belong to node pool {pool_id}"
                 )));
             };
-            if node.progress.is_some() {
+            nodes.push(node);
+        }
+        let reset = match &spec.node_template {
+            None => None,
+            Some(template) => {
+                validate_login(template.login.as_ref(), "spec.nodeTemplate.login")?;
+                let life_cycle = template.life_cycle.clone().unwrap_or_default();
+                validate_life_cycle(&life_cycle)?;
+                Some(ResetWith {
+                    login: template.login.as_ref().map(login_without_password),
+                    life_cycle: Some(life_cycle),
+                    ..ResetWith::default()
+                })
+            }
+        };
+        let nodes = idle_nodes(&nodes)?;
+        self.refuse_queued(&nodes)?;
+        let pool_name = pool.pool.metadata.name.clone();
+        let job_id = self.queue_resets(
+            cluster_id,
+            (pool_id, &pool_name),
+            &nodes,
+            max_unavailable as usize,
+            timing,
+        );
+        if let Some(job) = self.jobs.get_mut(&job_id) {
+            job.reset = reset;
+        }
+        Ok(job_id)
+    }
+
+    /// ResetNode (`POST …/nodes/reset`): reinstalls the listed nodes at
+    /// once. A node of a pool gets its OS, login, runtime and scripts from
+    /// the pool (the request's spec is required but not used); a DefaultPool
+    /// node gets them from the request's spec.
+    pub(crate) fn reset_nodes(
+        &mut self,
+        cluster_id: &str,
+        body: api::ResetNodeList,
+        timing: &Timing,
+    ) -> Result<String, ApiError> {
+        let cluster = self.cluster(cluster_id)?;
+        if body.node_list.is_empty() {
+            return Err(ApiError::bad_request(
+                "nodeList must name at least one node",
+            ));
+        }
+        let mut nodes = Vec::new();
+        let mut node_resets = BTreeMap::new();
+        for (index, item) in body.node_list.iter().enumerate() {
+            let Some(spec) = &item.spec else {
                 return Err(ApiError::bad_request(format!(
-                    "node {node_id} is {} in another operation; try again once it is Active",
-                    node.phase()
+                    "nodeList[{index}].spec is required"
+                )));
+            };
+            if spec.os.as_deref().is_none_or(str::is_empty) {
+                return Err(ApiError::bad_request(format!(
+                    "nodeList[{index}].spec.os is required"
                 )));
             }
-            // Modelled, not documented: what CCE does with a sync naming a
-            // node that an accepted, unfinished job will reset is unknown.
-            // The most cautious plausible answer is a refusal.
+            validate_login(
+                spec.login.as_ref(),
+                &format!("nodeList[{index}].spec.login"),
+            )?;
+            let life_cycle = spec.lifecycle.clone().unwrap_or_default();
+            validate_life_cycle(&life_cycle)?;
+            let Some((pool, node)) = cluster.pools.iter().find_map(|p| {
+                p.nodes
+                    .iter()
+                    .find(|n| n.uid() == item.node_id)
+                    .map(|n| (p, n))
+            }) else {
+                return Err(ApiError::not_found(format!(
+                    "node {} not found",
+                    item.node_id
+                )));
+            };
+            if pool.is_default() {
+                node_resets.insert(
+                    item.node_id.clone(),
+                    ResetWith {
+                        os: spec.os.clone(),
+                        runtime: spec.runtime_config.as_ref().and_then(|r| r.runtime.clone()),
+                        login: spec.login.as_ref().map(login_without_password),
+                        life_cycle: Some(life_cycle),
+                    },
+                );
+            }
+            nodes.push(node);
+        }
+        let nodes = idle_nodes(&nodes)?;
+        self.refuse_queued(&nodes)?;
+        let count = nodes.len();
+        let job_id = self.queue_resets(cluster_id, ("", ""), &nodes, count.max(1), timing);
+        if let Some(job) = self.jobs.get_mut(&job_id) {
+            job.job_type = "ResetNode".to_owned();
+            job.node_resets = node_resets;
+        }
+        Ok(job_id)
+    }
+
+    /// Open Telekom Cloud's SyncNodePool (`PUT /api/v3.1/…/nodepool/{pool}/sync`):
+    /// resets every node of the pool to its template, `max_unavailable` at a
+    /// time. There is no job to follow: clients watch the nodes.
+    pub(crate) fn sync_whole_pool(
+        &mut self,
+        cluster_id: &str,
+        pool_id: &str,
+        max_unavailable: usize,
+        timing: &Timing,
+    ) -> Result<(), ApiError> {
+        let pool = self.existing_pool(cluster_id, pool_id)?;
+        if pool.is_default() {
+            return Err(ApiError::bad_request(
+                "the DefaultPool cannot be synchronized as a pool; reset its nodes instead",
+            ));
+        }
+        if pool.deleting {
+            return Err(ApiError::forbidden(format!(
+                "node pool {pool_id} is being deleted"
+            )));
+        }
+        let nodes: Vec<&SimNode> = pool.nodes.iter().collect();
+        let nodes = idle_nodes(&nodes)?;
+        self.refuse_queued(&nodes)?;
+        let pool_name = pool.pool.metadata.name.clone();
+        self.queue_resets(
+            cluster_id,
+            (pool_id, &pool_name),
+            &nodes,
+            max_unavailable.max(1),
+            timing,
+        );
+        Ok(())
+    }
+
+    /// Modelled, not documented: what CCE does with a reset naming a node
+    /// that an accepted, unfinished job will reset is unknown. The most
+    /// cautious plausible answer is a refusal (409).
+    fn refuse_queued(&self, nodes: &[(String, String)]) -> Result<(), ApiError> {
+        for (node_id, _) in nodes {
             if let Some(job) = self
                 .jobs
                 .values()
@@ -1889,60 +2234,38 @@ impl SimState {
                     job.uid
                 )));
             }
-            nodes.push((node_id.clone(), node.node.metadata.name.clone()));
         }
-        if let Some(template) = &spec.node_template {
-            let login = &template.login;
-            if login
-                .user_password
-                .as_ref()
-                .is_some_and(|u| u.password.is_empty())
-            {
-                return Err(ApiError::bad_request(
-                    "spec.nodeTemplate.login.userPassword.password is required",
-                ));
-            }
-            let scripts = [
-                template.life_cycle.pre_install.as_deref(),
-                template.life_cycle.post_install.as_deref(),
-            ];
-            let total: usize = scripts.iter().flatten().map(|s| s.len()).sum();
-            if total > MAX_SCRIPTS_LEN {
-                return Err(ApiError::bad_request(format!(
-                    "pre- and post-install scripts take {total} characters after base64; at most {MAX_SCRIPTS_LEN} are allowed"
-                )));
-            }
-        }
-        let pool_name = pool.pool.metadata.name.clone();
-        let job_id = self.new_job(
-            "UpgradeNodePool",
-            "ResetNode",
-            cluster_id,
-            (pool_id, &pool_name),
-            &nodes,
-        );
+        Ok(())
+    }
+
+    /// Starts a job that resets `nodes` (id, name), at most
+    /// `max_unavailable` at a time, after the job's start delay.
+    fn queue_resets(
+        &mut self,
+        cluster_id: &str,
+        pool: (&str, &str),
+        nodes: &[(String, String)],
+        max_unavailable: usize,
+        timing: &Timing,
+    ) -> String {
+        let job_id = self.new_job("UpgradeNodePool", "ResetNode", cluster_id, pool, nodes);
         let now = self.now;
         if let Some(job) = self.jobs.get_mut(&job_id) {
             job.phase = "Initializing".to_owned();
             job.start_at = Some(now + timing.job_start);
-            job.max_unavailable = spec.max_unavailable as usize;
+            job.max_unavailable = max_unavailable;
             job.queue = nodes.iter().map(|(id, _)| id.clone()).collect();
             for sub in &mut job.sub_jobs {
                 sub.phase = "Initializing".to_owned();
             }
-            job.reset = spec
-                .node_template
-                .as_ref()
-                .map(|t| wire::UpgradeNodeTemplate {
-                    life_cycle: t.life_cycle.clone(),
-                    login: login_without_password(&t.login),
-                });
         }
-        if let Some(pool) = self.pool_state_mut(cluster_id, pool_id) {
+        if !pool.0.is_empty()
+            && let Some(pool) = self.pool_state_mut(cluster_id, pool.0)
+        {
             pool.job_id = Some(job_id.clone());
         }
         self.refresh(cluster_id);
-        Ok(job_id)
+        job_id
     }
 
     /// Keeps an accepted job from starting until [`Self::release_held_jobs`]:
@@ -1983,15 +2306,16 @@ impl SimState {
                 let mut value = serde_json::to_value(&pool.pool)
                     .map_err(|e| ApiError::bad_request(e.to_string()))?;
                 merge_patch(&mut value, patch);
-                let mut patched: wire::NodePool = serde_json::from_value(value).map_err(|e| {
+                let mut patched: api::NodePool = serde_json::from_value(value).map_err(|e| {
                     ApiError::bad_request(format!("the patched pool is not a valid pool: {e}"))
                 })?;
                 patched.metadata.uid = Some(pool_id.clone());
                 strip_template_secrets(&mut patched.spec.node_template);
                 if let Some(pool) = self.pool_state_mut(cluster_id, pool_id) {
                     pool.pool = patched;
+                    strip_system_labels(&mut pool.pool.spec.node_template);
                     if !pool.is_default() {
-                        mark_staleness(pool);
+                        mark_staleness(pool, &faults.stale_fields);
                     }
                 }
             }
@@ -2007,7 +2331,7 @@ impl SimState {
                 let mut value =
                     serde_json::to_value(node).map_err(|e| ApiError::bad_request(e.to_string()))?;
                 merge_patch(&mut value, patch);
-                let mut patched: wire::Node = serde_json::from_value(value).map_err(|e| {
+                let mut patched: api::Node = serde_json::from_value(value).map_err(|e| {
                     ApiError::bad_request(format!("the patched node is not a valid node: {e}"))
                 })?;
                 patched.metadata.uid = node_id.clone();
@@ -2027,7 +2351,8 @@ impl SimState {
                     if let Some(node) = pool.nodes.iter_mut().find(|n| n.uid() == node_id) {
                         node.node = patched;
                         if judge && !is_default && node.progress.is_none() {
-                            let up_to_date = reset_fields_match(&template, &node.node.spec);
+                            let up_to_date =
+                                is_up_to_date(&template, &node.node.spec, &faults.stale_fields);
                             node.status_mut().configuration_up_to_date = Some(up_to_date);
                         }
                     }
@@ -2081,11 +2406,13 @@ impl SimState {
     }
 }
 
-/// Merges an UpdateNodePool template into the pool's template: fields sent
-/// replace, fields omitted stay; an empty list or map deletes all entries.
-/// `extendParam` is special: when sent, the updatable keys it leaves out are
-/// removed (that is how a script is dropped), the others are kept.
-fn apply_template_update(template: &mut wire::NodeTemplate, update: &wire::NodeTemplate) {
+/// Merges an UpdateNodePool template (`NodeSpecUpdate`) into the pool's
+/// template: fields sent replace, fields omitted stay; an empty list or map
+/// deletes all entries. `rootVolumeUpdate`, `dataVolumesUpdate` and
+/// `nodeNicSpecUpdate` change the template's disks and subnet (for new
+/// nodes). `extendParam` is special: when sent, the updatable keys it leaves
+/// out are removed (that is how a script is dropped), the others are kept.
+fn apply_template_update(template: &mut api::NodeTemplate, update: &api::NodeSpecUpdate) {
     macro_rules! replace {
         ($($field:ident),*) => {
             $(if let Some(value) = &update.$field {
@@ -2095,19 +2422,40 @@ fn apply_template_update(template: &mut wire::NodeTemplate, update: &wire::NodeT
     }
     replace!(
         os,
-        root_volume,
-        data_volumes,
-        public_ip,
-        node_nic_spec,
-        billing_mode,
+        storage,
+        runtime,
         taints,
         wait_post_install_finish,
+        k8s_tags,
+        ecs_group_id,
         user_tags,
-        runtime
+        node_name_template,
+        initialized_conditions,
+        server_enterprise_project_id,
+        public_ip
     );
-    if let Some(labels) = &update.k8s_tags {
-        // The system label stays whatever the update says.
-        template.k8s_tags = Some(labels.clone());
+    if let Some(volume) = &update.root_volume_update {
+        template.root_volume = Some(volume.clone());
+    }
+    if let Some(volumes) = &update.data_volumes_update {
+        template.data_volumes = Some(volumes.clone());
+    }
+    if let Some(primary) = update
+        .node_nic_spec_update
+        .as_ref()
+        .and_then(|n| n.primary_nic.as_ref())
+    {
+        let nic = template
+            .node_nic_spec
+            .get_or_insert_with(Default::default)
+            .primary_nic
+            .get_or_insert_with(Default::default);
+        if let Some(subnet) = &primary.subnet_id {
+            nic.subnet_id = Some(subnet.clone());
+        }
+        if let Some(subnets) = &primary.subnet_list {
+            nic.subnet_list = Some(subnets.clone());
+        }
     }
     if let Some(login) = &update.login {
         let mut merged = template.login.clone().unwrap_or_default();
@@ -2147,56 +2495,142 @@ fn apply_template_update(template: &mut wire::NodeTemplate, update: &wire::NodeT
     strip_template_secrets(template);
 }
 
+/// Whether a policy (the update's word, else the pool's) is `refresh`,
+/// CCE's `default` standing in for neither.
+fn refreshes(policy: Option<&String>, default: &str) -> bool {
+    policy.map_or(default, String::as_str) == "refresh"
+}
+
+/// What an update pushes to the pool's existing nodes (the labels, taints
+/// and tags a `refresh` policy carries), as old → new pool values.
+#[derive(Debug, Default)]
+struct Push {
+    labels: Option<(BTreeMap<String, String>, BTreeMap<String, String>)>,
+    taints: Option<(Vec<api::Taint>, Vec<api::Taint>)>,
+    tags: Option<(Vec<api::UserTag>, Vec<api::UserTag>)>,
+}
+
+impl Push {
+    /// Replaces on `spec` what the pool set before with what it sets now,
+    /// keeping what was added to the node by other means.
+    fn apply(&self, spec: &mut api::NodeTemplate) {
+        if let Some((old, new)) = &self.labels {
+            let labels = spec.k8s_tags.get_or_insert_with(BTreeMap::new);
+            labels.retain(|key, _| !old.contains_key(key));
+            labels.extend(new.iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
+        if let Some((old, new)) = &self.taints {
+            let taints = spec.taints.get_or_insert_with(Vec::new);
+            taints.retain(|t| {
+                !old.iter()
+                    .chain(new.iter())
+                    .any(|o| o.key == t.key && o.effect == t.effect)
+            });
+            taints.extend(new.iter().cloned());
+        }
+        if let Some((old, new)) = &self.tags {
+            let tags = spec.user_tags.get_or_insert_with(Vec::new);
+            tags.retain(|t| !old.iter().chain(new.iter()).any(|o| o.key == t.key));
+            tags.extend(new.iter().cloned());
+        }
+    }
+}
+
 /// Sets `configurationUpToDate` of a pool's idle nodes from its template.
 /// Nodes in the middle of an operation get theirs when it ends.
-fn mark_staleness(pool: &mut SimPool) {
+fn mark_staleness(pool: &mut SimPool, fields: &BTreeSet<String>) {
     if pool.is_default() {
         return;
     }
     let template = pool.pool.spec.node_template.clone();
     for node in pool.nodes.iter_mut().filter(|n| n.progress.is_none()) {
-        let up_to_date = reset_fields_match(&template, &node.node.spec);
+        let up_to_date = is_up_to_date(&template, &node.node.spec, fields);
         node.status_mut().configuration_up_to_date = Some(up_to_date);
     }
 }
 
-/// The spec a node is reset to: `base` (the pool template, or the node's own
-/// spec in the DefaultPool) with the login and scripts of the sync body.
-fn reset_target(
-    mut base: wire::NodeTemplate,
-    template: &wire::NodeTemplate,
-    reset: Option<&wire::UpgradeNodeTemplate>,
-) -> wire::NodeTemplate {
-    let Some(reset) = reset else {
-        return base;
-    };
-    let login = &reset.login;
-    if login.ssh_key.is_some() || login.user_password.is_some() {
-        base.login = Some(login_without_password(login));
-    } else if base.login.is_none() {
-        base.login = template.login.clone();
-    }
-    let params = base.extend_param.get_or_insert_with(BTreeMap::new);
-    for (key, value) in [
-        (PRE_INSTALL_KEY, &reset.life_cycle.pre_install),
-        (POST_INSTALL_KEY, &reset.life_cycle.post_install),
-    ] {
-        if let Some(value) = value {
-            if value.is_empty() {
-                params.remove(key);
-            } else {
-                params.insert(key.to_owned(), Value::String(value.clone()));
-            }
+/// What a reset installs besides what the node's pool says: the login and
+/// scripts of a sync body, or the spec of a node reset request for a node of
+/// no pool.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ResetWith {
+    /// Operating system.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub os: Option<String>,
+    /// Container runtime.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub runtime: Option<api::Runtime>,
+    /// Login (never with a password).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub login: Option<api::Login>,
+    /// Scripts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub life_cycle: Option<api::NodeLifecycleConfig>,
+}
+
+fn set_param(spec: &mut api::NodeTemplate, key: &str, value: Option<String>) {
+    let params = spec.extend_param.get_or_insert_with(BTreeMap::new);
+    match value.filter(|v| !v.is_empty()) {
+        Some(value) => {
+            params.insert(key.to_owned(), Value::String(value));
+        }
+        None => {
+            params.remove(key);
         }
     }
     if params.is_empty() {
-        base.extend_param = None;
+        spec.extend_param = None;
     }
-    if let Some(wait) = reset.life_cycle.wait_post_install_finish {
-        base.wait_post_install_finish = Some(wait);
+}
+
+/// The spec a node is reset to. A reset reinstalls the OS: it changes the
+/// OS, the runtime, the login and the scripts, from the pool's template
+/// (`template`, absent for DefaultPool nodes) and then from `with`; never
+/// the disks, the flavor, the labels, the taints or the tags.
+fn reset_target(
+    node_spec: &api::NodeTemplate,
+    template: Option<&api::NodeTemplate>,
+    with: Option<&ResetWith>,
+) -> api::NodeTemplate {
+    let mut spec = node_spec.clone();
+    if let Some(template) = template {
+        spec.os = template.os.clone();
+        spec.runtime = template.runtime.clone();
+        spec.login = template.login.clone();
+        for key in [PRE_INSTALL_KEY, POST_INSTALL_KEY] {
+            set_param(&mut spec, key, template.param(key));
+        }
+        spec.wait_post_install_finish = template.wait_post_install_finish;
     }
-    strip_template_secrets(&mut base);
-    base
+    if let Some(with) = with {
+        if with.os.is_some() {
+            spec.os = with.os.clone();
+        }
+        if with.runtime.is_some() {
+            spec.runtime = with.runtime.clone();
+        }
+        if let Some(login) = &with.login
+            && (login.ssh_key.is_some() || login.user_password.is_some())
+        {
+            spec.login = Some(login.clone());
+        }
+        if let Some(life_cycle) = &with.life_cycle {
+            for (key, value) in [
+                (PRE_INSTALL_KEY, &life_cycle.pre_install),
+                (POST_INSTALL_KEY, &life_cycle.post_install),
+            ] {
+                if let Some(value) = value {
+                    set_param(&mut spec, key, Some(value.clone()));
+                }
+            }
+            if let Some(wait) = life_cycle.wait_post_install_finish {
+                spec.wait_post_install_finish = Some(wait);
+            }
+        }
+    }
+    strip_template_secrets(&mut spec);
+    spec
 }
 
 #[cfg(test)]
@@ -2210,30 +2644,47 @@ mod tests {
         job_start: 1.0,
     };
 
-    fn template() -> wire::NodeTemplate {
-        wire::NodeTemplate {
+    /// A salted password as CCE takes it: base64 of a SHA-512 crypt string.
+    fn salted() -> String {
+        use base64::Engine as _;
+        let crypt = format!("$6$abcdefghABCDEFGH${}", "x".repeat(86));
+        base64::engine::general_purpose::STANDARD.encode(crypt)
+    }
+
+    fn template() -> api::NodeTemplate {
+        api::NodeTemplate {
             flavor: Some("c7.large.2".into()),
             az: Some("az-a,az-b,az-c".into()),
             os: Some("EulerOS 2.9".into()),
-            login: Some(wire::Login {
+            login: Some(api::Login {
                 ssh_key: Some("kp1".into()),
                 ..Default::default()
             }),
-            runtime: Some(wire::Runtime {
+            runtime: Some(api::Runtime {
                 name: "containerd".into(),
                 runtime_class: None,
             }),
+            root_volume: Some(api::Volume {
+                size: 50,
+                volumetype: "SSD".into(),
+                ..Default::default()
+            }),
+            k8s_tags: Some(BTreeMap::from([("team".into(), "a".into())])),
+            extend_param: Some(BTreeMap::from([(
+                POST_INSTALL_KEY.to_owned(),
+                Value::String("b2xk".into()),
+            )])),
             ..Default::default()
         }
     }
 
-    fn pool(name: &str) -> wire::NodePool {
-        wire::NodePool {
-            metadata: wire::NodePoolMetadata {
+    fn pool(name: &str) -> api::NodePool {
+        api::NodePool {
+            metadata: api::NodePoolMetadata {
                 name: name.into(),
                 ..Default::default()
             },
-            spec: wire::NodePoolSpec {
+            spec: api::NodePoolSpec {
                 node_template: template(),
                 ..Default::default()
             },
@@ -2241,18 +2692,44 @@ mod tests {
         }
     }
 
-    fn sync_body(pool_id: &str, nodes: Vec<String>, max: u32) -> wire::UpgradeNodePool {
-        wire::UpgradeNodePool {
+    fn sync_body(pool_id: &str, nodes: Vec<String>, max: u32) -> api::UpgradeNodePool {
+        api::UpgradeNodePool {
             kind: "NodePool".into(),
             api_version: "v3".into(),
-            spec: wire::UpgradeSpec {
+            spec: api::NodePoolUpgradeSpec {
                 node_pool_id: pool_id.into(),
                 node_ids: nodes,
-                max_unavailable: max,
-                force: false,
-                node_template: None,
+                max_unavailable: Some(max),
+                ..Default::default()
             },
         }
+    }
+
+    fn update(template: api::NodeSpecUpdate) -> api::NodePoolUpdate {
+        api::NodePoolUpdate {
+            spec: api::NodePoolSpecUpdate {
+                node_template: template,
+                ignore_initial_node_count: Some(true),
+                ..Default::default()
+            },
+            ..Default::default()
+        }
+    }
+
+    fn node_ids(state: &SimState, pool_id: &str) -> Vec<String> {
+        state
+            .pool_nodes("c1", pool_id)
+            .iter()
+            .map(|n| n.metadata.uid.clone())
+            .collect()
+    }
+
+    fn up_to_date(state: &SimState, pool_id: &str) -> Vec<Option<bool>> {
+        state
+            .pool_nodes("c1", pool_id)
+            .iter()
+            .map(|n| n.status.as_ref().and_then(|s| s.configuration_up_to_date))
+            .collect()
     }
 
     #[test]
@@ -2270,7 +2747,7 @@ mod tests {
                 node.metadata
                     .annotations
                     .as_ref()
-                    .and_then(|a| a.get(wire::NODE_POOL_ANNOTATION)),
+                    .and_then(|a| a.get(api::NODE_POOL_ANNOTATION)),
                 Some(&pool_id)
             );
             assert_eq!(
@@ -2287,9 +2764,34 @@ mod tests {
             node.metadata
                 .annotations
                 .as_ref()
-                .and_then(|a| a.get(wire::NODE_POOL_ANNOTATION))
+                .and_then(|a| a.get(api::NODE_POOL_ANNOTATION))
                 .map(String::as_str),
             Some("az-a#c7.large.2#EulerOS 2.9")
+        );
+    }
+
+    #[test]
+    fn the_system_label_is_never_stored() {
+        let mut state = SimState::new();
+        let mut seeded = pool("np");
+        seeded
+            .spec
+            .node_template
+            .k8s_tags
+            .get_or_insert_with(BTreeMap::new)
+            .insert(POOL_NAME_LABEL.into(), "np".into());
+        let pool_id = state.add_pool("c1", seeded, 1);
+        let stored = state.pool("c1", &pool_id).expect("pool");
+        assert_eq!(
+            stored.spec.node_template.k8s_tags,
+            Some(BTreeMap::from([("team".into(), "a".into())]))
+        );
+        let shown = state
+            .show_pool("c1", &pool_id, view::PoolAnswer::Show)
+            .expect("shown");
+        assert_eq!(
+            shown["spec"]["nodeTemplate"]["k8sTags"][POOL_NAME_LABEL],
+            "np"
         );
     }
 
@@ -2297,11 +2799,7 @@ mod tests {
     fn sync_respects_max_unavailable_exactly() {
         let mut state = SimState::new();
         let pool_id = state.add_pool("c1", pool("np"), 7);
-        let ids: Vec<String> = state
-            .pool_nodes("c1", &pool_id)
-            .iter()
-            .map(|n| n.metadata.uid.clone())
-            .collect();
+        let ids = node_ids(&state, &pool_id);
         let job = state
             .start_sync("c1", &pool_id, sync_body(&pool_id, ids, 3), &TIMING)
             .expect("accepted");
@@ -2314,89 +2812,451 @@ mod tests {
     }
 
     #[test]
-    fn logins_keep_only_the_user_name() {
-        let mut template = template();
-        let update = wire::NodeTemplate {
-            login: Some(wire::Login {
-                user_password: Some(wire::UserPassword {
-                    username: None,
-                    password: "Secret#Pass1".into(),
-                }),
-                remove_ssh_key: Some(true),
-                ..Default::default()
-            }),
-            ..Default::default()
-        };
-        apply_template_update(&mut template, &update);
-        let login = template.login.clone().expect("login");
-        assert_eq!(login.ssh_key, None, "removeSSHKey removes the key");
-        let user = login.user_password.expect("password login");
-        assert_eq!(user.username.as_deref(), Some("root"));
-        assert_eq!(user.password, "");
-
-        // A sync with a password login resets the node to that login, minus
-        // the password; its scripts replace the template's.
-        let reset = wire::UpgradeNodeTemplate {
-            life_cycle: wire::LifeCycle {
-                post_install: Some("ZWNobyBoaQ==".into()),
-                ..Default::default()
-            },
-            login: wire::Login {
-                user_password: Some(wire::UserPassword {
-                    username: Some("admin".into()),
-                    password: "Other#Pass2".into(),
-                }),
-                ..Default::default()
-            },
-        };
-        let target = reset_target(template.clone(), &template, Some(&reset));
-        let shown = serde_json::to_string(&target).expect("json");
-        assert!(!shown.contains("Other#Pass2"), "{shown}");
-        assert!(!shown.contains("Secret#Pass1"), "{shown}");
-        assert!(shown.contains("admin"));
-        assert_eq!(
-            target
-                .extend_param
-                .as_ref()
-                .and_then(|p| p.get(POST_INSTALL_KEY)),
-            Some(&Value::String("ZWNobyBoaQ==".into()))
-        );
-    }
-
-    #[test]
-    fn labels_and_taints_do_not_make_nodes_stale() {
+    fn only_os_and_runtime_make_nodes_stale_by_default() {
         let base = template();
+        let documented = documented_stale_fields();
+        let wide: BTreeSet<String> = STALE_FIELD_NAMES.iter().map(|f| (*f).to_owned()).collect();
         let mut changed = base.clone();
         changed.k8s_tags = Some(BTreeMap::from([("team".into(), "b".into())]));
-        changed.taints = Some(vec![wire::Taint {
+        changed.taints = Some(vec![api::Taint {
             key: "k".into(),
             value: None,
             effect: "NoSchedule".into(),
         }]);
-        changed.user_tags = Some(vec![wire::UserTag {
-            key: "env".into(),
-            value: "prod".into(),
-        }]);
-        assert!(reset_fields_match(&changed, &base));
-        for edit in [
-            |t: &mut wire::NodeTemplate| t.os = Some("Ubuntu 22.04".into()),
-            |t: &mut wire::NodeTemplate| t.runtime = None,
-            |t: &mut wire::NodeTemplate| {
-                t.extend_param = Some(BTreeMap::from([(MAX_PODS_KEY.into(), Value::from(64))]))
-            },
-            |t: &mut wire::NodeTemplate| {
-                t.data_volumes = Some(vec![wire::Volume {
-                    size: 100,
-                    volumetype: "SSD".into(),
-                    ..Default::default()
-                }])
-            },
-            |t: &mut wire::NodeTemplate| t.login = None,
-        ] {
+        assert!(is_up_to_date(&changed, &base, &wide));
+        type Edit = fn(&mut api::NodeTemplate);
+        let cases: [(Edit, bool); 6] = [
+            (|t| t.os = Some("Ubuntu 22.04".into()), true),
+            (|t| t.runtime = None, true),
+            (
+                |t| set_param(t, POST_INSTALL_KEY, Some("bmV3".into())),
+                false,
+            ),
+            (|t| set_param(t, MAX_PODS_KEY, Some("64".into())), false),
+            (
+                |t| {
+                    t.data_volumes = Some(vec![api::Volume {
+                        size: 100,
+                        volumetype: "SSD".into(),
+                        ..Default::default()
+                    }])
+                },
+                false,
+            ),
+            (|t| t.login = None, false),
+        ];
+        for (edit, documented_stale) in cases {
             let mut stale = base.clone();
             edit(&mut stale);
-            assert!(!reset_fields_match(&stale, &base), "{stale:?}");
+            assert_eq!(
+                !is_up_to_date(&stale, &base, &documented),
+                documented_stale,
+                "{stale:?}"
+            );
+            assert!(!is_up_to_date(&stale, &base, &wide), "{stale:?}");
         }
+    }
+
+    #[test]
+    fn a_script_update_leaves_nodes_up_to_date_unless_widened() {
+        let mut state = SimState::new();
+        let pool_id = state.add_pool("c1", pool("np"), 2);
+        let mut script = api::NodeSpecUpdate {
+            extend_param: Some(BTreeMap::from([(
+                POST_INSTALL_KEY.to_owned(),
+                Value::String("bmV3".into()),
+            )])),
+            ..Default::default()
+        };
+        let faults = Faults::default();
+        state
+            .update_pool("c1", &pool_id, update(script.clone()), &TIMING, &faults)
+            .expect("updated");
+        assert_eq!(up_to_date(&state, &pool_id), [Some(true), Some(true)]);
+
+        let widened = Faults {
+            stale_fields: BTreeSet::from(["os".into(), "runtime".into(), "scripts".into()]),
+            ..Faults::default()
+        };
+        script.extend_param = Some(BTreeMap::from([(
+            POST_INSTALL_KEY.to_owned(),
+            Value::String("bmV3ZXI=".into()),
+        )]));
+        state
+            .update_pool("c1", &pool_id, update(script), &TIMING, &widened)
+            .expect("updated");
+        assert_eq!(up_to_date(&state, &pool_id), [Some(false), Some(false)]);
+
+        let os = api::NodeSpecUpdate {
+            os: Some("Huawei Cloud EulerOS 2.0".into()),
+            ..Default::default()
+        };
+        let mut state = SimState::new();
+        let pool_id = state.add_pool("c1", pool("np"), 2);
+        state
+            .update_pool("c1", &pool_id, update(os), &TIMING, &faults)
+            .expect("updated");
+        assert_eq!(up_to_date(&state, &pool_id), [Some(false), Some(false)]);
+        // A reset brings the node up to date.
+        let ids = node_ids(&state, &pool_id);
+        state
+            .start_sync("c1", &pool_id, sync_body(&pool_id, ids, 2), &TIMING)
+            .expect("accepted");
+        state.advance_to(1_000.0, &TIMING, &faults);
+        assert_eq!(up_to_date(&state, &pool_id), [Some(true), Some(true)]);
+        let node = state.pool_nodes("c1", &pool_id)[0].clone();
+        assert_eq!(node.spec.os.as_deref(), Some("Huawei Cloud EulerOS 2.0"));
+    }
+
+    #[test]
+    fn disk_and_subnet_updates_reach_new_nodes_only() {
+        let mut state = SimState::new();
+        let pool_id = state.add_pool("c1", pool("np"), 1);
+        let disks = api::NodeSpecUpdate {
+            root_volume_update: Some(api::Volume {
+                size: 100,
+                volumetype: "GPSSD".into(),
+                ..Default::default()
+            }),
+            data_volumes_update: Some(vec![api::Volume {
+                size: 200,
+                volumetype: "GPSSD".into(),
+                ..Default::default()
+            }]),
+            node_nic_spec_update: Some(api::NodeSpecUpdateNodeNicSpecUpdate {
+                primary_nic: Some(api::NodeSpecUpdateNodeNicSpecUpdatePrimaryNic {
+                    subnet_id: Some("subnet-2".into()),
+                    subnet_list: None,
+                }),
+            }),
+            ..Default::default()
+        };
+        let faults = Faults::default();
+        let mut body = update(disks);
+        body.spec.ignore_initial_node_count = None;
+        body.spec.initial_node_count = Some(2);
+        state
+            .update_pool("c1", &pool_id, body, &TIMING, &faults)
+            .expect("updated");
+        state.advance_to(1_000.0, &TIMING, &faults);
+        let template = &state.pool("c1", &pool_id).expect("pool").spec.node_template;
+        assert_eq!(template.root_volume.as_ref().map(|v| v.size), Some(100));
+        assert_eq!(
+            template
+                .node_nic_spec
+                .as_ref()
+                .and_then(|n| n.primary_nic.as_ref())
+                .and_then(|p| p.subnet_id.as_deref()),
+            Some("subnet-2")
+        );
+        let sizes: Vec<Option<u32>> = state
+            .pool_nodes("c1", &pool_id)
+            .iter()
+            .map(|n| n.spec.root_volume.as_ref().map(|v| v.size))
+            .collect();
+        assert_eq!(sizes, [Some(50), Some(100)], "the old node keeps its disk");
+        assert_eq!(up_to_date(&state, &pool_id), [Some(true), Some(true)]);
+    }
+
+    #[test]
+    fn an_update_without_a_count_scales_the_pool_to_zero() {
+        let mut state = SimState::new();
+        let pool_id = state.add_pool("c1", pool("np"), 2);
+        let mut body = update(api::NodeSpecUpdate::default());
+        body.spec.ignore_initial_node_count = None;
+        let faults = Faults::default();
+        state
+            .update_pool("c1", &pool_id, body, &TIMING, &faults)
+            .expect("updated");
+        state.advance_to(1_000.0, &TIMING, &faults);
+        assert!(state.pool_nodes("c1", &pool_id).is_empty());
+    }
+
+    #[test]
+    fn refresh_policies_push_labels_taints_and_tags_without_a_reset() {
+        let mut state = SimState::new();
+        let pool_id = state.add_pool("c1", pool("np"), 1);
+        let node_id = node_ids(&state, &pool_id)[0].clone();
+        // A label added to the node by hand stays.
+        state
+            .node_mut("c1", &node_id)
+            .and_then(|n| n.spec.k8s_tags.as_mut())
+            .map(|l| l.insert("manual".into(), "yes".into()));
+        let labels = api::NodeSpecUpdate {
+            k8s_tags: Some(BTreeMap::from([("team".into(), "b".into())])),
+            taints: Some(vec![api::Taint {
+                key: "dedicated".into(),
+                value: Some("x".into()),
+                effect: "NoSchedule".into(),
+            }]),
+            user_tags: Some(vec![api::UserTag {
+                key: "env".into(),
+                value: "prod".into(),
+            }]),
+            ..Default::default()
+        };
+        let faults = Faults::default();
+        state
+            .update_pool("c1", &pool_id, update(labels.clone()), &TIMING, &faults)
+            .expect("updated");
+        let node = state.node("c1", &node_id).expect("node").clone();
+        assert_eq!(
+            node.spec.k8s_tags,
+            Some(BTreeMap::from([
+                ("manual".into(), "yes".into()),
+                ("team".into(), "b".into())
+            ]))
+        );
+        assert_eq!(node.spec.taints.as_ref().map(Vec::len), Some(1));
+        // Resource tags default to `ignore`.
+        assert_eq!(node.spec.user_tags, None);
+        assert_eq!(
+            node.status.as_ref().map(|s| s.phase.as_str()),
+            Some("Active")
+        );
+        assert!(
+            node.status
+                .and_then(|s| s.configuration_up_to_date)
+                .unwrap_or(false)
+        );
+
+        let mut refresh_tags = update(labels);
+        refresh_tags.spec.user_tags_policy_on_existing_nodes = Some("refresh".into());
+        refresh_tags.spec.label_policy_on_existing_nodes = Some("ignore".into());
+        refresh_tags.spec.node_template.k8s_tags =
+            Some(BTreeMap::from([("team".into(), "c".into())]));
+        state
+            .update_pool("c1", &pool_id, refresh_tags, &TIMING, &faults)
+            .expect("updated");
+        let node = state.node("c1", &node_id).expect("node");
+        assert_eq!(node.spec.user_tags.as_ref().map(Vec::len), Some(1));
+        assert_eq!(
+            node.spec.k8s_tags.as_ref().and_then(|l| l.get("team")),
+            Some(&"b".to_owned()),
+            "the pool's label policy is now ignore"
+        );
+    }
+
+    #[test]
+    fn a_reset_changes_os_login_and_scripts_but_never_disks_or_labels() {
+        let mut state = SimState::new();
+        let pool_id = state.add_pool("c1", pool("np"), 1);
+        let node_id = node_ids(&state, &pool_id)[0].clone();
+        let faults = Faults::default();
+        let mut change = update(api::NodeSpecUpdate {
+            os: Some("Huawei Cloud EulerOS 2.0".into()),
+            root_volume_update: Some(api::Volume {
+                size: 200,
+                volumetype: "GPSSD".into(),
+                ..Default::default()
+            }),
+            k8s_tags: Some(BTreeMap::from([("team".into(), "b".into())])),
+            extend_param: Some(BTreeMap::from([(
+                POST_INSTALL_KEY.to_owned(),
+                Value::String("bmV3".into()),
+            )])),
+            ..Default::default()
+        });
+        change.spec.label_policy_on_existing_nodes = Some("ignore".into());
+        state
+            .update_pool("c1", &pool_id, change, &TIMING, &faults)
+            .expect("updated");
+        let mut body = sync_body(&pool_id, vec![node_id.clone()], 1);
+        body.spec.node_template = Some(api::UpgradeNodePoolSpecNodeTemplate {
+            life_cycle: Some(api::NodeLifecycleConfig::default()),
+            login: Some(api::Login {
+                user_password: Some(api::UserPassword {
+                    username: Some("admin".into()),
+                    password: Some(salted()),
+                }),
+                ..Default::default()
+            }),
+            volume_config: None,
+        });
+        state
+            .start_sync("c1", &pool_id, body, &TIMING)
+            .expect("accepted");
+        state.advance_to(1_000.0, &TIMING, &faults);
+        let node = state.node("c1", &node_id).expect("node");
+        assert_eq!(node.spec.os.as_deref(), Some("Huawei Cloud EulerOS 2.0"));
+        assert_eq!(node.spec.param(POST_INSTALL_KEY).as_deref(), Some("bmV3"));
+        assert_eq!(node.spec.root_volume.as_ref().map(|v| v.size), Some(50));
+        assert_eq!(
+            node.spec.k8s_tags.as_ref().and_then(|l| l.get("team")),
+            Some(&"a".to_owned())
+        );
+        let login = node.spec.login.clone().expect("login");
+        assert_eq!(
+            login.user_password.and_then(|u| u.username).as_deref(),
+            Some("admin")
+        );
+        let saved = serde_json::to_string(&state).expect("json");
+        assert!(!saved.contains(&salted()), "the password is never kept");
+    }
+
+    #[test]
+    fn a_plaintext_password_is_refused_everywhere() {
+        let plain = api::Login {
+            user_password: Some(api::UserPassword {
+                username: None,
+                password: Some("Secret#Pass1".into()),
+            }),
+            ..Default::default()
+        };
+        let error = validate_login(Some(&plain), "spec.nodeTemplate.login").expect_err("plain");
+        assert_eq!(error.status, 400);
+        assert_eq!(error.code, "CCE.01400001");
+        assert!(error.message.contains("The password field must be salted"));
+        assert!(is_salted_password(&salted()));
+        assert!(!is_salted_password("JDYkc2FsdCRoYXNo"));
+
+        let mut state = SimState::new();
+        let pool_id = state.add_pool("c1", pool("np"), 1);
+        let faults = Faults::default();
+        let body = update(api::NodeSpecUpdate {
+            login: Some(plain.clone()),
+            ..Default::default()
+        });
+        let refused = state
+            .update_pool("c1", &pool_id, body, &TIMING, &faults)
+            .expect_err("plaintext");
+        assert!(refused.message.contains("must be salted"));
+
+        let mut created = pool("np-2");
+        created.spec.node_template.login = Some(plain.clone());
+        assert!(state.create_pool("c1", created, &TIMING).is_err());
+
+        let ids = node_ids(&state, &pool_id);
+        let mut sync = sync_body(&pool_id, ids.clone(), 1);
+        sync.spec.node_template = Some(api::UpgradeNodePoolSpecNodeTemplate {
+            login: Some(plain.clone()),
+            ..Default::default()
+        });
+        assert!(state.start_sync("c1", &pool_id, sync, &TIMING).is_err());
+
+        let reset = api::ResetNodeList {
+            api_version: "v3".into(),
+            kind: "List".into(),
+            node_list: vec![api::ResetNode {
+                node_id: ids[0].clone(),
+                spec: Some(api::ReinstallNodeSpec {
+                    os: Some("EulerOS 2.9".into()),
+                    login: Some(plain),
+                    ..Default::default()
+                }),
+            }],
+        };
+        assert!(state.reset_nodes("c1", reset, &TIMING).is_err());
+    }
+
+    #[test]
+    fn a_node_reset_takes_a_pool_nodes_template_from_the_pool() {
+        let mut state = SimState::new();
+        let pool_id = state.add_pool("c1", pool("np"), 2);
+        let default_ids = state.add_default_nodes("c1", template(), 1);
+        let ids = node_ids(&state, &pool_id);
+        let faults = Faults::default();
+        state
+            .update_pool(
+                "c1",
+                &pool_id,
+                update(api::NodeSpecUpdate {
+                    os: Some("Huawei Cloud EulerOS 2.0".into()),
+                    ..Default::default()
+                }),
+                &TIMING,
+                &faults,
+            )
+            .expect("updated");
+        let spec = |os: &str| {
+            Some(api::ReinstallNodeSpec {
+                os: Some(os.into()),
+                login: Some(api::Login {
+                    ssh_key: Some("kp-other".into()),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            })
+        };
+        let body = api::ResetNodeList {
+            api_version: "v3".into(),
+            kind: "List".into(),
+            node_list: vec![
+                api::ResetNode {
+                    node_id: ids[0].clone(),
+                    spec: spec("Ignored OS"),
+                },
+                api::ResetNode {
+                    node_id: default_ids[0].clone(),
+                    spec: spec("Ubuntu 22.04"),
+                },
+            ],
+        };
+        let job = state.reset_nodes("c1", body, &TIMING).expect("accepted");
+        state.advance_to(1_000.0, &TIMING, &faults);
+        assert_eq!(state.jobs[&job].phase, "Success");
+        let pool_node = state.node("c1", &ids[0]).expect("node");
+        assert_eq!(
+            pool_node.spec.os.as_deref(),
+            Some("Huawei Cloud EulerOS 2.0")
+        );
+        assert_eq!(
+            pool_node
+                .spec
+                .login
+                .as_ref()
+                .and_then(|l| l.ssh_key.as_deref()),
+            Some("kp1")
+        );
+        let default_node = state.node("c1", &default_ids[0]).expect("node");
+        assert_eq!(default_node.spec.os.as_deref(), Some("Ubuntu 22.04"));
+        assert_eq!(up_to_date(&state, &pool_id), [Some(true), Some(false)]);
+        // Both nodes went at once.
+        assert_eq!(state.cluster_peak_unavailable("c1"), 2);
+    }
+
+    #[test]
+    fn the_otc_pool_sync_resets_every_node_at_its_pace() {
+        let mut state = SimState::new();
+        let pool_id = state.add_pool("c1", pool("np"), 3);
+        let faults = Faults::default();
+        state
+            .update_pool(
+                "c1",
+                &pool_id,
+                update(api::NodeSpecUpdate {
+                    os: Some("Huawei Cloud EulerOS 2.0".into()),
+                    ..Default::default()
+                }),
+                &TIMING,
+                &faults,
+            )
+            .expect("updated");
+        state
+            .sync_whole_pool("c1", &pool_id, 2, &TIMING)
+            .expect("accepted");
+        state.advance_to(1_000.0, &TIMING, &faults);
+        assert_eq!(state.peak_unavailable(&pool_id), 2);
+        assert_eq!(
+            up_to_date(&state, &pool_id),
+            [Some(true), Some(true), Some(true)]
+        );
+    }
+
+    #[test]
+    fn a_job_can_stay_hidden_for_its_first_reads() {
+        let mut state = SimState::new();
+        let pool_id = state.add_pool("c1", pool("np"), 1);
+        let ids = node_ids(&state, &pool_id);
+        let job = state
+            .start_sync("c1", &pool_id, sync_body(&pool_id, ids, 1), &TIMING)
+            .expect("accepted");
+        if let Some(job) = state.jobs.get_mut(&job) {
+            job.hidden_reads = 2;
+        }
+        assert_eq!(state.show_job(&job).map_err(|e| e.status), Err(404));
+        assert_eq!(state.show_job(&job).map_err(|e| e.status), Err(404));
+        assert!(state.show_job(&job).is_ok());
     }
 
     #[test]

@@ -97,9 +97,16 @@ fn signed_client(sim: &SimHandle) -> CceClient {
     CceClient::new(options(sim, Credentials::ak_sk(AK, SK))).expect("client")
 }
 
+/// What the client would send, as the API's JSON the simulator seeds from.
+fn api_json(body: &impl serde::Serialize) -> serde_json::Value {
+    serde_json::to_value(body).expect("json")
+}
+
 fn state_with_pool(name: &str, nodes: usize) -> (SimState, String) {
     let mut state = SimState::new();
-    let id = state.add_pool(CLUSTER, pool_body(name, 0), nodes);
+    let id = state
+        .add_pool_json(CLUSTER, &api_json(&pool_body(name, 0)), nodes)
+        .expect("seed");
     (state, id)
 }
 
@@ -651,14 +658,22 @@ fn desired(clusters: &[(&str, &str)]) -> Desired {
 #[tokio::test]
 async fn fetch_reads_every_cluster_with_default_pool_nodes() {
     let mut state = SimState::new();
-    let pool_a = state.add_pool("c-prod", pool_body("np-a", 0), 3);
-    state.add_pool("c-prod", pool_body("np-b", 0), 2);
-    state.add_default_nodes(
-        "c-prod",
-        convert::template_to_wire(&template("EulerOS 2.9"), None),
-        2,
-    );
-    state.add_pool("c-dev", pool_body("np-a", 0), 1);
+    let pool_a = state
+        .add_pool_json("c-prod", &api_json(&pool_body("np-a", 0)), 3)
+        .expect("seed");
+    state
+        .add_pool_json("c-prod", &api_json(&pool_body("np-b", 0)), 2)
+        .expect("seed");
+    state
+        .add_default_nodes_json(
+            "c-prod",
+            &api_json(&convert::template_to_wire(&template("EulerOS 2.9"), None)),
+            2,
+        )
+        .expect("seed");
+    state
+        .add_pool_json("c-dev", &api_json(&pool_body("np-a", 0)), 1)
+        .expect("seed");
     let sim = start_sim(state).await;
     let mut options = options(&sim, Credentials::ak_sk(AK, SK));
     options.page_limit = 2;
@@ -761,7 +776,9 @@ async fn secrets_never_reach_the_logs() {
     // A cluster id of its own marks this test's lines among everyone's.
     const MARKED: &str = "c-secrets-test";
     let mut state = SimState::new();
-    state.add_pool(MARKED, pool_body("np-a", 0), 2);
+    state
+        .add_pool_json(MARKED, &api_json(&pool_body("np-a", 0)), 2)
+        .expect("seed");
     let auth = SimAuth::none()
         .with_aksk(AK, SK)
         .with_token("static-token-value")

@@ -147,12 +147,15 @@ fn expected_seed(example: &str) -> SimSeed {
             template.flavor = Some("s6.large.2".into());
             template.az = Some("ap-southeast-1a".into());
             template.os = Some("EulerOS 2.9".into());
-            cluster.default_pool = Some(SeedDefaultPool { nodes: 3, template });
+            cluster.default_pool = Some(SeedDefaultPool {
+                nodes: 3,
+                template: serde_json::to_value(&template).expect("json"),
+            });
             continue;
         }
         cluster.pools.push(SeedPool {
             nodes: pool.node_count.unwrap_or(3) as usize,
-            pool: poolform::plan::create_body(&pool),
+            pool: serde_json::to_value(poolform::plan::create_body(&pool)).expect("json"),
         });
     }
     seed
@@ -497,7 +500,7 @@ async fn a_just_applied_plan_replans_to_nothing() {
     .expect("write");
     let desired = poolform::config::load(&config).expect("valid");
     let seed = SimSeed::load(&config.join("sim-seed.json")).expect("seed");
-    let (_sim, client) = signed_sim(seed.into_state()).await;
+    let (_sim, client) = signed_sim(seed.into_state().expect("seed")).await;
 
     let live = fetch(&client, &desired, 4).await.expect("fetch");
     let plan = poolform::plan::build_plan(&desired, &live, &[]).expect("plan");
@@ -556,7 +559,9 @@ async fn default_pool_nodes_sync_and_then_match() {
         ])),
         ..Default::default()
     };
-    state.add_default_nodes(&cluster, spec, 3);
+    state
+        .add_default_nodes_json(&cluster, &serde_json::to_value(&spec).expect("json"), 3)
+        .expect("seed");
     let (_sim, client) = signed_sim(state).await;
 
     let live = fetch(&client, &desired, 4).await.expect("fetch");
@@ -605,7 +610,7 @@ async fn removing_a_pools_only_script_converges() {
     std::fs::write(&file, text.replace(ingress_script, "")).expect("write");
     let desired = poolform::config::load(&config).expect("valid");
     let seed = SimSeed::load(&config.join("sim-seed.json")).expect("seed");
-    let (_sim, client) = signed_sim(seed.into_state()).await;
+    let (_sim, client) = signed_sim(seed.into_state().expect("seed")).await;
 
     let live = fetch(&client, &desired, 4).await.expect("fetch");
     let plan = poolform::plan::build_plan(&desired, &live, &[]).expect("plan");

@@ -6,26 +6,26 @@
 use std::time::{Duration, Instant};
 
 use poolform::live::{sign, wire};
-use poolform::sim::{self, Faults, SimAuth, SimConfig, SimHandle, SimState};
+use poolform::sim::{self, Faults, SimAuth, SimConfig, SimHandle, SimState, api};
 use serde_json::{Value, json};
 
 const CLUSTER: &str = "c1";
 const PROJECT: &str = "sim-project";
 
-fn template(os: &str) -> wire::NodeTemplate {
-    wire::NodeTemplate {
+fn template(os: &str) -> api::NodeTemplate {
+    api::NodeTemplate {
         flavor: Some("c7.large.2".into()),
         az: Some("az-a,az-b,az-c".into()),
         os: Some(os.into()),
-        login: Some(wire::Login {
+        login: Some(api::Login {
             ssh_key: Some("kp1".into()),
             ..Default::default()
         }),
-        runtime: Some(wire::Runtime {
+        runtime: Some(api::Runtime {
             name: "containerd".into(),
             runtime_class: None,
         }),
-        root_volume: Some(wire::Volume {
+        root_volume: Some(api::Volume {
             size: 50,
             volumetype: "GPSSD".into(),
             ..Default::default()
@@ -34,13 +34,13 @@ fn template(os: &str) -> wire::NodeTemplate {
     }
 }
 
-fn pool(name: &str) -> wire::NodePool {
-    wire::NodePool {
-        metadata: wire::NodePoolMetadata {
+fn pool(name: &str) -> api::NodePool {
+    api::NodePool {
+        metadata: api::NodePoolMetadata {
             name: name.into(),
             ..Default::default()
         },
-        spec: wire::NodePoolSpec {
+        spec: api::NodePoolSpec {
             node_template: template("EulerOS 2.9"),
             ..Default::default()
         },
@@ -146,6 +146,13 @@ impl Sim {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
     }
+}
+
+/// A password as CCE takes it: base64 of a SHA-512 crypt string.
+fn salted() -> String {
+    use base64::Engine as _;
+    let crypt = format!("$6$abcdefghABCDEFGH${}", "x".repeat(86));
+    base64::engine::general_purpose::STANDARD.encode(crypt)
 }
 
 fn fast() -> SimConfig {
@@ -379,7 +386,7 @@ async fn created_pool_nodes_pass_build_installing_active() {
     body["apiVersion"] = json!("v3");
     body["spec"]["initialNodeCount"] = json!(2);
     body["spec"]["nodeTemplate"]["login"] =
-        json!({"userPassword": {"username": "root", "password": "Secret#Pass1"}});
+        json!({"userPassword": {"username": "root", "password": salted()}});
     let created = sim
         .send(
             reqwest::Method::POST,
@@ -388,7 +395,13 @@ async fn created_pool_nodes_pass_build_installing_active() {
         )
         .await;
     assert_eq!(created.status(), 201);
-    let created: wire::NodePool = created.json().await.expect("pool");
+    let created: Value = created.json().await.expect("pool");
+    assert!(!created.to_string().contains(&salted()), "{created}");
+    assert_eq!(
+        created["spec"]["nodeTemplate"]["login"],
+        json!({"userPassword": {"username": "root"}})
+    );
+    let created: wire::NodePool = serde_json::from_value(created).expect("pool");
     let pool_id = created.metadata.uid.clone().expect("uid assigned");
     assert_eq!(created.status.as_ref().map(|s| s.creating_node), Some(2));
     assert_eq!(
@@ -421,9 +434,29 @@ async fn created_pool_nodes_pass_build_installing_active() {
 
     // The password reached neither the state nor the request log.
     let state = serde_json::to_string(&sim.handle.state()).expect("json");
-    assert!(!state.contains("Secret#Pass1"));
+    assert!(!state.contains(&salted()));
+    // A plaintext password is refused.
+    let mut plain = body.clone();
+    plain["metadata"]["name"] = json!("plain");
+    plain["spec"]["nodeTemplate"]["login"]["userPassword"]["password"] = json!("Secret#Pass1");
+    let refused = sim
+        .send(
+            reqwest::Method::POST,
+            &format!("clusters/{CLUSTER}/nodepools"),
+            &plain,
+        )
+        .await;
+    assert_eq!(refused.status(), 400);
+    let refused: Value = refused.json().await.expect("error body");
+    assert_eq!(refused["errorCode"], "CCE.01400001");
+    assert!(
+        refused["errorMessage"]
+            .as_str()
+            .is_some_and(|m| m.contains("The password field must be salted")),
+        "{refused}"
+    );
     let log = sim.handle.request_log();
-    assert_eq!(log.len(), 1);
+    assert_eq!(log.len(), 2);
     assert_eq!(log[0].method, "POST");
     assert_eq!(log[0].status, 201);
     assert_eq!(
@@ -446,7 +479,16 @@ async fn created_pool_nodes_pass_build_installing_active() {
 
 #[tokio::test]
 async fn update_marks_only_reset_fields_stale_and_omitted_count_scales_to_zero() {
-    let (sim, pool_id) = Sim::with_pool(frozen(), 3).await;
+    // CCE documents only os and runtime; widened here to scripts to follow
+    // a script through the template.
+    let config = SimConfig {
+        faults: Faults {
+            stale_fields: ["os", "runtime", "scripts"].map(String::from).into(),
+            ..Faults::default()
+        },
+        ..frozen()
+    };
+    let (sim, pool_id) = Sim::with_pool(config, 3).await;
     let path = format!("clusters/{CLUSTER}/nodepools/{pool_id}");
     let labels = sim
         .send(
@@ -497,8 +539,9 @@ async fn update_marks_only_reset_fields_stale_and_omitted_count_scales_to_zero()
         )
         .await;
     assert_eq!(dropped.status(), 200);
-    let shown: wire::NodePool = dropped.json().await.expect("pool");
-    assert_eq!(shown.spec.node_template.extend_param, None);
+    let shown: Value = dropped.json().await.expect("pool");
+    let params = &shown["spec"]["nodeTemplate"]["extendParam"];
+    assert!(params.get("alpha.cce/postInstall").is_none(), "{shown}");
     assert!(
         sim.nodes()
             .await
@@ -1282,4 +1325,211 @@ async fn deleted_pools_drain_then_disappear() {
         )
         .await;
     assert_eq!(update.status(), 400);
+}
+
+#[tokio::test]
+async fn update_bodies_are_read_with_the_sdk_model() {
+    let (sim, pool_id) = Sim::with_pool(frozen(), 1).await;
+    let path = format!("clusters/{CLUSTER}/nodepools/{pool_id}");
+    let node_id = sim.nodes().await[0].metadata.uid.clone();
+    // The create body's names mean nothing in an update: ignored and logged.
+    let ignored = sim
+        .send(
+            reqwest::Method::PUT,
+            &path,
+            &json!({"metadata": {"name": "np"}, "spec": {"nodeTemplate": {
+                "rootVolume": {"size": 200, "volumetype": "GPSSD"},
+                "nodeNicSpec": {"primaryNic": {"subnetId": "subnet-x"}},
+                "extendParam": {"maxPods": 64}},
+                "ignoreInitialNodeCount": true}}),
+        )
+        .await;
+    assert_eq!(ignored.status(), 200);
+    let shown: Value = ignored.json().await.expect("pool");
+    assert_eq!(shown["spec"]["nodeTemplate"]["rootVolume"]["size"], 50);
+    assert_eq!(shown["spec"]["nodeTemplate"]["extendParam"]["maxPods"], 110);
+    let log = sim.handle.request_log();
+    assert_eq!(
+        log.last().map(|r| r.ignored.clone()),
+        Some(vec![
+            "spec.nodeTemplate.extendParam.maxPods".to_owned(),
+            "spec.nodeTemplate.nodeNicSpec".to_owned(),
+            "spec.nodeTemplate.rootVolume".to_owned(),
+        ])
+    );
+
+    // The update's own names change the template for new nodes only.
+    let applied = sim
+        .send(
+            reqwest::Method::PUT,
+            &path,
+            &json!({"metadata": {"name": "np"}, "spec": {"nodeTemplate": {
+                "rootVolumeUpdate": {"size": 200, "volumetype": "GPSSD"},
+                "nodeNicSpecUpdate": {"primaryNic": {"subnetId": "subnet-x"}},
+                "k8sTags": {"team": "b"}},
+                "ignoreInitialNodeCount": true}}),
+        )
+        .await;
+    assert_eq!(applied.status(), 200);
+    let shown: Value = applied.json().await.expect("pool");
+    let template = &shown["spec"]["nodeTemplate"];
+    assert_eq!(template["rootVolume"]["size"], 200);
+    assert_eq!(
+        template["nodeNicSpec"]["primaryNic"]["subnetId"],
+        "subnet-x"
+    );
+    assert_eq!(
+        sim.handle.request_log().last().map(|r| r.ignored.len()),
+        Some(0)
+    );
+    // The node keeps its disk and got the label at once, without a reset.
+    let internal: Value = sim
+        .http
+        .get(sim.control(&format!("nodes/{CLUSTER}/{node_id}")))
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("node");
+    assert_eq!(internal["spec"]["rootVolume"]["size"], 50);
+    assert_eq!(internal["spec"]["k8sTags"]["team"], "b");
+    assert_eq!(internal["status"]["phase"], "Active");
+    let shown_node = sim
+        .get_json(&format!("clusters/{CLUSTER}/nodes/{node_id}"))
+        .await;
+    assert!(shown_node["spec"].get("k8sTags").is_none(), "{shown_node}");
+
+    // A value of the wrong type is refused, naming the field.
+    let mistyped = sim
+        .send(
+            reqwest::Method::PUT,
+            &path,
+            &json!({"spec": {"initialNodeCount": "3"}}),
+        )
+        .await;
+    assert_eq!(mistyped.status(), 400);
+    let error: Value = mistyped.json().await.expect("error");
+    assert!(
+        error["errorMessage"]
+            .as_str()
+            .is_some_and(|m| m.contains("spec.initialNodeCount")),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn open_telekom_cloud_calls_reset_nodes_without_upgrade() {
+    let config = SimConfig {
+        flavour: sim::Flavour::Otc,
+        otc_sync_max_unavailable: 2,
+        ..fast()
+    };
+    let (sim, pool_id) = Sim::with_pool(config, 3).await;
+    let ids: Vec<String> = sim
+        .nodes()
+        .await
+        .iter()
+        .map(|n| n.metadata.uid.clone())
+        .collect();
+    let upgrade = sim
+        .send(
+            reqwest::Method::POST,
+            &format!("clusters/{CLUSTER}/nodepools/{pool_id}/operation/upgrade"),
+            &json!({"spec": {"nodePoolID": pool_id, "nodeIDs": ids, "maxUnavailable": 1}}),
+        )
+        .await;
+    assert_eq!(upgrade.status(), 404);
+
+    let reset = sim
+        .send(
+            reqwest::Method::POST,
+            &format!("clusters/{CLUSTER}/nodes/reset"),
+            &json!({"kind": "List", "apiVersion": "v3", "nodeList": [
+                {"nodeID": ids[0], "spec": {"os": "EulerOS 2.9", "login": {"sshKey": "kp1"}}}]}),
+        )
+        .await;
+    assert_eq!(reset.status(), 200);
+    let body: Value = reset.json().await.expect("jobid");
+    let job_id = body["jobid"].as_str().expect("jobid").to_owned();
+    let job = sim.wait_job(&job_id, Duration::from_secs(10)).await;
+    assert_eq!(job.status.phase, "Success");
+
+    let synced = sim
+        .http
+        .put(format!(
+            "{}/api/v3.1/projects/{PROJECT}/clusters/{CLUSTER}/nodepool/{pool_id}/sync",
+            sim.handle.endpoint()
+        ))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(synced.status(), 200);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while sim
+        .handle
+        .state()
+        .jobs
+        .values()
+        .any(|j| !matches!(j.phase.as_str(), "Success" | "Failed"))
+    {
+        assert!(Instant::now() < deadline, "the pool sync did not finish");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(sim.handle.peak_unavailable(&pool_id), 2);
+}
+
+#[tokio::test]
+async fn sync_answer_styles_hidden_jobs_and_retry_after() {
+    let config = SimConfig {
+        sync_answer: sim::SyncAnswer::Empty,
+        faults: Faults {
+            job_hidden_reads: 1,
+            retry_after_secs: Some(3),
+            ..Faults::default()
+        },
+        ..frozen()
+    };
+    let (sim, pool_id) = Sim::with_pool(config, 1).await;
+    let ids: Vec<String> = sim
+        .nodes()
+        .await
+        .iter()
+        .map(|n| n.metadata.uid.clone())
+        .collect();
+    let answer = sim
+        .send(
+            reqwest::Method::POST,
+            &format!("clusters/{CLUSTER}/nodepools/{pool_id}/operation/upgrade"),
+            &json!({"kind": "NodePool", "apiVersion": "v3", "spec": {
+                "nodePoolID": pool_id, "nodeIDs": ids, "maxUnavailable": 1}}),
+        )
+        .await;
+    assert_eq!(answer.status(), 200);
+    assert!(answer.bytes().await.expect("body").is_empty());
+    let job_id = sim
+        .handle
+        .state()
+        .jobs
+        .keys()
+        .last()
+        .cloned()
+        .expect("a job");
+    assert_eq!(sim.get(&format!("jobs/{job_id}")).await.status(), 404);
+    assert_eq!(sim.get(&format!("jobs/{job_id}")).await.status(), 200);
+
+    sim.handle.set_faults(Faults {
+        fail_next: vec![429],
+        retry_after_secs: Some(3),
+        ..Faults::default()
+    });
+    let throttled = sim.get(&format!("clusters/{CLUSTER}/nodes")).await;
+    assert_eq!(throttled.status(), 429);
+    assert_eq!(
+        throttled
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok()),
+        Some("3")
+    );
 }
