@@ -1853,3 +1853,124 @@ async fn two_applies_started_at_once_never_reset_a_node_twice() {
         "the two applies never overlapped in {ROUNDS} rounds"
     );
 }
+
+/// Every count and duration the configuration feeds into apply's
+/// arithmetic, inside and far outside its bounds: the loader refuses what
+/// it must, and whatever it accepts applies against the simulator without a
+/// panic (a result, success or failure, always comes back).
+mod hostile_rollouts {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn duration() -> impl Strategy<Value = &'static str> {
+        prop_oneof![
+            3 => prop::sample::select(vec!["0s", "1ms", "1s", "90s", "1h", "24h"]),
+            1 => prop::sample::select(vec!["25h", "500000000000y", "18446744073709551615s"]),
+        ]
+    }
+
+    fn max_unavailable() -> impl Strategy<Value = String> {
+        prop_oneof![
+            3 => (0u32..=25).prop_map(|n| n.to_string()),
+            1 => (0u32..=150).prop_map(|p| format!("\"{p}%\"")),
+        ]
+    }
+
+    #[derive(Debug, Clone)]
+    struct Rollout {
+        max_unavailable: String,
+        soak: &'static str,
+        batch_timeout: &'static str,
+        cluster_cap: Option<u32>,
+        node_count: Option<u32>,
+    }
+
+    fn rollout() -> impl Strategy<Value = Rollout> {
+        (
+            max_unavailable(),
+            duration(),
+            duration(),
+            prop::option::of(0u32..=250),
+            prop::option::of(0u32..=5),
+        )
+            .prop_map(
+                |(max_unavailable, soak, batch_timeout, cluster_cap, node_count)| Rollout {
+                    max_unavailable,
+                    soak,
+                    batch_timeout,
+                    cluster_cap,
+                    node_count,
+                },
+            )
+    }
+
+    fn config_text(sim: &SimHandle, rollout: &Rollout) -> String {
+        let cap = rollout
+            .cluster_cap
+            .map(|cap| format!("max_unavailable = {cap}\n"))
+            .unwrap_or_default();
+        let count = rollout
+            .node_count
+            .map(|count| format!("node_count = {count}\n"))
+            .unwrap_or_default();
+        format!(
+            "[cloud]\nendpoint = \"{endpoint}\"\nproject_id = \"{project}\"\n\n\
+             [clusters.{CLUSTER}]\nid = \"{CLUSTER_ID}\"\n{cap}\n\
+             [pools.app]\ncluster = \"{CLUSTER}\"\nflavor = \"c7.large.2\"\naz = \"ap-southeast-1a\"\n\
+             os = \"Huawei Cloud EulerOS 2.0\"\nruntime = \"containerd\"\nlogin = {{ ssh_key = \"kp-prod\" }}\n\
+             root_volume = {{ type = \"GPSSD\", size = 50 }}\ndata_volumes = [{{ type = \"GPSSD\", size = 100 }}]\n\
+             max_pods = 110\n{count}\n[pools.app.lifecycle]\npost_install = \"echo v2\"\n\n\
+             [pools.app.rollout]\nmax_unavailable = {max}\nsoak = \"{soak}\"\nbatch_timeout = \"{timeout}\"\n",
+            endpoint = sim.endpoint(),
+            project = sim.project_id(),
+            max = rollout.max_unavailable,
+            soak = rollout.soak,
+            timeout = rollout.batch_timeout,
+        )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 40, ..ProptestConfig::default() })]
+
+        #[test]
+        fn no_rollout_setting_panics_apply(rollout in rollout()) {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("runtime");
+            runtime.block_on(async {
+                let pools = app_pool(3);
+                let (sim, _) = start_sim(&pools).await;
+                let dir = tempfile::tempdir().expect("temp dir");
+                let text = config_text(&sim, &rollout);
+                let Ok(desired) = poolform::config::load_source("poolform.toml", &text, dir.path())
+                else {
+                    return;
+                };
+                let live = fetch(&client(&sim), &desired, 4).await.expect("live state reads");
+                let Ok(plan) = build_plan(&desired, &live, &[]) else {
+                    return;
+                };
+                let options = ApplyOptions {
+                    poll_interval: Duration::from_millis(5),
+                    // A day of soak takes 86 ms.
+                    time_scale: 1_000_000.0,
+                    pool_timeout: Duration::from_secs(10),
+                    ..ApplyOptions::default()
+                };
+                let (sender, mut receiver) = mpsc::unbounded_channel();
+                let drain = tokio::spawn(async move { while receiver.recv().await.is_some() {} });
+                let result = tokio::time::timeout(
+                    Duration::from_secs(60),
+                    apply::apply(&client(&sim), &plan, &options, &sender, &CancelToken::new()),
+                )
+                .await;
+                drop(sender);
+                let _ = drain.await;
+                assert!(result.is_ok(), "apply did not return within a minute: {rollout:?}");
+            });
+        }
+    }
+}
