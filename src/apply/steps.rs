@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use crate::live::convert::{self, POST_INSTALL_KEY, PRE_INSTALL_KEY};
-use crate::live::{CceApi, LiveError, wire};
+use crate::live::{CceApi, LiveError, salt, wire};
 use crate::model::{ClusterId, DEFAULT_POOL_NAME, NodeId, NodePhase, PoolId};
 use crate::plan::{Step, StepKind};
 
@@ -146,11 +146,21 @@ fn read_password(env: &str, username: Option<&str>) -> Result<String, StepError>
     Ok(value)
 }
 
-/// Puts the password into a login that asks for one.
-fn inject_password(login: Option<&mut wire::Login>, password: &str) {
+/// Puts the password, salted as CCE requires (SHA-512 crypt under a fresh
+/// salt, then base64), into a login that asks for one. A plaintext password
+/// never leaves poolform.
+fn inject_password(
+    login: Option<&mut wire::Login>,
+    password: &str,
+    env: &str,
+) -> Result<(), StepError> {
     if let Some(user) = login.and_then(|login| login.user_password.as_mut()) {
-        user.password = password.to_owned();
+        user.password = salt::salt_password(password).map_err(|_| StepError::PasswordInvalid {
+            env: env.to_owned(),
+            problem: "it could not be salted".to_owned(),
+        })?;
     }
+    Ok(())
 }
 
 /// The request apply sends for a pool create or update: a copy of `body`
@@ -169,8 +179,9 @@ fn pool_request<T: Clone, A: CceApi, S: EventSink>(
     if context.cancel.level() >= CancelLevel::Graceful {
         return Err(Box::new(StepOutcome::NotStarted));
     }
-    if let Some(password) = password.as_deref() {
-        inject_password(login_of(&mut request), password);
+    if let (Some(password), Some(env)) = (password.as_deref(), password_env) {
+        inject_password(login_of(&mut request), password, env)
+            .map_err(|error| Box::new(StepOutcome::from(error)))?;
     }
     Ok(request)
 }
@@ -677,10 +688,13 @@ async fn sync_batch<A: CceApi, S: EventSink>(
     // 2. Send the sync for exactly the nodes that need it.
     let mut body = batch.body.clone();
     body.spec.node_ids = needed.clone();
-    if let (Some(password), Some(template)) =
-        (password.as_deref(), body.spec.node_template.as_mut())
+    if let (Some(password), Some(env), Some(template)) = (
+        password.as_deref(),
+        batch.password_env,
+        body.spec.node_template.as_mut(),
+    ) && let Err(error) = inject_password(Some(&mut template.login), password, env)
     {
-        inject_password(Some(&mut template.login), password);
+        return error.into();
     }
     context.mark_requested(index, None);
     let started = Instant::now();
@@ -1345,10 +1359,21 @@ mod tests {
             }),
             ..wire::Login::default()
         };
-        inject_password(Some(&mut login), "S3cret!pass");
-        assert_eq!(
-            login.user_password.map(|user| user.password).as_deref(),
-            Some("S3cret!pass")
-        );
+        inject_password(Some(&mut login), "S3cret!pass", "NODE_PASSWORD").expect("salted");
+        let sent = login.user_password.map(|user| user.password).unwrap_or_default();
+        // What is sent is base64 of a SHA-512 crypt of the password, never
+        // the password itself.
+        assert!(!sent.contains("S3cret!pass"));
+        let crypt = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, &sent)
+            .map(String::from_utf8)
+            .expect("base64")
+            .expect("utf-8");
+        assert!(crypt.starts_with("$6$"), "{crypt}");
+        sha_crypt::PasswordVerifier::verify_password(
+            &sha_crypt::ShaCrypt::default(),
+            b"S3cret!pass",
+            crypt.as_str(),
+        )
+        .expect("verifies");
     }
 }
