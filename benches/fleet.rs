@@ -148,6 +148,13 @@ fn load_config(text: &str) -> Desired {
     }
 }
 
+/// The pool the simulator stores from poolform's CreateNodePool request for
+/// `pool`: parsed from the JSON poolform sends.
+fn as_simulator_reads_it(pool: &poolform::model::DesiredPool) -> poolform::live::wire::NodePool {
+    serde_json::from_value(serde_json::to_value(create_body(pool)).expect("serialisable"))
+        .expect("a create body reads as a pool")
+}
+
 /// The simulator state for `desired`, every pool created from it with
 /// `nodes` nodes, all Active.
 fn fleet_state(desired: &Desired, nodes: usize) -> SimState {
@@ -157,7 +164,7 @@ fn fleet_state(desired: &Desired, nodes: usize) -> SimState {
     }
     for pool in desired.pools.values() {
         let cluster = &desired.clusters[&pool.cluster];
-        state.add_pool(cluster.id.as_str(), create_body(pool), nodes);
+        state.add_pool(cluster.id.as_str(), as_simulator_reads_it(pool), nodes);
     }
     state
 }
@@ -573,7 +580,7 @@ async fn bench_apply(time_scale: f64, reset: Duration) -> ApplyRow {
         let pool = &seed.pools[&poolform::model::PoolAddress::from(name)];
         state.add_pool(
             seed.clusters[&pool.cluster].id.as_str(),
-            create_body(pool),
+            as_simulator_reads_it(pool),
             nodes,
         );
     }

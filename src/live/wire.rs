@@ -1,4 +1,6 @@
-//! CCE v3 wire types, shared by the client and the simulator.
+//! CCE v3 wire types: the responses poolform reads (and, until it has its
+//! own reading, what the simulator parses). The bodies poolform sends are in
+//! [`super::request`].
 //!
 //! Field names follow the official SDK's JSON names (camelCase, with the few
 //! exceptions CCE has). Every optional field is skipped when absent, and
@@ -161,17 +163,19 @@ pub struct NodeTemplate {
     /// Login.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub login: Option<Login>,
-    /// System disk.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// System disk. (The aliases let the simulator, which still reads
+    /// update bodies with these types, see an update's `NodeSpecUpdate`
+    /// names; poolform itself sends [`super::request`] bodies.)
+    #[serde(default, alias = "rootVolumeUpdate", skip_serializing_if = "Option::is_none")]
     pub root_volume: Option<Volume>,
     /// Data disks.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, alias = "dataVolumesUpdate", skip_serializing_if = "Option::is_none")]
     pub data_volumes: Option<Vec<Volume>>,
     /// Elastic IP.
     #[serde(default, rename = "publicIP", skip_serializing_if = "Option::is_none")]
     pub public_ip: Option<PublicIp>,
     /// NICs.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, alias = "nodeNicSpecUpdate", skip_serializing_if = "Option::is_none")]
     pub node_nic_spec: Option<NodeNicSpec>,
     /// Nodes to create (node create only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -295,10 +299,17 @@ pub struct VolumeMetadata {
     pub cmk_id: Option<String>,
 }
 
-/// `publicIP`.
+/// `publicIP`: a pool template's `NodeEIPSpec` (`iptype`, `bandwidth`) or a
+/// node's `NodePublicIP` (`ids`, `count`, `eip`); responses use either.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PublicIp {
+    /// EIP type (`NodeEIPSpec`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iptype: Option<String>,
+    /// Bandwidth (`NodeEIPSpec`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bandwidth: Option<Bandwidth>,
     /// Existing EIP ids.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ids: Option<Vec<String>>,

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use poolform::live::auth::{Credentials, IamPassword, Secret};
 use poolform::live::client::{CceClient, ClientOptions, RetryPolicy, check_endpoint};
 use poolform::live::fetch::{SyncProgress, fetch, fetch_pool_nodes, sync_progress};
-use poolform::live::{CceApi, LiveError, convert, wire};
+use poolform::live::{CceApi, LiveError, convert, request, wire};
 use poolform::model::{
     CloudSettings, ClusterId, ClusterName, DEFAULT_POOL_NAME, Desired, DesiredCluster, Login,
     NodeId, NodeTemplate, PoolId, Runtime, Volume,
@@ -47,21 +47,17 @@ fn template(os: &str) -> NodeTemplate {
     }
 }
 
-fn pool_body(name: &str, count: u32) -> wire::NodePool {
-    wire::NodePool {
+fn pool_body(name: &str, count: u32) -> request::CreateNodePool {
+    request::CreateNodePool {
         kind: "NodePool".into(),
         api_version: "v3".into(),
-        metadata: wire::NodePoolMetadata {
-            name: name.into(),
+        metadata: request::PoolName { name: name.into() },
+        spec: request::CreateNodePoolSpec {
+            pool_type: "vm".into(),
+            node_template: convert::create_template(&template("Huawei Cloud EulerOS 2.0")),
+            initial_node_count: count,
             ..Default::default()
         },
-        spec: wire::NodePoolSpec {
-            pool_type: Some("vm".into()),
-            node_template: convert::template_to_wire(&template("Huawei Cloud EulerOS 2.0"), None),
-            initial_node_count: Some(count),
-            ..Default::default()
-        },
-        status: None,
     }
 }
 
@@ -96,9 +92,16 @@ fn signed_client(sim: &SimHandle) -> CceClient {
     CceClient::new(options(sim, Credentials::ak_sk(AK, SK))).expect("client")
 }
 
+/// The pool the simulator stores from a CreateNodePool request: parsed from
+/// the JSON sent.
+fn seeded(body: &request::CreateNodePool) -> wire::NodePool {
+    serde_json::from_value(serde_json::to_value(body).expect("serialisable"))
+        .expect("a create body reads as a pool")
+}
+
 fn state_with_pool(name: &str, nodes: usize) -> (SimState, String) {
     let mut state = SimState::new();
-    let id = state.add_pool(CLUSTER, pool_body(name, 0), nodes);
+    let id = state.add_pool(CLUSTER, seeded(&pool_body(name, 0)), nodes);
     (state, id)
 }
 
@@ -161,16 +164,12 @@ async fn every_pool_operation_round_trips_signed() {
     assert_eq!(shown_node.metadata.uid, nodes[0].id.as_str());
 
     // An update without a count must not scale the pool.
-    let update = wire::NodePoolUpdate {
-        metadata: wire::NodePoolMetadata {
+    let update = request::NodePoolUpdate {
+        metadata: request::PoolName {
             name: "np-a".into(),
-            ..Default::default()
         },
-        spec: wire::NodePoolSpecUpdate {
-            node_template: wire::NodeTemplate {
-                os: Some("EulerOS 2.9".into()),
-                ..Default::default()
-            },
+        spec: request::NodePoolSpecUpdate {
+            node_template: convert::update_template(&template("EulerOS 2.9")),
             ..Default::default()
         },
     };
@@ -235,22 +234,23 @@ async fn every_pool_operation_round_trips_signed() {
     .await;
 }
 
-fn sync_body(pool: &PoolId, nodes: &[NodeId]) -> wire::UpgradeNodePool {
-    wire::UpgradeNodePool {
+fn sync_body(pool: &PoolId, nodes: &[NodeId]) -> request::UpgradeNodePool {
+    request::UpgradeNodePool {
         kind: "NodePool".into(),
         api_version: "v3".into(),
-        spec: wire::UpgradeSpec {
+        spec: request::NodePoolUpgradeSpec {
             node_pool_id: pool.0.clone(),
             node_ids: nodes.iter().map(|n| n.0.clone()).collect(),
             max_unavailable: u32::try_from(nodes.len()).unwrap_or(1),
             force: false,
-            node_template: Some(wire::UpgradeNodeTemplate {
+            node_template: request::UpgradeNodeTemplate {
                 life_cycle: wire::LifeCycle::default(),
                 login: wire::Login {
                     ssh_key: Some("kp1".into()),
                     ..Default::default()
                 },
-            }),
+                volume_config: None,
+            },
         },
     }
 }
@@ -496,12 +496,14 @@ async fn server_errors_until_retries_run_out() {
         fail_next_writes: vec![500, 500],
         ..Faults::default()
     });
-    let update = wire::NodePoolUpdate {
-        metadata: wire::NodePoolMetadata {
+    let update = request::NodePoolUpdate {
+        metadata: request::PoolName {
             name: "np-a".into(),
+        },
+        spec: request::NodePoolSpecUpdate {
+            node_template: convert::update_template(&template("Huawei Cloud EulerOS 2.0")),
             ..Default::default()
         },
-        spec: wire::NodePoolSpecUpdate::default(),
     };
     let error = client
         .update_pool(&cluster(), &PoolId(pool_id), &update)
@@ -633,14 +635,14 @@ fn desired(clusters: &[(&str, &str)]) -> Desired {
 #[tokio::test]
 async fn fetch_reads_every_cluster_with_default_pool_nodes() {
     let mut state = SimState::new();
-    let pool_a = state.add_pool("c-prod", pool_body("np-a", 0), 3);
-    state.add_pool("c-prod", pool_body("np-b", 0), 2);
+    let pool_a = state.add_pool("c-prod", seeded(&pool_body("np-a", 0)), 3);
+    state.add_pool("c-prod", seeded(&pool_body("np-b", 0)), 2);
     state.add_default_nodes(
         "c-prod",
         convert::template_to_wire(&template("EulerOS 2.9"), None),
         2,
     );
-    state.add_pool("c-dev", pool_body("np-a", 0), 1);
+    state.add_pool("c-dev", seeded(&pool_body("np-a", 0)), 1);
     let sim = start_sim(state).await;
     let mut options = options(&sim, Credentials::ak_sk(AK, SK));
     options.page_limit = 2;
@@ -743,7 +745,7 @@ async fn secrets_never_reach_the_logs() {
     // A cluster id of its own marks this test's lines among everyone's.
     const MARKED: &str = "c-secrets-test";
     let mut state = SimState::new();
-    state.add_pool(MARKED, pool_body("np-a", 0), 2);
+    state.add_pool(MARKED, seeded(&pool_body("np-a", 0)), 2);
     let auth = SimAuth::none()
         .with_aksk(AK, SK)
         .with_token("static-token-value")

@@ -2,5 +2,6 @@
 mod apply;
 mod client;
 mod config;
+mod contract;
 mod plan;
 mod sim;

@@ -152,7 +152,7 @@ fn expected_seed(example: &str) -> SimSeed {
         }
         cluster.pools.push(SeedPool {
             nodes: pool.node_count.unwrap_or(3) as usize,
-            pool: poolform::plan::create_body(&pool),
+            pool: as_simulator_reads_it(&poolform::plan::create_body(&pool)),
         });
     }
     seed
@@ -860,4 +860,13 @@ async fn apply_succeeds(client: &poolform::live::CceClient, plan: &poolform::pla
         .await
         .expect("applies");
     assert!(report.succeeded(), "{report:?}");
+}
+
+/// A create body as the simulator stores it from a CreateNodePool request:
+/// parsed from the JSON poolform sends.
+fn as_simulator_reads_it(
+    body: &poolform::live::request::CreateNodePool,
+) -> poolform::live::wire::NodePool {
+    serde_json::from_value(serde_json::to_value(body).expect("serialisable"))
+        .expect("a create body reads as a pool")
 }
