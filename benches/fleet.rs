@@ -185,6 +185,7 @@ fn client_for(handle: &sim::SimHandle, concurrency: usize, page_limit: u32) -> C
         max_attempts: 3,
         base_delay: Duration::from_millis(10),
         max_delay: Duration::from_millis(100),
+        throttle_window: Duration::ZERO,
     };
     CceClient::new(options).expect("client")
 }

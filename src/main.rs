@@ -2,9 +2,6 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 fn main() -> ExitCode {
-    let cli = poolform::cli::Cli::parse();
-    poolform::cli::run(cli)
+    poolform::cli::main()
 }

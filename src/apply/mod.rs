@@ -15,7 +15,7 @@
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use tokio::sync::watch;
@@ -65,14 +65,30 @@ impl Default for ApplyOptions {
 }
 
 impl ApplyOptions {
-    /// A plan duration in seconds, scaled to real time.
+    /// A plan duration in seconds, scaled to real time. A saved plan is
+    /// read from a file and may hold any number, so a result too long for a
+    /// `Duration` saturates rather than panics.
     pub(crate) fn scaled(&self, seconds: u64) -> Duration {
         let scale = if self.time_scale.is_finite() && self.time_scale > 0.0 {
             self.time_scale
         } else {
             1.0
         };
-        Duration::from_secs_f64(seconds as f64 / scale)
+        Duration::try_from_secs_f64(seconds as f64 / scale).unwrap_or(Duration::MAX)
+    }
+}
+
+/// The instant `wait` after `start`. A wait too long for the clock to
+/// represent means "never" in practice, so the latest representable instant
+/// (to within a factor of two) stands in for it rather than a panic.
+pub(crate) fn deadline_after(start: Instant, wait: Duration) -> Instant {
+    let mut wait = wait;
+    loop {
+        if let Some(deadline) = start.checked_add(wait) {
+            return deadline;
+        }
+        // Halving reaches zero, which always fits, in at most 94 steps.
+        wait /= 2;
     }
 }
 
@@ -125,12 +141,17 @@ impl CancelToken {
         });
     }
 
-    /// Goes one level further (what a repeated Ctrl-C does); returns the new level.
-    pub fn escalate(&self) -> CancelLevel {
-        let next = match self.level() {
+    /// The level one step further than the current one.
+    pub fn next_level(&self) -> CancelLevel {
+        match self.level() {
             CancelLevel::None => CancelLevel::Graceful,
             CancelLevel::Graceful | CancelLevel::Immediate => CancelLevel::Immediate,
-        };
+        }
+    }
+
+    /// Goes one level further (what a repeated Ctrl-C does); returns the new level.
+    pub fn escalate(&self) -> CancelLevel {
+        let next = self.next_level();
         self.cancel(next);
         next
     }
@@ -654,5 +675,51 @@ pub fn step_info(plan: &Plan, step: usize) -> StepInfo {
         cluster: item.cluster.clone(),
         what,
         nodes,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scaled_durations_saturate_instead_of_panicking() {
+        let options = ApplyOptions::default();
+        assert_eq!(options.scaled(90), Duration::from_secs(90));
+        assert_eq!(options.scaled(u64::MAX), Duration::MAX);
+        let tiny_scale = ApplyOptions {
+            time_scale: f64::MIN_POSITIVE,
+            ..ApplyOptions::default()
+        };
+        assert_eq!(tiny_scale.scaled(u64::MAX), Duration::MAX);
+        assert_eq!(tiny_scale.scaled(0), Duration::ZERO);
+        let fast = ApplyOptions {
+            time_scale: 200.0,
+            ..ApplyOptions::default()
+        };
+        assert_eq!(fast.scaled(60), Duration::from_millis(300));
+    }
+
+    #[test]
+    fn deadlines_past_the_clock_saturate_instead_of_panicking() {
+        let now = Instant::now();
+        assert_eq!(
+            deadline_after(now, Duration::from_secs(5)),
+            now + Duration::from_secs(5)
+        );
+        // soak = "500000000000y" from a saved plan, batch_timeout =
+        // "18446744073709551615s": both panicked as `now + duration`.
+        let options = ApplyOptions::default();
+        for wait in [
+            options.scaled(500_000_000_000 * 31_557_600),
+            options.scaled(u64::MAX),
+            Duration::MAX,
+        ] {
+            let deadline = deadline_after(now, wait);
+            assert!(
+                deadline > now + Duration::from_secs(100 * 365 * 24 * 3600),
+                "a deadline that far out never comes"
+            );
+        }
     }
 }

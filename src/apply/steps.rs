@@ -500,110 +500,153 @@ async fn sync_batch<A: CceApi, S: EventSink>(
 
     // 1. Re-read, decide which nodes still need the reset, and reserve them
     //    against the budgets; wait (bounded) while the budgets do not allow it.
-    let (needed, up_to_date, reservation) = loop {
+    let (needed, up_to_date, reservation) = 'reserve: loop {
         if context.cancel.level() >= CancelLevel::Graceful {
             return StepOutcome::NotStarted;
         }
-        let (all, pool_nodes) =
-            match read_nodes(context, batch.cluster_id, batch.pool_id, batch.pool_name).await {
-                Ok(read) => read,
-                Err(error) => return error.into(),
+        let blocked = 'decide: {
+            let in_flight = match sync_in_flight(context, batch).await {
+                Ok(in_flight) => in_flight,
+                Err(error) => match retry_later(error) {
+                    Ok(blocked) => break 'decide blocked,
+                    Err(error) => return error.into(),
+                },
             };
-        let gone: Vec<&String> = planned
-            .iter()
-            .filter(|id| !pool_nodes.contains_key(*id))
-            .collect();
-        let settling: Vec<&String> = planned
-            .iter()
-            .filter(|id| {
-                pool_nodes
-                    .get(*id)
-                    .is_some_and(|node| is_transitional(&phase(node)))
-            })
-            .collect();
-        let blocked = if !settling.is_empty() {
-            // A node of the batch is still changing (perhaps being reset by
-            // an interrupted run): wait until it settles, then decide.
-            let nodes = labelled_with_phase(context, &pool_nodes, &settling);
-            let names: Vec<String> = nodes.iter().map(ToString::to_string).collect();
-            Blocked {
-                reason: format!(
-                    "waiting for nodes of the batch to settle: {}",
-                    names.join(", ")
-                ),
-                error: Box::new(move |seconds| StepError::Timeout {
-                    seconds,
-                    waiting_for: "nodes of the batch to settle before resetting them".to_owned(),
-                    nodes,
-                }),
-            }
-        } else {
-            let (needed, up_to_date): (Vec<String>, Vec<String>) = planned
-                .iter()
-                .filter(|id| pool_nodes.contains_key(*id))
-                .cloned()
-                .partition(|id| {
-                    pool_nodes.get(id).is_some_and(|node| {
-                        node_needs_sync(
-                            node,
-                            planned_fingerprint(fingerprints, batch.pool_id, id),
-                        )
-                    })
-                });
-            if !gone.is_empty() && announced.is_none() {
-                context.emit(Event::NodesGone {
-                    step: index,
-                    nodes: labelled(context, &gone),
-                });
-            }
-            if needed.is_empty() {
-                let up_to_date = labelled(context, &up_to_date);
-                if !up_to_date.is_empty() {
-                    context.emit(Event::NodesUpToDate {
-                        step: index,
-                        nodes: up_to_date.clone(),
-                    });
+            if let Some(what) = in_flight {
+                // Another run (or the console) has a sync of this pool accepted
+                // or running. Its nodes may still look Active and out of date
+                // until CCE starts it; posting now would reset them twice.
+                Blocked {
+                    reason: format!(
+                        "pool {} has a sync in flight that this run did not start ({what}); waiting for it to finish",
+                        batch.step.address
+                    ),
+                    error: Box::new(move |seconds| StepError::Timeout {
+                        seconds,
+                        waiting_for: format!(
+                            "the sync already in flight on the pool ({what}) to finish"
+                        ),
+                        nodes: Vec::new(),
+                    }),
                 }
-                return StepOutcome::Done {
-                    summary: "nothing to do: every node of the batch is already up to date or gone"
-                        .to_owned(),
-                    nodes_reset: Vec::new(),
-                    nodes_up_to_date: up_to_date,
-                };
-            }
-            let needed_set: BTreeSet<NodeId> = needed.iter().map(|id| NodeId(id.clone())).collect();
-            let pool_down = unavailable(pool_nodes.values());
-            match check_pool_budget(batch.pool_limit, &needed_set, &pool_down) {
-                Err(shortfall) => {
-                    budget_blocked(context, format!("pool {}", batch.step.address), shortfall)
-                }
-                Ok(()) => {
-                    let cluster = &batch.step.cluster;
-                    let mut budget = lock(&context.budget);
-                    if let Some(cap) = budget.cap(cluster)
-                        && needed_set.len() > cap as usize
+            } else {
+                let (all, pool_nodes) =
+                    match read_nodes(context, batch.cluster_id, batch.pool_id, batch.pool_name)
+                        .await
                     {
-                        return StepError::BatchOverCap {
-                            cluster: cluster.clone(),
-                            size: needed_set.len(),
-                            cap,
-                        }
-                        .into();
+                        Ok(read) => read,
+                        Err(error) => match retry_later(error) {
+                            Ok(blocked) => break 'decide blocked,
+                            Err(error) => return error.into(),
+                        },
+                    };
+                let gone: Vec<&String> = planned
+                    .iter()
+                    .filter(|id| !pool_nodes.contains_key(*id))
+                    .collect();
+                let settling: Vec<&String> = planned
+                    .iter()
+                    .filter(|id| {
+                        pool_nodes
+                            .get(*id)
+                            .is_some_and(|node| is_transitional(&phase(node)))
+                    })
+                    .collect();
+                if !settling.is_empty() {
+                    // A node of the batch is still changing (perhaps being reset by
+                    // an interrupted run): wait until it settles, then decide.
+                    let nodes = labelled_with_phase(context, &pool_nodes, &settling);
+                    let names: Vec<String> = nodes.iter().map(ToString::to_string).collect();
+                    Blocked {
+                        reason: format!(
+                            "waiting for nodes of the batch to settle: {}",
+                            names.join(", ")
+                        ),
+                        error: Box::new(move |seconds| StepError::Timeout {
+                            seconds,
+                            waiting_for: "nodes of the batch to settle before resetting them"
+                                .to_owned(),
+                            nodes,
+                        }),
                     }
-                    match budget.try_reserve(cluster, index, &needed_set, &unavailable(&all)) {
-                        Ok(()) => {
-                            drop(budget);
-                            let reservation = Reservation {
-                                budget: &context.budget,
-                                released: &context.budget_released,
-                                cluster: cluster.clone(),
+                } else {
+                    let (needed, up_to_date): (Vec<String>, Vec<String>) = planned
+                        .iter()
+                        .filter(|id| pool_nodes.contains_key(*id))
+                        .cloned()
+                        .partition(|id| {
+                            pool_nodes.get(id).is_some_and(|node| {
+                                node_needs_sync(
+                                    node,
+                                    planned_fingerprint(fingerprints, batch.pool_id, id),
+                                )
+                            })
+                        });
+                    if !gone.is_empty() && announced.is_none() {
+                        context.emit(Event::NodesGone {
+                            step: index,
+                            nodes: labelled(context, &gone),
+                        });
+                    }
+                    if needed.is_empty() {
+                        let up_to_date = labelled(context, &up_to_date);
+                        if !up_to_date.is_empty() {
+                            context.emit(Event::NodesUpToDate {
                                 step: index,
-                            };
-                            break (needed, up_to_date, reservation);
+                                nodes: up_to_date.clone(),
+                            });
                         }
-                        Err(shortfall) => {
-                            drop(budget);
-                            budget_blocked(context, format!("cluster {cluster}"), shortfall)
+                        return StepOutcome::Done {
+                        summary:
+                            "nothing to do: every node of the batch is already up to date or gone"
+                                .to_owned(),
+                        nodes_reset: Vec::new(),
+                        nodes_up_to_date: up_to_date,
+                    };
+                    }
+                    let needed_set: BTreeSet<NodeId> =
+                        needed.iter().map(|id| NodeId(id.clone())).collect();
+                    let pool_down = unavailable(pool_nodes.values());
+                    match check_pool_budget(batch.pool_limit, &needed_set, &pool_down) {
+                        Err(shortfall) => budget_blocked(
+                            context,
+                            format!("pool {}", batch.step.address),
+                            shortfall,
+                        ),
+                        Ok(()) => {
+                            let cluster = &batch.step.cluster;
+                            let mut budget = lock(&context.budget);
+                            if let Some(cap) = budget.cap(cluster)
+                                && needed_set.len() > cap as usize
+                            {
+                                return StepError::BatchOverCap {
+                                    cluster: cluster.clone(),
+                                    size: needed_set.len(),
+                                    cap,
+                                }
+                                .into();
+                            }
+                            match budget.try_reserve(
+                                cluster,
+                                index,
+                                &needed_set,
+                                &unavailable(&all),
+                            ) {
+                                Ok(()) => {
+                                    drop(budget);
+                                    let reservation = Reservation {
+                                        budget: &context.budget,
+                                        released: &context.budget_released,
+                                        cluster: cluster.clone(),
+                                        step: index,
+                                    };
+                                    break 'reserve (needed, up_to_date, reservation);
+                                }
+                                Err(shortfall) => {
+                                    drop(budget);
+                                    budget_blocked(context, format!("cluster {cluster}"), shortfall)
+                                }
+                            }
                         }
                     }
                 }
@@ -641,8 +684,7 @@ async fn sync_batch<A: CceApi, S: EventSink>(
     let mut body = batch.body.clone();
     body.spec.node_ids = needed.clone();
     if let (Some(password), Some(env)) = (password.as_deref(), batch.password_env)
-        && let Err(error) =
-            inject_password(Some(&mut body.spec.node_template.login), password, env)
+        && let Err(error) = inject_password(Some(&mut body.spec.node_template.login), password, env)
     {
         return error.into();
     }
@@ -653,7 +695,7 @@ async fn sync_batch<A: CceApi, S: EventSink>(
         .sync_nodes(batch.cluster_id, batch.pool_id, &body)
         .await
     {
-        Ok(job_id) => Some(job_id),
+        Ok(job_id) => job_id,
         Err(error) if certainly_refused(&error) => {
             return StepError::Api {
                 action: format!(
@@ -693,12 +735,27 @@ async fn sync_batch<A: CceApi, S: EventSink>(
     };
 
     // 3. Follow the job and the nodes until every node is Active and up to date.
-    let deadline = started + batch.timeout;
+    let deadline = super::deadline_after(started, batch.timeout);
     let mut seen = BTreeMap::new();
+    // Following a job is reading: a read that fails for a passing reason
+    // (throttling, a 5xx storm, a timeout) is tried again until the batch
+    // timeout, since the job goes on running on the server meanwhile.
+    let keep_following = |error: &LiveError| error.is_transient() && Instant::now() < deadline;
+    // CCE may not show a job right after accepting it; until it does, the
+    // nodes alone tell how the batch is going.
+    let mut job_readable = false;
     loop {
         let job = match &job_id {
             Some(id) => match context.api.show_job(id).await {
-                Ok(job) => Some(job),
+                Ok(job) => {
+                    job_readable = true;
+                    Some(job)
+                }
+                Err(source) if source.is_not_found() && !job_readable => None,
+                Err(source) if keep_following(&source) => {
+                    pause(context, Some(deadline)).await;
+                    continue;
+                }
                 Err(source) => {
                     return failed(StepError::Api {
                         action: format!("read job {id}"),
@@ -711,6 +768,10 @@ async fn sync_batch<A: CceApi, S: EventSink>(
         let (_, pool_nodes) =
             match read_nodes(context, batch.cluster_id, batch.pool_id, batch.pool_name).await {
                 Ok(read) => read,
+                Err(StepError::Api { source, .. }) if keep_following(&source) => {
+                    pause(context, Some(deadline)).await;
+                    continue;
+                }
                 Err(error) => return failed(error),
             };
         report_progress(context, index, &pool_nodes, &needed, &mut seen);
@@ -797,12 +858,17 @@ async fn sync_batch<A: CceApi, S: EventSink>(
             step: index,
             seconds: batch.soak.as_secs_f64(),
         });
-        let end = Instant::now() + batch.soak;
+        let end = super::deadline_after(Instant::now(), batch.soak);
         loop {
             pause(context, Some(end)).await;
             let (_, pool_nodes) =
                 match read_nodes(context, batch.cluster_id, batch.pool_id, batch.pool_name).await {
                     Ok(read) => read,
+                    Err(StepError::Api { source, .. })
+                        if source.is_transient() && Instant::now() < end =>
+                    {
+                        continue;
+                    }
                     Err(error) => return failed(error),
                 };
             report_progress(context, index, &pool_nodes, &needed, &mut seen);
@@ -839,6 +905,64 @@ async fn sync_batch<A: CceApi, S: EventSink>(
         nodes_reset: labelled(context, &needed),
         nodes_up_to_date: up_to_date,
     }
+}
+
+/// A read that failed for a passing reason (throttling, a 5xx, a timeout)
+/// becomes a wait to try again, within the same bound as any other wait;
+/// any other failure stays one.
+fn retry_later(error: StepError) -> Result<Blocked, StepError> {
+    match error {
+        StepError::Api { ref source, .. } if source.is_transient() => Ok(Blocked {
+            reason: format!("reading the live state failed ({source}); trying again"),
+            error: Box::new(move |_| error),
+        }),
+        error => Err(error),
+    }
+}
+
+/// A sync of the batch's pool that is accepted or running, described, or
+/// `None`. Every batch of this run waits for its own job before the next
+/// starts, so a sync in flight here belongs to someone else: another apply,
+/// an interrupted one, or the console. CCE shows it as the pool's
+/// `status.jobId` naming an unfinished job, or as a true
+/// `ConfigurationSynchronizing` condition.
+async fn sync_in_flight<A: CceApi, S: EventSink>(
+    context: &Context<'_, A, S>,
+    batch: &Batch<'_>,
+) -> Result<Option<String>, StepError> {
+    let pool = match context.api.show_pool(batch.cluster_id, batch.pool_id).await {
+        Ok(pool) => pool,
+        // A pool CCE does not show by id (the DefaultPool may not be) tells
+        // nothing either way; the nodes' phases still count.
+        Err(error) if error.is_not_found() => return Ok(None),
+        Err(source) => {
+            return Err(StepError::Api {
+                action: format!("read pool {}", batch.pool_id),
+                source,
+            });
+        }
+    };
+    let Some(status) = pool.status else {
+        return Ok(None);
+    };
+    if let Some(job_id) = status.job_id.filter(|id| !id.is_empty()) {
+        match context.api.show_job(&job_id).await {
+            Ok(job) if matches!(job.status.phase.as_str(), "Success" | "Failed") => {}
+            // Unfinished, or not readable yet: either way not over.
+            Ok(_) => return Ok(Some(format!("job {job_id}"))),
+            Err(error) if error.is_not_found() => return Ok(Some(format!("job {job_id}"))),
+            Err(source) => {
+                return Err(StepError::Api {
+                    action: format!("read job {job_id}"),
+                    source,
+                });
+            }
+        }
+    }
+    let synchronizing = status.conditions.iter().any(|condition| {
+        condition.condition_type == "ConfigurationSynchronizing" && condition.status == "True"
+    });
+    Ok(synchronizing.then(|| "condition ConfigurationSynchronizing is True".to_owned()))
 }
 
 /// After a sync request whose answer was lost: whether the live nodes show
@@ -905,13 +1029,17 @@ async fn wait_for_pool<A: CceApi, S: EventSink>(
     pool_name: &str,
     expected_nodes: Option<u32>,
 ) -> Result<usize, StepError> {
-    let deadline = Instant::now() + context.options.pool_timeout;
+    let deadline = super::deadline_after(Instant::now(), context.options.pool_timeout);
     let mut seen = BTreeMap::new();
     loop {
         let pool = match context.api.show_pool(cluster_id, pool_id).await {
             Ok(pool) => Some(pool),
             // CCE may not show a pool it just accepted yet.
             Err(error) if error.is_not_found() => None,
+            Err(source) if source.is_transient() && Instant::now() < deadline => {
+                pause(context, Some(deadline)).await;
+                continue;
+            }
             Err(source) => {
                 return Err(StepError::Api {
                     action: format!("read pool {pool_id}"),
@@ -922,7 +1050,16 @@ async fn wait_for_pool<A: CceApi, S: EventSink>(
         if let Some(error) = pool.as_ref().and_then(pool_failure) {
             return Err(error);
         }
-        let (_, nodes) = read_nodes(context, cluster_id, pool_id, pool_name).await?;
+        let (_, nodes) = match read_nodes(context, cluster_id, pool_id, pool_name).await {
+            Ok(read) => read,
+            Err(StepError::Api { source, .. })
+                if source.is_transient() && Instant::now() < deadline =>
+            {
+                pause(context, Some(deadline)).await;
+                continue;
+            }
+            Err(error) => return Err(error),
+        };
         let ids: Vec<String> = nodes.keys().cloned().collect();
         report_progress(context, index, &nodes, &ids, &mut seen);
         // A new pool's nodes are the point of creating it: they must all come
@@ -1132,7 +1269,7 @@ async fn delete_pool<A: CceApi, S: EventSink>(
         step: index,
         pool_id: Some(pool_id.0.clone()),
     });
-    let deadline = Instant::now() + context.options.pool_timeout;
+    let deadline = super::deadline_after(Instant::now(), context.options.pool_timeout);
     loop {
         match context.api.show_pool(cluster_id, pool_id).await {
             Err(error) if error.is_not_found() => {
@@ -1243,12 +1380,14 @@ mod tests {
     #[test]
     fn only_clear_refusals_count_as_not_applied() {
         let refused = LiveError::Api {
+            service: crate::live::Service::Cce,
             status: 400,
             code: None,
             message: "bad".into(),
             request_id: None,
         };
         let server = LiveError::Api {
+            service: crate::live::Service::Cce,
             status: 503,
             code: None,
             message: "busy".into(),
@@ -1280,7 +1419,10 @@ mod tests {
             ..wire::Login::default()
         };
         inject_password(Some(&mut login), "S3cret!pass", "NODE_PASSWORD").expect("salted");
-        let sent = login.user_password.map(|user| user.password).unwrap_or_default();
+        let sent = login
+            .user_password
+            .map(|user| user.password)
+            .unwrap_or_default();
         // What is sent is base64 of a SHA-512 crypt of the password, never
         // the password itself.
         assert!(!sent.contains("S3cret!pass"));

@@ -3,26 +3,33 @@
 //! executor, and shows its events as progress on stderr: a live view on a
 //! terminal, timestamped lines otherwise, JSON lines with `--json`. The final
 //! summary goes to stdout. Ctrl-C once stops gracefully, twice at once.
+//! SIGTERM (CI cancelling the job) stops gracefully too, but at once after
+//! [`TERMINATE_GRACE`], so the summary is out before the SIGKILL that
+//! usually follows; before apply changes anything, it just ends the run.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead as _, IsTerminal as _, Write as _};
 use std::path::Path;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
-use miette::{IntoDiagnostic as _, miette};
+use miette::{IntoDiagnostic as _, WrapErr as _, miette};
 use tokio::sync::mpsc;
 
 use super::common::{
-    Connection, FETCH_CONCURRENCY, SIM_TIME_SCALE, connect, prepare, read_saved_plan,
+    Connection, FETCH_CONCURRENCY, SIM_TIME_SCALE, connect, load_config, prepare_loaded,
+    read_saved_plan,
 };
+use super::lock::{self, ApplyLocks, LockKey};
 use super::plan::print_plan;
+use super::signals::StopSignals;
 use super::{ApplyArgs, Outcome, PlanFormat};
 use crate::apply::{
     self, ApplyOptions, ApplyReport, CancelLevel, CancelToken, Event, InFlight, NodeLabel, StepInfo,
 };
 use crate::live::fetch;
-use crate::model::{ClusterId, Desired, DesiredCluster, PoolAddress};
+use crate::model::{CloudSettings, ClusterId, Desired, DesiredCluster, PoolAddress};
 use crate::plan::Plan;
 
 /// Runs `poolform apply`.
@@ -35,17 +42,39 @@ pub fn run(args: ApplyArgs) -> miette::Result<Outcome> {
     runtime.block_on(run_async(args))
 }
 
+/// How long apply waits after SIGTERM for the work in flight before it stops
+/// at once. CI runners follow SIGTERM with SIGKILL after a grace of their
+/// own (often 10 s); the summary must be out before then.
+const TERMINATE_GRACE: Duration = Duration::from_secs(3);
+
 async fn run_async(mut args: ApplyArgs) -> miette::Result<Outcome> {
     // With --json, stderr carries only events.
     args.live.quiet = args.json;
+    // SIGTERM is listened for from the start, so it never kills apply
+    // half-way through anything, only ends it where it is safe to.
+    let mut terminations = StopSignals::terminate();
     let saved = is_saved_plan(&args.path);
-    let (plan, connection) = if saved {
-        prepare_saved(&args).await?
-    } else {
-        let prepared = prepare(&args.path, &args.target, &args.live).await?;
-        (prepared.plan, prepared.connection)
+    // Planned under the lock, so a run that waited for another plans what
+    // that one left; held until the end of the apply.
+    let prepared = async {
+        if saved {
+            prepare_saved(&args).await
+        } else {
+            let desired = load_config(&args.path)?;
+            let clusters = desired
+                .clusters
+                .values()
+                .map(|cluster| (cluster.name.to_string(), cluster.id.clone()));
+            let locks = lock(&args, &desired.cloud, clusters).await?;
+            let prepared = prepare_loaded(desired, &args.path, &args.target, &args.live).await?;
+            Ok((prepared.plan, prepared.connection, locks))
+        }
     };
-    let result = approve_and_apply(&args, saved, &plan, &connection).await;
+    let (plan, connection, _locks) = tokio::select! {
+        prepared = prepared => prepared?,
+        () = terminations.recv() => return Err(terminated_before_changes()),
+    };
+    let result = approve_and_apply(&args, saved, &plan, &connection, terminations).await;
     // Closing saves the simulator's state under --sim, whatever happened.
     let closed = connection.close().await;
     let outcome = result?;
@@ -60,6 +89,7 @@ async fn approve_and_apply(
     saved: bool,
     plan: &Plan,
     connection: &Connection,
+    mut terminations: StopSignals,
 ) -> miette::Result<Outcome> {
     if saved && !args.json {
         // With --json, stderr carries only events.
@@ -77,7 +107,7 @@ async fn approve_and_apply(
         }
         return Ok(Outcome::Success);
     }
-    if !saved && !args.auto_approve && !confirm()? {
+    if !saved && !args.auto_approve && !confirm(&mut terminations).await? {
         return Err(miette!(
             code = "poolform::apply::cancelled",
             "apply cancelled: the answer was not 'yes'; nothing was changed"
@@ -97,7 +127,15 @@ async fn approve_and_apply(
         time_scale: if on_sim { SIM_TIME_SCALE } else { 1.0 },
         ..ApplyOptions::default()
     };
-    execute(&connection.client, plan, args, options).await
+    execute(&connection.client, plan, args, options, terminations).await
+}
+
+/// The error of a SIGTERM that came before apply changed anything.
+fn terminated_before_changes() -> miette::Report {
+    miette!(
+        code = "poolform::apply::interrupted",
+        "apply was terminated (SIGTERM) before it changed anything; nothing was sent"
+    )
 }
 
 /// A path names a saved plan (or an attempt at one, which then gets a clear
@@ -115,8 +153,9 @@ fn is_saved_plan(path: &Path) -> bool {
     }
 }
 
-/// Asks on the terminal whether to go ahead.
-fn confirm() -> miette::Result<bool> {
+/// Asks on the terminal whether to go ahead; SIGTERM while waiting for the
+/// answer ends the run.
+async fn confirm(terminations: &mut StopSignals) -> miette::Result<bool> {
     if !std::io::stdin().is_terminal() {
         return Err(miette!(
             code = "poolform::apply::no_terminal",
@@ -133,24 +172,43 @@ fn confirm() -> miette::Result<bool> {
          nodes that are synchronised are reset and their disks wiped.\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: "
     );
     let _ = stderr.flush();
-    let mut answer = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut answer)
-        .into_diagnostic()?;
-    Ok(answer.trim() == "yes")
+    // A thread of its own, not a blocking task of the runtime: a read
+    // abandoned on SIGTERM must not hold the runtime's shutdown hostage.
+    let (sender, receiver) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        let mut answer = String::new();
+        let read = std::io::stdin().lock().read_line(&mut answer);
+        let _ = sender.send(read.map(|_| answer));
+    });
+    tokio::select! {
+        answer = receiver => {
+            let answer = answer
+                .into_diagnostic()
+                .wrap_err("failed to read the answer")?
+                .into_diagnostic()
+                .wrap_err("failed to read the answer")?;
+            Ok(answer.trim() == "yes")
+        }
+        () = terminations.recv() => Err(terminated_before_changes()),
+    }
 }
 
-/// Carries out a plan with progress on stderr and Ctrl-C handling; prints
-/// the summary on stdout.
+/// Carries out a plan with progress on stderr and Ctrl-C and SIGTERM
+/// handling; prints the summary on stdout.
 async fn execute<A: crate::live::CceApi>(
     api: &A,
     plan: &Plan,
     args: &ApplyArgs,
     options: ApplyOptions,
+    terminations: StopSignals,
 ) -> miette::Result<Outcome> {
     let cancel = CancelToken::new();
-    let signals = tokio::spawn(escalate_on_interrupt(cancel.clone()));
+    let reasons = Arc::new(StopReasons::default());
+    let signals = tokio::spawn(stop_on_signals(
+        cancel.clone(),
+        terminations,
+        Arc::clone(&reasons),
+    ));
     let mode = if args.json {
         DisplayMode::Json
     } else if std::io::stderr().is_terminal() {
@@ -160,7 +218,7 @@ async fn execute<A: crate::live::CceApi>(
     };
     let (sender, mut receiver) = mpsc::unbounded_channel::<Event>();
     let display = tokio::spawn(async move {
-        let mut display = Display::new(mode);
+        let mut display = Display::new(mode, reasons);
         while let Some(event) = receiver.recv().await {
             display.handle(&event);
         }
@@ -178,25 +236,80 @@ async fn execute<A: crate::live::CceApi>(
     Err(failure_message(&report))
 }
 
-/// Each Ctrl-C (SIGINT) takes the cancel token one stage further; the
-/// executor reports the interruption as an event, which the display shows.
-async fn escalate_on_interrupt(cancel: CancelToken) {
-    // One listener for the whole run, so a second signal that arrives while
-    // the first is handled is not lost.
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        if let Ok(mut interrupts) = signal(SignalKind::interrupt()) {
-            while interrupts.recv().await.is_some() {
-                if cancel.escalate() == CancelLevel::Immediate {
-                    return;
-                }
-            }
-            return;
+/// What took the cancel token to a level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum StopReason {
+    /// Ctrl-C (SIGINT).
+    Interrupt,
+    /// SIGTERM.
+    Terminate,
+    /// [`TERMINATE_GRACE`] passed after SIGTERM.
+    GraceOver,
+}
+
+/// Why each stop level was reached. Recorded before the token is raised, so
+/// the display, which hears of the stop from the executor afterwards, can
+/// say what caused it.
+#[derive(Debug, Default)]
+struct StopReasons {
+    graceful: OnceLock<StopReason>,
+    immediate: OnceLock<StopReason>,
+}
+
+impl StopReasons {
+    fn record(&self, level: CancelLevel, reason: StopReason) {
+        let slot = match level {
+            CancelLevel::None => return,
+            CancelLevel::Graceful => &self.graceful,
+            CancelLevel::Immediate => &self.immediate,
+        };
+        let _ = slot.set(reason);
+    }
+
+    fn of(&self, level: CancelLevel) -> Option<StopReason> {
+        match level {
+            CancelLevel::None => None,
+            CancelLevel::Graceful => self.graceful.get().copied(),
+            CancelLevel::Immediate => self.immediate.get().copied(),
         }
     }
-    while tokio::signal::ctrl_c().await.is_ok() {
-        if cancel.escalate() == CancelLevel::Immediate {
+}
+
+/// Each Ctrl-C or SIGTERM takes the cancel token one stage further, and the
+/// first SIGTERM also sets a deadline: [`TERMINATE_GRACE`] later the stop is
+/// immediate whatever is in flight. The executor reports each stage as an
+/// event, which the display shows.
+async fn stop_on_signals(
+    cancel: CancelToken,
+    mut terminations: StopSignals,
+    reasons: Arc<StopReasons>,
+) {
+    // One listener per signal for the whole run, so a second signal that
+    // arrives while the first is handled is not lost.
+    let mut interrupts = StopSignals::interrupt();
+    let mut deadline: Option<tokio::time::Instant> = None;
+    loop {
+        let grace_over = async move {
+            match deadline {
+                Some(deadline) => tokio::time::sleep_until(deadline).await,
+                None => std::future::pending().await,
+            }
+        };
+        let reason = tokio::select! {
+            () = interrupts.recv() => StopReason::Interrupt,
+            () = terminations.recv() => StopReason::Terminate,
+            () = grace_over => StopReason::GraceOver,
+        };
+        if reason == StopReason::Terminate {
+            deadline.get_or_insert_with(|| tokio::time::Instant::now() + TERMINATE_GRACE);
+        }
+        let level = match reason {
+            StopReason::GraceOver => CancelLevel::Immediate,
+            StopReason::Interrupt | StopReason::Terminate => cancel.next_level(),
+        };
+        reasons.record(level, reason);
+        cancel.cancel(level);
+        if level == CancelLevel::Immediate {
             return;
         }
     }
@@ -341,6 +454,8 @@ enum DisplayMode {
 /// Turns events into progress on stderr.
 struct Display {
     mode: DisplayMode,
+    /// What stopped apply, if something did.
+    reasons: Arc<StopReasons>,
     started: Instant,
     steps: Vec<StepInfo>,
     multi: Option<MultiProgress>,
@@ -350,9 +465,10 @@ struct Display {
 }
 
 impl Display {
-    fn new(mode: DisplayMode) -> Self {
+    fn new(mode: DisplayMode, reasons: Arc<StopReasons>) -> Self {
         Self {
             mode,
+            reasons,
             started: Instant::now(),
             steps: Vec::new(),
             multi: (mode == DisplayMode::Live)
@@ -481,19 +597,30 @@ impl Display {
             Event::StepSkipped { step, reason } => {
                 format!("{}: skipped: {reason}", self.prefix(*step))
             }
-            Event::Interrupted { level, in_flight } => match level {
-                CancelLevel::Immediate => {
-                    format!(
-                        "interrupted again: stopping now; {}",
-                        in_flight_text(in_flight)
-                    )
+            Event::Interrupted { level, in_flight } => {
+                let in_flight = in_flight_text(in_flight);
+                let grace = TERMINATE_GRACE.as_secs();
+                match (level, self.reasons.of(*level)) {
+                    (CancelLevel::Immediate, Some(StopReason::GraceOver)) => format!(
+                        "the work in flight did not finish within {grace}s of SIGTERM: \
+                         stopping now; {in_flight}"
+                    ),
+                    (CancelLevel::Immediate, Some(StopReason::Terminate)) => {
+                        format!("terminated (SIGTERM): stopping now; {in_flight}")
+                    }
+                    (CancelLevel::Immediate, _) => {
+                        format!("interrupted again: stopping now; {in_flight}")
+                    }
+                    (_, Some(StopReason::Terminate)) => format!(
+                        "terminated (SIGTERM): finishing the work in flight and starting \
+                         nothing new; stopping at once in {grace}s; {in_flight}"
+                    ),
+                    _ => format!(
+                        "interrupted: finishing the work in flight and starting nothing new; \
+                         press Ctrl-C again to stop at once; {in_flight}"
+                    ),
                 }
-                _ => format!(
-                    "interrupted: finishing the work in flight and starting nothing new; \
-                     press Ctrl-C again to stop at once; {}",
-                    in_flight_text(in_flight)
-                ),
-            },
+            }
         })
     }
 
@@ -594,7 +721,55 @@ impl Display {
 
 /// Reads a saved plan and checks it against fresh live state: every object
 /// it read must be unchanged, or nothing is sent.
-async fn prepare_saved(args: &ApplyArgs) -> miette::Result<(Plan, Connection)> {
+/// Takes the lock of every cluster the apply touches (see [`lock`]).
+async fn lock(
+    args: &ApplyArgs,
+    cloud: &CloudSettings,
+    clusters: impl Iterator<Item = (String, ClusterId)>,
+) -> miette::Result<ApplyLocks> {
+    // Under --sim the state file is the cloud; otherwise the endpoint (or
+    // the region it comes from) and the project.
+    let place = match args.live.sim_state_file(&args.path) {
+        Some(file) => format!(
+            "sim:{}",
+            std::path::absolute(&file).unwrap_or(file).display()
+        ),
+        None => format!(
+            "{}|{}",
+            cloud
+                .endpoint
+                .clone()
+                .or_else(|| cloud.region.clone())
+                .unwrap_or_default(),
+            cloud.project_id.clone().unwrap_or_default()
+        ),
+    };
+    let keys: Vec<LockKey> = clusters
+        .map(|(cluster, id)| LockKey {
+            identity: format!("{place}|{id}"),
+            cluster,
+        })
+        .collect();
+    let owner = lock::owner(&args.path);
+    let timeout = args.lock_timeout;
+    let quiet = args.json;
+    tokio::task::spawn_blocking(move || {
+        lock::lock_clusters(&keys, &owner, timeout, |key, holder| {
+            if !quiet {
+                eprintln!(
+                    "Waiting up to {} for another poolform run on cluster {} to finish ({holder})...",
+                    humantime::format_duration(timeout),
+                    key.cluster
+                );
+            }
+        })
+    })
+    .await
+    .into_diagnostic()?
+    .map_err(miette::Report::new)
+}
+
+async fn prepare_saved(args: &ApplyArgs) -> miette::Result<(Plan, Connection, ApplyLocks)> {
     if !args.target.is_empty() {
         return Err(miette!(
             code = "poolform::apply::target_with_saved_plan",
@@ -604,6 +779,15 @@ async fn prepare_saved(args: &ApplyArgs) -> miette::Result<(Plan, Connection)> {
     }
     let plan = read_saved_plan(&args.path, true)?;
     let desired = clusters_of(&plan);
+    let locks = lock(
+        args,
+        &plan.cloud,
+        desired
+            .clusters
+            .values()
+            .map(|cluster| (cluster.name.to_string(), cluster.id.clone())),
+    )
+    .await?;
     let clusters: Vec<ClusterId> = desired
         .clusters
         .values()
@@ -632,7 +816,7 @@ async fn prepare_saved(args: &ApplyArgs) -> miette::Result<(Plan, Connection)> {
                 .join("\n")
         ));
     }
-    Ok((plan, connection))
+    Ok((plan, connection, locks))
 }
 
 /// The clusters a saved plan touches, as `fetch` wants them.

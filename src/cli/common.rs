@@ -77,6 +77,21 @@ impl Connection {
     }
 }
 
+/// Writes `contents` to `path` through a temporary file beside it, renamed
+/// over `path` once complete, so that `path` is never left half-written
+/// (a full disk, a killed process); the temporary file is removed on error.
+pub fn write_file_atomically(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    let mut name = std::ffi::OsString::from(".");
+    name.push(path.file_name().unwrap_or(path.as_os_str()));
+    name.push(format!(".{}.tmp", std::process::id()));
+    let temp = path.with_file_name(name);
+    let written = std::fs::write(&temp, contents).and_then(|()| std::fs::rename(&temp, path));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    written
+}
+
 /// Everything `plan` and `apply` need before they act.
 #[derive(Debug)]
 pub struct Prepared {
@@ -99,7 +114,16 @@ pub async fn prepare(
     targets: &[String],
     source: &LiveSource,
 ) -> miette::Result<Prepared> {
-    let desired = load_config(path)?;
+    prepare_loaded(load_config(path)?, path, targets, source).await
+}
+
+/// [`prepare`] for a configuration already loaded from `path`.
+pub async fn prepare_loaded(
+    desired: Desired,
+    path: &Path,
+    targets: &[String],
+    source: &LiveSource,
+) -> miette::Result<Prepared> {
     let clusters: Vec<ClusterId> = desired
         .clusters
         .values()

@@ -1,7 +1,7 @@
 //! Command-line definitions (clap) and dispatch. Each command lives in its own
 //! module with one `run` function; this module maps outcomes to exit codes in
-//! one place: 0 success or no changes, 1 error, 2 changes present (only with
-//! `--detailed-exitcode`).
+//! one place: 0 success or no changes (and `--help`, `--version`), 1 error
+//! (usage errors included), 2 changes present (only with `--detailed-exitcode`).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -10,9 +10,12 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 mod apply;
 pub mod common;
+mod docs;
+mod lock;
 mod plan;
 mod schema;
 mod show;
+mod signals;
 mod sim;
 mod validate;
 
@@ -41,6 +44,10 @@ pub enum Command {
     Sim(SimCommand),
     /// Print the JSON schema of the config language or of the plan JSON.
     Schema(SchemaArgs),
+    /// Print a shell completion script.
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff).
+    Man,
 }
 
 /// Output formats of `validate`.
@@ -160,6 +167,10 @@ pub struct ApplyArgs {
     /// Plan only these pool addresses (and what they depend on).
     #[arg(long, value_name = "ADDR")]
     pub target: Vec<String>,
+    /// How long to wait for another apply of the same cluster on this
+    /// machine to finish before giving up, such as `30m`.
+    #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = humantime::parse_duration)]
+    pub lock_timeout: std::time::Duration,
     /// Live source.
     #[command(flatten)]
     pub live: LiveSource,
@@ -234,6 +245,14 @@ pub struct SchemaArgs {
     pub kind: SchemaKind,
 }
 
+/// `poolform completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
 /// What a successful command reports to the exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -241,6 +260,26 @@ pub enum Outcome {
     Success,
     /// Exit 2: changes present and `--detailed-exitcode` given.
     ChangesPresent,
+}
+
+/// Parses the command line and runs it. A usage error (an unknown flag, a
+/// bad value) exits 1 like any other error, as Terraform's do: exit 2 means
+/// "the plan has changes", and a script checking for it must not mistake a
+/// typo for changes. `--help` and `--version` print to stdout and exit 0.
+pub fn main() -> ExitCode {
+    match Cli::try_parse() {
+        Ok(cli) => run(cli),
+        Err(error) => {
+            // clap decides the stream: stderr for errors, stdout for help
+            // and version. A closed stream leaves nothing to report on.
+            let _ = error.print();
+            if error.use_stderr() {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            }
+        }
+    }
 }
 
 /// Runs a command and maps its outcome to the process exit code. Errors are
@@ -253,6 +292,8 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Apply(args) => apply::run(args),
         Command::Sim(command) => sim::run(command),
         Command::Schema(args) => schema::run(args),
+        Command::Completions(args) => docs::completions(args),
+        Command::Man => docs::man(),
     };
     match result {
         Ok(Outcome::Success) => ExitCode::SUCCESS,

@@ -3,9 +3,10 @@
 
 use std::io::{IsTerminal as _, Write as _};
 
-use miette::{IntoDiagnostic as _, WrapErr as _};
+use miette::{IntoDiagnostic as _, WrapErr as _, miette};
 
-use super::common::prepare;
+use super::common::{prepare, write_file_atomically};
+use super::signals::StopSignals;
 use super::{Outcome, PlanArgs, PlanFormat};
 use crate::plan::Plan;
 use crate::render::{self, TextOptions};
@@ -19,12 +20,25 @@ pub fn run(args: PlanArgs) -> miette::Result<Outcome> {
         .into_diagnostic()
         .wrap_err("failed to start the async runtime")?;
     let plan = runtime.block_on(async {
-        let prepared = prepare(&args.path, &args.target, &args.live).await?;
+        // SIGTERM is listened for, not left to kill the process: while the
+        // live state is read it ends the run with nothing written; once the
+        // plan is made it is ignored, so the state file of --sim and the
+        // plan file are written whole.
+        let mut terminations = StopSignals::terminate();
+        let prepared = tokio::select! {
+            prepared = prepare(&args.path, &args.target, &args.live) => prepared?,
+            () = terminations.recv() => {
+                return Err(miette!(
+                    code = "poolform::plan::interrupted",
+                    "plan was terminated (SIGTERM) before it was made; nothing was written"
+                ));
+            }
+        };
         prepared.connection.close().await?;
         Ok::<_, miette::Report>(prepared.plan)
     })?;
     if let Some(out) = &args.out {
-        std::fs::write(out, crate::plan::save(&plan))
+        write_file_atomically(out, crate::plan::save(&plan).as_bytes())
             .into_diagnostic()
             .wrap_err_with(|| format!("failed to write the plan to {}", out.display()))?;
         // A plan made on the simulator is only fresh against the same

@@ -3,7 +3,15 @@
 //! line; [`ConfigErrors`] holds all of them, so that one run reports every
 //! problem. Also the machine-readable form ([`JsonDiagnostic`]) used by
 //! `poolform validate --format json`.
+//!
+//! Text from the configuration (keys, values, file names, the source excerpt)
+//! reaches the terminal through these diagnostics, so control characters in it
+//! (an ESC that starts a terminal escape sequence, a NUL, a lone CR that
+//! rewrites the line, a bidirectional override) are shown escaped, as
+//! `\u{1b}`, never raw. The JSON form keeps the text as it was: JSON
+//! escapes control characters itself.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::ops::Range;
 use std::sync::Arc;
@@ -79,6 +87,8 @@ pub mod codes {
     pub const SCRIPT_FILE: &str = "poolform::config::script_file";
     /// Pre- plus post-install scripts over CCE's limit.
     pub const SCRIPT_TOO_LONG: &str = "poolform::config::script_too_long";
+    /// A script file outside the configuration's directory tree.
+    pub const SCRIPT_OUTSIDE: &str = "poolform::config::script_outside";
     /// A volume setting CCE would reject.
     pub const INVALID_VOLUME: &str = "poolform::config::invalid_volume";
     /// `fixed_ips` together with `ip_block`, or more fixed IPs than nodes.
@@ -130,6 +140,7 @@ pub mod codes {
         LOGIN_CONFLICT,
         SCRIPT_FILE,
         SCRIPT_TOO_LONG,
+        SCRIPT_OUTSIDE,
         INVALID_VOLUME,
         NIC_CONFLICT,
         INVALID_IP,
@@ -141,14 +152,89 @@ pub mod codes {
     ];
 }
 
-/// A config file as loaded: its display name and text. The text may be
-/// redacted (secrets replaced by `*`) before any diagnostic is rendered.
+/// A config file as shown in diagnostics: its display name and its text with
+/// secrets redacted (replaced by `*`) and control characters escaped.
 #[derive(Debug, Clone)]
 pub(crate) struct SourceFile {
     /// The path as shown to the user.
     pub name: String,
-    /// The text, with secrets redacted.
+    /// The text, redacted and escaped.
     pub text: Arc<str>,
+    /// Where escaping lengthened the text: the byte offset of each escaped
+    /// character in the original and how many bytes its escape added, in
+    /// order, so that spans into the original can be moved onto `text`.
+    pub escapes: Vec<(usize, usize)>,
+}
+
+impl SourceFile {
+    /// The file `name` whose (already redacted) text is `redacted`.
+    pub fn new(name: String, redacted: &Arc<str>) -> Self {
+        let mut escapes = Vec::new();
+        let mut escaped = String::new();
+        let mut copied = 0;
+        let mut chars = redacted.char_indices().peekable();
+        while let Some((offset, c)) = chars.next() {
+            // A CR that ends a line is a Windows line ending, not a trick.
+            let line_ending = c == '\r' && chars.peek().is_some_and(|(_, next)| *next == '\n');
+            if !needs_escape(c) || line_ending {
+                continue;
+            }
+            escaped.push_str(&redacted[copied..offset]);
+            let escape = escape_char(c);
+            escapes.push((offset, escape.len() - c.len_utf8()));
+            escaped.push_str(&escape);
+            copied = offset + c.len_utf8();
+        }
+        let text = if escapes.is_empty() {
+            Arc::clone(redacted)
+        } else {
+            escaped.push_str(&redacted[copied..]);
+            Arc::from(escaped)
+        };
+        Self {
+            name,
+            text,
+            escapes,
+        }
+    }
+
+    /// Moves a byte offset of the original text onto the escaped text.
+    fn shift(&self, offset: usize) -> usize {
+        let added: usize = self
+            .escapes
+            .iter()
+            .take_while(|(at, _)| *at < offset)
+            .map(|(_, added)| added)
+            .sum();
+        offset + added
+    }
+}
+
+/// Whether a character must not reach a terminal raw: control characters
+/// other than newline and tab, and the invisible marks that reorder text.
+fn needs_escape(c: char) -> bool {
+    (c.is_control() && c != '\n' && c != '\t')
+        || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+fn escape_char(c: char) -> String {
+    format!("\\u{{{:x}}}", u32::from(c))
+}
+
+/// `text` with every character [`needs_escape`] picks written as `\u{..}`.
+pub(crate) fn escape_controls(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(needs_escape) {
+        return Cow::Borrowed(text);
+    }
+    let mut escaped = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if needs_escape(c) {
+            escaped.push_str(&escape_char(c));
+        } else {
+            escaped.push(c);
+        }
+    }
+    Cow::Owned(escaped)
 }
 
 /// Where a diagnostic points.
@@ -229,7 +315,7 @@ impl ConfigDiagnostic {
 
 impl fmt::Display for ConfigDiagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
+        f.write_str(&escape_controls(&self.message))
     }
 }
 
@@ -247,7 +333,7 @@ impl Diagnostic for ConfigDiagnostic {
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
         self.help
             .as_ref()
-            .map(|help| Box::new(help) as Box<dyn fmt::Display>)
+            .map(|help| Box::new(escape_controls(help)) as Box<dyn fmt::Display>)
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {
@@ -260,7 +346,7 @@ impl Diagnostic for ConfigDiagnostic {
         let location = self.location.as_ref()?;
         Some(Box::new(location.labels.iter().enumerate().map(
             |(index, (span, label))| {
-                let text = (!label.is_empty()).then(|| label.clone());
+                let text = (!label.is_empty()).then(|| escape_controls(label).into_owned());
                 if index == 0 {
                     LabeledSpan::new_primary_with_span(text, span.clone())
                 } else {
@@ -491,16 +577,21 @@ impl Draft {
         let location = self.file.and_then(|index| {
             let file = files.get(index)?;
             let original = originals.get(index).unwrap_or(&file.text);
+            let start = self.labels.first().map(|(span, _)| span.start).unwrap_or(0);
+            let (line, column) = line_column(original, start);
             let len = file.text.len();
             let labels: Vec<(Range<usize>, String)> = self
                 .labels
                 .into_iter()
-                .map(|(span, label)| (clamp(span, len), label))
+                .map(|(span, label)| {
+                    (
+                        clamp(file.shift(span.start)..file.shift(span.end), len),
+                        label,
+                    )
+                })
                 .collect();
-            let start = labels.first().map(|(span, _)| span.start).unwrap_or(0);
-            let (line, column) = line_column(original, start);
             Some(Location {
-                source: NamedSource::new(&file.name, Arc::clone(&file.text)),
+                source: NamedSource::new(escape_controls(&file.name), Arc::clone(&file.text)),
                 file: file.name.clone(),
                 labels,
                 line,
@@ -553,5 +644,34 @@ mod tests {
         // "bé" is three bytes; the `=` after it is the 4th character.
         assert_eq!(line_column(text, 10), (2, 4));
         assert_eq!(line_column(text, 1000), (3, 1));
+    }
+
+    #[test]
+    fn control_characters_are_escaped_and_the_rest_kept() {
+        assert_eq!(
+            escape_controls("plain `text`\tand tab"),
+            "plain `text`\tand tab"
+        );
+        assert_eq!(
+            escape_controls("a\u{1b}[31mb\0c\rd"),
+            "a\\u{1b}[31mb\\u{0}c\\u{d}d"
+        );
+        assert_eq!(escape_controls("x\u{202e}y\u{9b}z"), "x\\u{202e}y\\u{9b}z");
+    }
+
+    #[test]
+    fn spans_move_onto_the_escaped_source() {
+        let original: Arc<str> = Arc::from("k = \"\u{1b}[1m\"\r\nv = \"\0x\"\n");
+        let file = SourceFile::new("a.toml".to_owned(), &original);
+        assert_eq!(&*file.text, "k = \"\\u{1b}[1m\"\r\nv = \"\\u{0}x\"\n");
+        // The span of each value, before and after escaping.
+        let first = 4..10;
+        assert_eq!(&original[first.clone()], "\"\u{1b}[1m\"");
+        let shifted = file.shift(first.start)..file.shift(first.end);
+        assert_eq!(&file.text[shifted], "\"\\u{1b}[1m\"");
+        let second = 16..20;
+        assert_eq!(&original[second.clone()], "\"\0x\"");
+        let shifted = file.shift(second.start)..file.shift(second.end);
+        assert_eq!(&file.text[shifted], "\"\\u{0}x\"");
     }
 }

@@ -25,6 +25,7 @@ mod graph;
 mod password;
 mod rules;
 pub mod schema;
+mod script_file;
 mod walk;
 
 pub use diagnostic::{ConfigDiagnostic, ConfigErrors, JsonDiagnostic, JsonReport, codes};
@@ -33,7 +34,8 @@ pub use schema::config_json_schema;
 
 use crate::model::{CloudSettings, ClusterName, Desired, DesiredCluster, DesiredPool, PoolAddress};
 use diagnostic::{Draft, SourceFile};
-use walk::{CloudEntry, ClusterDraft, FileWalker, PoolDraft};
+use script_file::ScriptRoot;
+use walk::{CloudEntry, CloudValue, ClusterDraft, FileWalker, PoolDraft};
 
 /// Loads and validates the configuration at `path`: a TOML file, or a
 /// directory whose `*.toml` files (sorted by name) are merged. Other files in
@@ -51,13 +53,15 @@ pub fn load_with_env(
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Desired, ConfigErrors> {
     let mut loader = Loader::default();
-    let inputs = match discover(path) {
-        Ok(inputs) => inputs,
+    let (root, inputs) = match discover(path) {
+        Ok(found) => found,
         Err(draft) => return Err(ConfigErrors::new(vec![draft.finish(&[], &[])])),
     };
-    for input in inputs {
-        loader.load_file(&input, env);
-    }
+    let sources: Vec<(Input, Vec<u8>)> = inputs
+        .into_iter()
+        .filter_map(|input| loader.read_file(&input).map(|bytes| (input, bytes)))
+        .collect();
+    loader.load_sources(&root, sources, env);
     loader.finish()
 }
 
@@ -71,7 +75,7 @@ pub fn load_source(name: &str, text: &str, base_dir: &Path) -> Result<Desired, C
         relative: name.to_owned(),
     };
     let mut loader = Loader::default();
-    loader.load_bytes(&input, text.as_bytes().to_vec(), &|_| None);
+    loader.load_sources(base_dir, vec![(input, text.as_bytes().to_vec())], &|_| None);
     loader.finish()
 }
 
@@ -85,7 +89,9 @@ struct Input {
     relative: String,
 }
 
-fn discover(path: &Path) -> Result<Vec<Input>, Box<Draft>> {
+/// The config files at `path`, and the directory tree their scripts must stay
+/// in: the directory itself, or the directory of a single file.
+fn discover(path: &Path) -> Result<(PathBuf, Vec<Input>), Box<Draft>> {
     let metadata = std::fs::metadata(path).map_err(|error| {
         Draft::error(
             codes::IO,
@@ -99,11 +105,18 @@ fn discover(path: &Path) -> Result<Vec<Input>, Box<Draft>> {
             .file_name()
             .map(|name| name.to_string_lossy().into_owned())
             .unwrap_or_default();
-        return Ok(vec![Input {
-            path: path.to_owned(),
-            display: path.display().to_string(),
-            relative,
-        }]);
+        let root = path
+            .parent()
+            .filter(|parent| !parent.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        return Ok((
+            root.to_owned(),
+            vec![Input {
+                path: path.to_owned(),
+                display: path.display().to_string(),
+                relative,
+            }],
+        ));
     }
     let entries = std::fs::read_dir(path).map_err(|error| {
         Draft::error(
@@ -140,7 +153,7 @@ fn discover(path: &Path) -> Result<Vec<Input>, Box<Draft>> {
         .help("point poolform at a directory that holds the config, or at one .toml file")
         .into());
     }
-    Ok(inputs)
+    Ok((path.to_owned(), inputs))
 }
 
 fn io_reason(error: &std::io::Error) -> String {
@@ -166,9 +179,10 @@ struct Loader {
 }
 
 impl Loader {
-    fn load_file(&mut self, input: &Input, env: &dyn Fn(&str) -> Option<String>) {
-        let bytes = match std::fs::read(&input.path) {
-            Ok(bytes) => bytes,
+    /// Reads one config file, or reports why it cannot be read.
+    fn read_file(&mut self, input: &Input) -> Option<Vec<u8>> {
+        match std::fs::read(&input.path) {
+            Ok(bytes) => Some(bytes),
             Err(error) => {
                 self.drafts.push(
                     Draft::error(
@@ -177,32 +191,73 @@ impl Loader {
                     )
                     .help("check the file's permissions"),
                 );
-                return;
+                None
             }
-        };
-        self.load_bytes(input, bytes, env);
+        }
     }
 
-    /// Loads one file's content; `input.path` is only used to find scripts.
-    fn load_bytes(&mut self, input: &Input, bytes: Vec<u8>, env: &dyn Fn(&str) -> Option<String>) {
-        self.digest_inputs
-            .insert(input.relative.clone(), bytes.clone());
-        let text = match String::from_utf8(bytes) {
-            Ok(text) => text,
+    /// Loads the files' contents; `root` is the tree their scripts must stay
+    /// in. Every file is parsed before any is walked, because
+    /// `[cloud] allow_scripts_outside` in one file governs the scripts named
+    /// in all of them.
+    fn load_sources(
+        &mut self,
+        root: &Path,
+        sources: Vec<(Input, Vec<u8>)>,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) {
+        let texts: Vec<(Input, usize, Arc<str>)> = sources
+            .into_iter()
+            .filter_map(|(input, bytes)| {
+                let (index, text) = self.accept(&input, bytes)?;
+                Some((input, index, text))
+            })
+            .collect();
+        let documents: Vec<_> = texts
+            .iter()
+            .filter_map(|(input, index, text)| {
+                let document = self.parse(*index, text)?;
+                Some((input, *index, document))
+            })
+            .collect();
+        let allow_outside = documents
+            .iter()
+            .any(|(_, _, document)| walk::allows_scripts_outside(document.get_ref()));
+        let scripts_root = ScriptRoot::new(root, allow_outside);
+        for (input, index, document) in &documents {
+            self.walk(input, *index, document.get_ref(), &scripts_root, env);
+        }
+    }
+
+    /// Takes one file's bytes into the digest and the sources diagnostics
+    /// show; returns its index and text, or `None` when it is not UTF-8.
+    fn accept(&mut self, input: &Input, bytes: Vec<u8>) -> Option<(usize, Arc<str>)> {
+        let text = match std::str::from_utf8(&bytes) {
+            Ok(text) => Arc::<str>::from(text),
             Err(_) => {
                 self.drafts.push(
                     Draft::error(codes::IO, format!("`{}` is not UTF-8 text", input.display))
                         .help("TOML files must be UTF-8; re-save the file as UTF-8"),
                 );
-                return;
+                self.digest_inputs.insert(input.relative.clone(), bytes);
+                return None;
             }
         };
+        self.digest_inputs.insert(input.relative.clone(), bytes);
         let index = self.originals.len();
-        self.originals.push(Arc::from(text.as_str()));
+        self.originals.push(Arc::clone(&text));
         self.names.push(input.display.clone());
         self.redactions.push(Vec::new());
+        Some((index, text))
+    }
 
-        let (document, errors) = toml::de::DeTable::parse_recoverable(&text);
+    /// Parses file `index`; on syntax errors reports them and returns `None`.
+    fn parse<'t>(
+        &mut self,
+        index: usize,
+        text: &'t str,
+    ) -> Option<toml::Spanned<toml::de::DeTable<'t>>> {
+        let (document, errors) = toml::de::DeTable::parse_recoverable(text);
         if !errors.is_empty() {
             // The recovered tree of a broken file would produce follow-up
             // errors that are only noise; report the syntax errors alone.
@@ -217,10 +272,21 @@ impl Loader {
                     .help("fix the TOML syntax; see https://toml.io"),
                 );
             }
-            self.redactions[index].extend(walk::heuristic_secret_spans(&text));
-            return;
+            self.redactions[index].extend(walk::heuristic_secret_spans(text));
+            return None;
         }
+        Some(document)
+    }
 
+    /// Walks the parsed file `index` and merges what it defines.
+    fn walk(
+        &mut self,
+        input: &Input,
+        index: usize,
+        document: &toml::de::DeTable<'_>,
+        scripts_root: &ScriptRoot,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) {
         let dir = input.path.parent().unwrap_or(Path::new("."));
         let rel_dir = Path::new(&input.relative)
             .parent()
@@ -232,13 +298,14 @@ impl Loader {
             file: index,
             dir,
             rel_dir: &rel_dir,
+            scripts_root,
             env,
             drafts: Vec::new(),
             redactions: Vec::new(),
             scripts: BTreeMap::new(),
             suggested: std::collections::BTreeSet::new(),
         };
-        let contents = walker.walk_document(document.get_ref());
+        let contents = walker.walk_document(document);
         self.drafts.append(&mut walker.drafts);
         self.redactions[index].append(&mut walker.redactions);
         self.digest_inputs.append(&mut walker.scripts);
@@ -387,9 +454,8 @@ impl Loader {
                 .iter()
                 .zip(&self.names)
                 .zip(&self.redactions)
-                .map(|((original, name), redactions)| SourceFile {
-                    name: name.clone(),
-                    text: redact(original, redactions),
+                .map(|((original, name), redactions)| {
+                    SourceFile::new(name.clone(), &redact(original, redactions))
                 })
                 .collect();
             let mut drafts = self.drafts;
@@ -403,10 +469,15 @@ impl Loader {
 
         let mut cloud = CloudSettings::default();
         for (key, (_, entry)) in self.cloud {
+            // `allow_scripts_outside` only governs reading; it has done its
+            // work by now and is not part of the model.
+            let CloudValue::Text(value) = entry.value else {
+                continue;
+            };
             match key {
-                "region" => cloud.region = Some(entry.value),
-                "endpoint" => cloud.endpoint = Some(entry.value),
-                _ => cloud.project_id = Some(entry.value),
+                "region" => cloud.region = Some(value),
+                "endpoint" => cloud.endpoint = Some(value),
+                _ => cloud.project_id = Some(value),
             }
         }
         let clusters: BTreeMap<ClusterName, DesiredCluster> = self

@@ -14,6 +14,10 @@ pub const MAX_USER_TAGS: usize = 8;
 pub const MAX_SUBNETS: usize = 20;
 /// Maximum characters of pre- plus post-install scripts after base64.
 pub const MAX_SCRIPTS_BASE64: usize = 10_240;
+/// Longest `soak` or `batch_timeout`: a day. Longer is a mistake (a batch
+/// waiting weeks) or a hostile value meant to overflow apply's clock
+/// arithmetic.
+pub const MAX_ROLLOUT_DURATION: std::time::Duration = std::time::Duration::from_secs(24 * 60 * 60);
 
 /// A CCE pool name (`metadata.name`): 1 to 50 characters matching
 /// `^[a-z][a-z0-9-]*[^-]$`, not `DefaultPool` (callers handle that one).

@@ -36,6 +36,8 @@ pub struct RawCloud {
     pub endpoint: Option<String>,
     /// Project id; may also come from the environment. CCE: `{project_id}` in every path, and the `X-Project-Id` header.
     pub project_id: Option<String>,
+    /// Let `{ file = ... }` scripts name files outside the configuration's directory (absolute paths, `..`, links out of it), default false. Not sent to CCE; the scripts' contents are.
+    pub allow_scripts_outside: Option<bool>,
 }
 
 /// `[clusters.KEY]`: a CCE cluster.
@@ -456,7 +458,7 @@ impl JsonSchema for RawScript {
                     "type": "object",
                     "properties": {
                         "file": {
-                            "description": "Path of the script, relative to the TOML file that names it.",
+                            "description": "Path of the script, relative to the TOML file that names it; it must stay inside the configuration's directory unless `[cloud] allow_scripts_outside = true`.",
                             "type": "string"
                         }
                     },
@@ -525,9 +527,9 @@ pub struct RawRollout {
     pub max_unavailable: Option<RawMaxUnavailable>,
     /// Addresses of pools whose changes must finish before this pool's start. Not sent to CCE: orders poolform's plan.
     pub depends_on: Option<Vec<String>>,
-    /// How long the nodes of a batch must stay Active before the next batch, such as `60s` (default 0s). Not sent to CCE.
+    /// How long the nodes of a batch must stay Active before the next batch, such as `60s` (default 0s), at most `24h`. Not sent to CCE.
     pub soak: Option<String>,
-    /// How long a batch may take before it counts as failed, such as `30m` (the default). Not sent to CCE.
+    /// How long a batch may take before it counts as failed, such as `30m` (the default), at most `24h`. Not sent to CCE.
     pub batch_timeout: Option<String>,
     /// Reset nodes even when pods cannot be evicted. CCE: `spec.force` of each sync request.
     pub force: Option<bool>,

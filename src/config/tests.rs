@@ -148,6 +148,10 @@ fn the_base_pool_is_valid() {
 #[test_case(&bare_pool("login = { ssh_key = \"kp\", password = { env = \"PW\" } }\nroot_volume = { type = \"SAS\", size = 50 }\ndata_volumes = [{ type = \"SAS\", size = 100 }]"), codes::LOGIN_CONFLICT, "`pools.web.login` sets both `ssh_key` and `password`", (9, 21) ; "key and password")]
 #[test_case(&bare_pool("login = { ssh_key = \"kp\", remove_ssh_key = true }\nroot_volume = { type = \"SAS\", size = 50 }\ndata_volumes = [{ type = \"SAS\", size = 100 }]"), codes::LOGIN_CONFLICT, "sets `ssh_key` and `remove_ssh_key = true`", (9, 44) ; "remove flag with the same login")]
 #[test_case(&bare_pool("login = { password = { env = \"1PW\" } }\nroot_volume = { type = \"SAS\", size = 50 }\ndata_volumes = [{ type = \"SAS\", size = 100 }]"), codes::INVALID_VALUE, "`pools.web.login.password.env` must be an environment variable name", (9, 30) ; "bad env name")]
+#[test_case(&pool("rollout = { soak = \"25h\" }"), codes::OUT_OF_RANGE, "`pools.web.rollout.soak` must be at most 24h, not `25h`", (12, 20) ; "soak over a day")]
+#[test_case(&pool("rollout = { soak = \"500000000000y\" }"), codes::OUT_OF_RANGE, "`pools.web.rollout.soak` must be at most", (12, 20) ; "soak that overflows an instant")]
+#[test_case(&pool("rollout = { batch_timeout = \"18446744073709551615s\" }"), codes::OUT_OF_RANGE, "`pools.web.rollout.batch_timeout` must be at most", (12, 29) ; "batch timeout of u64 max seconds")]
+#[test_case(&pool("rollout = { batch_timeout = \"24h 1s\" }"), codes::OUT_OF_RANGE, "`pools.web.rollout.batch_timeout` must be at most", (12, 29) ; "batch timeout just over a day")]
 #[test_case(&pool("lifecycle = { post_install = { file = \"scripts/missing.sh\" } }"), codes::SCRIPT_FILE, "script file `scripts/missing.sh` does not exist", (12, 39) ; "missing script file")]
 #[test_case(&pool(&format!("lifecycle = {{ pre_install = \"{}\", post_install = \"{}\" }}", "a".repeat(4000), "b".repeat(3700))), codes::SCRIPT_TOO_LONG, "scripts are 10272 characters after base64; CCE allows at most 10240", (12, 29) ; "scripts too long")]
 #[test_case(&bare_pool("login = { ssh_key = \"kp\" }\nroot_volume = { type = \"GPSDD\", size = 50 }\ndata_volumes = [{ type = \"SAS\", size = 100 }]"), codes::INVALID_VOLUME, "`pools.web.root_volume.type` must be one of", (10, 24) ; "unknown volume type")]
@@ -432,6 +436,7 @@ pub(super) const FULL_CONFIG: &str = indoc! {r#"
         region = "ap-southeast-1"
         endpoint = "http://127.0.0.1:8765"
         project_id = "p1"
+        allow_scripts_outside = false
 
         [clusters.prod]
         id = "c1"
@@ -700,6 +705,19 @@ fn a_single_file_can_be_loaded() {
 }
 
 #[test]
+fn rollout_durations_of_exactly_a_day_are_accepted() {
+    let desired = load_one(&pool(
+        "rollout = { soak = \"24h\", batch_timeout = \"1day\" }",
+    ))
+    .unwrap_or_else(|errors| panic!("{}", errors.render_plain(100)));
+    let rollout = &desired.pools[&PoolAddress::from("web")].rollout;
+    assert_eq!(
+        (rollout.soak_seconds, rollout.batch_timeout_seconds),
+        (86_400, 86_400)
+    );
+}
+
+#[test]
 fn inline_scripts_are_kept_as_written() {
     let desired = load_one(&pool("lifecycle = { pre_install = \"echo pre\" }")).expect("valid");
     let pool = &desired.pools[&PoolAddress::from("web")];
@@ -708,6 +726,156 @@ fn inline_scripts_are_kept_as_written() {
         Some("echo pre")
     );
     assert_eq!(pool.template.lifecycle.post_install, None);
+}
+
+/// A config in `config/` of a fresh directory whose pool names `script` as
+/// its post-install file, with `cloud` as the `[cloud]` table and `outside.sh`
+/// beside (not inside) the config directory.
+fn load_with_script(
+    cloud: &str,
+    script: &str,
+) -> (tempfile::TempDir, Result<Desired, ConfigErrors>) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = dir.path().join("config");
+    std::fs::create_dir_all(config.join("scripts")).expect("mkdir");
+    std::fs::write(dir.path().join("outside.sh"), "echo outside\n").expect("write");
+    std::fs::write(config.join("scripts/post.sh"), "echo inside\n").expect("write");
+    let script = script.replace(
+        "{OUTSIDE}",
+        &dir.path().join("outside.sh").to_string_lossy(),
+    );
+    let text = format!(
+        "[cloud]\n{cloud}\n{}",
+        pool(&format!(
+            "lifecycle = {{ post_install = {{ file = '{script}' }} }}"
+        ))
+    );
+    std::fs::write(config.join("poolform.toml"), text).expect("write");
+    let result = load(&config);
+    (dir, result)
+}
+
+#[test_case("", "scripts/post.sh", Ok("echo inside\n") ; "inside")]
+#[test_case("", "scripts/../scripts/post.sh", Ok("echo inside\n") ; "dot-dot that stays inside")]
+#[test_case("", "../outside.sh", Err(codes::SCRIPT_OUTSIDE) ; "dot-dot out")]
+#[test_case("", "{OUTSIDE}", Err(codes::SCRIPT_OUTSIDE) ; "absolute")]
+#[test_case("allow_scripts_outside = false", "../outside.sh", Err(codes::SCRIPT_OUTSIDE) ; "explicitly not allowed")]
+#[test_case("allow_scripts_outside = true", "../outside.sh", Ok("echo outside\n") ; "dot-dot out allowed")]
+#[test_case("allow_scripts_outside = true", "{OUTSIDE}", Ok("echo outside\n") ; "absolute allowed")]
+#[test_case("allow_scripts_outside = \"yes\"", "scripts/post.sh", Err(codes::INVALID_TYPE) ; "not a boolean")]
+fn script_files_stay_inside_the_config_unless_allowed(
+    cloud: &str,
+    script: &str,
+    expected: Result<&str, &str>,
+) {
+    let (_dir, result) = load_with_script(cloud, script);
+    match (result, expected) {
+        (Ok(desired), Ok(text)) => {
+            let pool = &desired.pools[&PoolAddress::from("web")];
+            assert_eq!(pool.template.lifecycle.post_install.as_deref(), Some(text));
+        }
+        (Err(errors), Err(code)) => {
+            let codes: Vec<&str> = errors.diagnostics().iter().map(|d| d.code()).collect();
+            assert_eq!(codes, [code]);
+            let diagnostic = &errors.diagnostics()[0];
+            assert!(diagnostic.help().is_some());
+            assert!(diagnostic.line_column().is_some(), "a label on the span");
+            // The error names the path, never what the file holds.
+            let rendered = errors.render_plain(100);
+            assert!(!rendered.contains("echo outside"), "{rendered}");
+        }
+        (result, expected) => panic!("expected {expected:?}, got {result:?}"),
+    }
+}
+
+#[test]
+fn allow_scripts_outside_in_another_file_covers_every_file() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = dir.path().join("config");
+    std::fs::create_dir_all(&config).expect("mkdir");
+    std::fs::write(dir.path().join("outside.sh"), "echo outside\n").expect("write");
+    // The pool's file sorts before the one with the setting.
+    std::fs::write(
+        config.join("a-pool.toml"),
+        pool("lifecycle = { post_install = { file = \"../outside.sh\" } }"),
+    )
+    .expect("write");
+    std::fs::write(
+        config.join("b-cloud.toml"),
+        "[cloud]\nallow_scripts_outside = true\n",
+    )
+    .expect("write");
+    let desired = load(&config).expect("allowed by the other file");
+    let pool = &desired.pools[&PoolAddress::from("web")];
+    assert_eq!(
+        pool.template.lifecycle.post_install.as_deref(),
+        Some("echo outside\n")
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_script_linked_out_of_the_config_is_refused_without_being_read() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = dir.path().join("config");
+    std::fs::create_dir_all(&config).expect("mkdir");
+    std::fs::write(dir.path().join("secret.sh"), "TOP-SECRET-CONTENT\n").expect("write");
+    std::os::unix::fs::symlink(dir.path().join("secret.sh"), config.join("post.sh"))
+        .expect("symlink");
+    std::fs::write(
+        config.join("poolform.toml"),
+        pool("lifecycle = { post_install = { file = \"post.sh\" } }"),
+    )
+    .expect("write");
+    let errors = load(&config).expect_err("a link out of the tree");
+    assert_eq!(errors.diagnostics()[0].code(), codes::SCRIPT_OUTSIDE);
+    let rendered = errors.render_plain(100);
+    assert!(!rendered.contains("TOP-SECRET"), "{rendered}");
+    let json = serde_json::to_string(&errors.to_json()).expect("json");
+    assert!(!json.contains("TOP-SECRET"), "{json}");
+}
+
+#[test]
+fn diagnostics_never_echo_control_characters_from_values() {
+    // TOML escapes put an ESC sequence into a key and a NUL into a value;
+    // messages and help quote both.
+    let text = pool("\"fla\\u001b[31mvor\" = \"x\"\nruntime = \"crio\\u0000\"");
+    let errors = load_one(&text).expect_err("unknown key and bad runtime");
+    let found: Vec<&str> = errors.diagnostics().iter().map(|d| d.code()).collect();
+    assert_eq!(found, [codes::UNKNOWN_KEY, codes::INVALID_VALUE]);
+    let rendered = errors.render_plain(100);
+    assert!(
+        !rendered.contains(['\u{1b}', '\0']),
+        "raw control characters in:\n{rendered:?}"
+    );
+    assert!(
+        rendered.contains("unknown key `fla\\u{1b}[31mvor`"),
+        "{rendered}"
+    );
+    assert!(rendered.contains("not `crio\\u{0}`"), "{rendered}");
+    // JSON keeps the text as written; serde escapes it.
+    let json = serde_json::to_string(&errors.to_json()).expect("json");
+    assert!(json.contains("fla\\u001b[31mvor"), "{json}");
+}
+
+#[test]
+fn source_excerpts_never_echo_control_characters() {
+    // Raw ESC, NUL and a lone CR are not valid TOML: the excerpt of the
+    // syntax error shows them escaped, with the label still in place.
+    let text = "[cloud]\nregion = \"\u{1b}[31mred\"\n# a\rb\0\n";
+    let errors = load_one(text).expect_err("syntax errors");
+    let rendered = errors.render_plain(100);
+    assert!(
+        !rendered.contains(['\u{1b}', '\0', '\r']),
+        "raw control characters in:\n{rendered:?}"
+    );
+    assert!(
+        rendered.contains("region = \"\\u{1b}[31mred\""),
+        "{rendered}"
+    );
+    let diagnostic = &errors.diagnostics()[0];
+    assert_eq!(diagnostic.code(), codes::SYNTAX);
+    assert_eq!(diagnostic.line_column().map(|(line, _)| line), Some(2));
 }
 
 mod schema_agreement {

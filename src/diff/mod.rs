@@ -35,9 +35,7 @@ use crate::model::{
     ClusterName, DesiredPool, Ensure, Live, LiveNode, LivePool, NodeTemplate, PoolAddress, PoolId,
     Volume,
 };
-use crate::plan::{
-    AttributeChange, NewNodesOnly, NodeRef, PoolAction, StaleNode, UnmanagedPool,
-};
+use crate::plan::{AttributeChange, NewNodesOnly, NodeRef, PoolAction, StaleNode, UnmanagedPool};
 
 #[cfg(test)]
 mod proptests;

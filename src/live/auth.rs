@@ -23,7 +23,7 @@ use std::time::Duration;
 use serde_json::json;
 use url::Url;
 
-use super::LiveError;
+use super::{LiveError, Service};
 
 /// `X-Auth-Token`: an IAM token.
 pub const ENV_AUTH_TOKEN: &str = "POOLFORM_AUTH_TOKEN";
@@ -280,7 +280,12 @@ pub(crate) async fn request_iam_token(
         .pop_if_empty()
         .extend(["v3", "auth", "tokens"]);
     url.set_query(Some("nocatalog=true"));
-    let operation = "POST /v3/auth/tokens (IAM password login)".to_owned();
+    // Only IAM is asked here: its errors name IAM and the endpoint asked,
+    // so that a wrong password is not taken for a CCE problem.
+    let service = Service::Iam {
+        endpoint: iam.as_str().trim_end_matches('/').into(),
+    };
+    let operation = "POST /v3/auth/tokens (password login)".to_owned();
     let body = serde_json::to_vec(&iam_token_request_body(login, project_id)).map_err(|error| {
         LiveError::Encode {
             what: "IAM token".to_owned(),
@@ -298,11 +303,18 @@ pub(crate) async fn request_iam_token(
     let response = match tokio::time::timeout(timeout, send).await {
         Err(_) => {
             return Err(LiveError::Timeout {
+                service,
                 operation,
                 after: timeout,
             });
         }
-        Ok(Err(source)) => return Err(LiveError::Connect { operation, source }),
+        Ok(Err(source)) => {
+            return Err(LiveError::Connect {
+                service,
+                operation,
+                source,
+            });
+        }
         Ok(Ok(response)) => response,
     };
     let status = response.status();
@@ -318,7 +330,7 @@ pub(crate) async fn request_iam_token(
         .map(str::to_owned);
     if !status.is_success() {
         let body = response.bytes().await.unwrap_or_default();
-        return Err(iam_error(status.as_u16(), &body, request_id));
+        return Err(iam_error(service, status.as_u16(), &body, request_id));
     }
     token
         .filter(|token| !token.is_empty())
@@ -331,8 +343,8 @@ pub(crate) async fn request_iam_token(
 }
 
 /// IAM errors come as `{"error":{"code","message","title"}}` (Keystone) or in
-/// the gateway style; both become [`LiveError::Api`].
-fn iam_error(status: u16, body: &[u8], request_id: Option<String>) -> LiveError {
+/// the gateway style; both become [`LiveError::Api`] of `service`.
+fn iam_error(service: Service, status: u16, body: &[u8], request_id: Option<String>) -> LiveError {
     #[derive(serde::Deserialize)]
     struct Keystone {
         error: KeystoneError,
@@ -346,12 +358,13 @@ fn iam_error(status: u16, body: &[u8], request_id: Option<String>) -> LiveError 
     }
     match serde_json::from_slice::<Keystone>(body) {
         Ok(keystone) => LiveError::Api {
+            service,
             status,
             code: (!keystone.error.title.is_empty()).then_some(keystone.error.title),
-            message: format!("IAM password login failed: {}", keystone.error.message),
+            message: format!("password login failed: {}", keystone.error.message),
             request_id,
         },
-        Err(_) => LiveError::from_response(status, body, request_id),
+        Err(_) => LiveError::from_response_of(service, status, body, request_id),
     }
 }
 
@@ -494,14 +507,40 @@ mod tests {
 
     #[test]
     fn keystone_error_body() {
+        let iam = Service::Iam {
+            endpoint: "https://iam.ap-southeast-1.myhuaweicloud.com".into(),
+        };
         let error = iam_error(
+            iam.clone(),
             401,
             br#"{"error":{"code":401,"message":"The username or password is wrong.","title":"Unauthorized"}}"#,
             Some("r".into()),
         );
         assert_eq!(
             error.to_string(),
-            "CCE answered HTTP 401 Unauthorized: IAM password login failed: The username or password is wrong. (request id r)"
+            "IAM at https://iam.ap-southeast-1.myhuaweicloud.com answered HTTP 401 Unauthorized: password login failed: The username or password is wrong. (request id r)"
+        );
+        assert!(
+            error
+                .hint()
+                .is_some_and(|h| h.contains("CLOUD_SDK_IAM_PASSWORD"))
+        );
+    }
+
+    #[test]
+    fn gateway_error_body_from_iam_names_iam() {
+        let iam = Service::Iam {
+            endpoint: "https://iam.example".into(),
+        };
+        let error = iam_error(
+            iam,
+            403,
+            br#"{"error_msg":"The request is forbidden","error_code":"APIG.0201","request_id":"gw"}"#,
+            None,
+        );
+        assert_eq!(
+            error.to_string(),
+            "IAM at https://iam.example answered HTTP 403 APIG.0201: The request is forbidden (request id gw)"
         );
     }
 }

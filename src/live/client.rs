@@ -38,7 +38,7 @@ use tokio::sync::{OnceCell, Semaphore};
 use url::Url;
 
 use super::auth::{self, Credentials, Secret};
-use super::{CceApi, LiveError, request, sign, wire};
+use super::{CceApi, LiveError, Service, request, sign, wire};
 use crate::model::{CloudSettings, ClusterId, NodeId, PoolId};
 
 /// `User-Agent` of every request.
@@ -55,18 +55,25 @@ pub struct RetryPolicy {
     pub max_attempts: u32,
     /// Delay before the first retry; doubled for each further retry.
     pub base_delay: Duration,
-    /// Upper bound of any delay, `Retry-After` included.
+    /// Upper bound of any computed delay. A `Retry-After` may ask for more,
+    /// up to `throttle_window`.
     pub max_delay: Duration,
+    /// How long throttling (429) is ridden out, whatever `max_attempts`
+    /// says: the gateway counts requests per minute, so giving up sooner
+    /// than a window fails work that a short wait would have let through.
+    /// Zero means 429s count against `max_attempts` like any other failure.
+    pub throttle_window: Duration,
 }
 
 impl Default for RetryPolicy {
-    /// Five attempts, 0.5 s doubling up to 16 s: long enough to ride out the
-    /// gateway's per-minute throttling, which its docs say to retry after 2–5 s.
+    /// Five attempts, 0.5 s doubling up to 16 s; throttling is ridden out
+    /// for 75 s, longer than the gateway's one-minute counting window.
     fn default() -> Self {
         Self {
             max_attempts: 5,
             base_delay: Duration::from_millis(500),
             max_delay: Duration::from_secs(16),
+            throttle_window: Duration::from_secs(75),
         }
     }
 }
@@ -81,9 +88,28 @@ impl RetryPolicy {
         let exponential = self.base_delay.saturating_mul(factor).min(self.max_delay);
         let half = exponential / 2;
         let jittered = half + half.mul_f64(jitter.clamp(0.0, 1.0));
-        jittered
-            .max(retry_after.unwrap_or_default())
-            .min(self.max_delay)
+        let cap = self.max_delay.max(self.throttle_window);
+        match retry_after {
+            Some(asked) => jittered.max(asked.min(cap)),
+            None => jittered,
+        }
+    }
+
+    /// Whether to try again after `attempt` attempts, the last one failing
+    /// with a retryable error; `throttled_for` is how long the calls have
+    /// been answered 429 in a row (`None` when the last failure was not
+    /// throttling), `next_delay` the wait before the next attempt.
+    pub fn again(
+        &self,
+        attempt: u32,
+        throttled_for: Option<Duration>,
+        next_delay: Duration,
+    ) -> bool {
+        if attempt < self.max_attempts {
+            return true;
+        }
+        throttled_for
+            .is_some_and(|waited| waited.saturating_add(next_delay) <= self.throttle_window)
     }
 }
 
@@ -553,6 +579,7 @@ impl CceClient {
         let operation = format!("{} ({} {})", call.what, call.method, url.path());
         let policy = self.options.retry;
         let mut attempt = 1;
+        let mut throttled_since: Option<Instant> = None;
         loop {
             let started = Instant::now();
             let result = {
@@ -590,10 +617,16 @@ impl CceClient {
                     self.transport_error(&call, &operation, failure, source),
                 ),
             };
-            if !retryable || attempt >= policy.max_attempts {
-                return Err(error);
+            if error.status() == Some(429) {
+                throttled_since.get_or_insert(started);
+            } else {
+                throttled_since = None;
             }
             let delay = policy.delay(attempt, rand::random::<f64>(), retry_after);
+            let throttled_for = throttled_since.map(|since| since.elapsed());
+            if !retryable || !policy.again(attempt, throttled_for, delay) {
+                return Err(error);
+            }
             tracing::warn!(
                 operation = %operation,
                 attempt,
@@ -617,17 +650,25 @@ impl CceClient {
         let operation = operation.to_owned();
         let after = self.options.timeout;
         match (failure, source) {
-            (TransportFailure::Connect, Some(source)) => LiveError::Connect { operation, source },
-            (TransportFailure::Timeout, _) if call.is_read() => {
-                LiveError::Timeout { operation, after }
-            }
+            (TransportFailure::Connect, Some(source)) => LiveError::Connect {
+                service: Service::Cce,
+                operation,
+                source,
+            },
+            (TransportFailure::Timeout, _) if call.is_read() => LiveError::Timeout {
+                service: Service::Cce,
+                operation,
+                after,
+            },
             (TransportFailure::Timeout, _) => LiveError::OutcomeUnknown {
                 operation,
                 reason: format!("timed out after {}", humantime::format_duration(after)),
             },
-            (TransportFailure::Lost, Some(source)) if call.is_read() => {
-                LiveError::Connect { operation, source }
-            }
+            (TransportFailure::Lost, Some(source)) if call.is_read() => LiveError::Connect {
+                service: Service::Cce,
+                operation,
+                source,
+            },
             (TransportFailure::Lost | TransportFailure::Connect, _) => LiveError::OutcomeUnknown {
                 operation,
                 reason: "the connection broke after the request was sent".to_owned(),
@@ -781,7 +822,7 @@ impl CceApi for CceClient {
         cluster: &ClusterId,
         pool: &PoolId,
         body: &request::UpgradeNodePool,
-    ) -> Result<String, LiveError> {
+    ) -> Result<Option<String>, LiveError> {
         let call = Call::new(
             Method::POST,
             "UpgradeNodePool",
@@ -795,14 +836,15 @@ impl CceApi for CceClient {
             ],
         )
         .json(body)?;
-        let answer: wire::JobIdResponse = self.call_json(call).await?;
-        if answer.jobid.is_empty() {
-            return Err(LiveError::Decode {
-                what: "UpgradeNodePool response".to_owned(),
-                detail: "no jobid in the answer".to_owned(),
-            });
+        // The API pages document a 200 with no body; the SDK reads
+        // `{"jobid"}`. Both mean accepted; without a job id the caller
+        // follows the nodes.
+        let bytes = self.call(call).await?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(None);
         }
-        Ok(answer.jobid)
+        let answer: wire::JobIdResponse = decode("UpgradeNodePool", &bytes)?;
+        Ok(Some(answer.jobid).filter(|id| !id.is_empty()))
     }
 
     async fn show_job(&self, job: &str) -> Result<wire::Job, LiveError> {
@@ -944,11 +986,38 @@ mod tests {
     }
 
     #[test]
+    fn throttling_is_ridden_out_past_a_one_minute_window() {
+        let policy = RetryPolicy::default();
+        // Every answer a 429 without Retry-After, the shortest jitter: the
+        // client keeps trying for longer than the gateway's window.
+        let mut waited = Duration::ZERO;
+        let mut attempt = 1;
+        loop {
+            let delay = policy.delay(attempt, 0.0, None);
+            if !policy.again(attempt, Some(waited), delay) {
+                break;
+            }
+            waited += delay;
+            attempt += 1;
+        }
+        assert!(waited > Duration::from_secs(60), "gave up after {waited:?}");
+        assert!(waited <= policy.throttle_window);
+        // A Retry-After longer than the usual cap is honoured.
+        assert_eq!(
+            policy.delay(1, 0.0, Some(Duration::from_secs(40))),
+            Duration::from_secs(40)
+        );
+        // Other failures still stop at max_attempts.
+        assert!(!policy.again(policy.max_attempts, None, Duration::ZERO));
+    }
+
+    #[test]
     fn backoff_grows_with_jitter_and_caps() {
         let policy = RetryPolicy {
             max_attempts: 10,
             base_delay: Duration::from_millis(100),
             max_delay: Duration::from_millis(1000),
+            throttle_window: Duration::ZERO,
         };
         assert_eq!(policy.delay(1, 0.0, None), Duration::from_millis(50));
         assert_eq!(policy.delay(1, 1.0, None), Duration::from_millis(100));

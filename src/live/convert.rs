@@ -112,7 +112,10 @@ pub fn login_from_wire(login: Option<&wire::Login>) -> Login {
         .user_password
         .as_ref()
         .filter(|user| {
-            let named = user.username.as_deref().is_some_and(|name| !name.is_empty());
+            let named = user
+                .username
+                .as_deref()
+                .is_some_and(|name| !name.is_empty());
             named || !user.password.is_empty() || ssh_key.is_none()
         })
         .map(|user| PasswordRef {
@@ -660,7 +663,9 @@ mod tests {
             r#"{"publicIP":{"iptype":"5_bgp","bandwidth":{"size":5,"sharetype":"PER"}}}"#,
         )
         .expect("json");
-        let ip = template_from_wire(Some("vm"), &wire).public_ip.expect("eip");
+        let ip = template_from_wire(Some("vm"), &wire)
+            .public_ip
+            .expect("eip");
         assert_eq!((ip.ip_type.as_str(), ip.bandwidth_size), ("5_bgp", Some(5)));
     }
 

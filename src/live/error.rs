@@ -17,11 +17,13 @@ use super::wire;
 pub enum LiveError {
     /// The API answered with an error status.
     #[error(
-        "CCE answered HTTP {status}{}: {message}{}",
+        "{service} answered HTTP {status}{}: {message}{}",
         code.as_deref().map(|c| format!(" {c}")).unwrap_or_default(),
         request_id.as_deref().map(|r| format!(" (request id {r})")).unwrap_or_default()
     )]
     Api {
+        /// Who answered.
+        service: Service,
         /// HTTP status.
         status: u16,
         /// `errorCode` / `error_code`.
@@ -32,16 +34,20 @@ pub enum LiveError {
         request_id: Option<String>,
     },
     /// No answer within the request timeout.
-    #[error("{operation} timed out after {}", humantime::format_duration(*after))]
+    #[error("{operation} to {service} timed out after {}", humantime::format_duration(*after))]
     Timeout {
+        /// Who was asked.
+        service: Service,
         /// What was being done, e.g. `GET /api/v3/projects/p/clusters/c/nodes`.
         operation: String,
         /// The timeout that expired.
         after: Duration,
     },
     /// The connection could not be established or broke before an answer.
-    #[error("could not reach CCE for {operation}")]
+    #[error("could not reach {service} for {operation}")]
     Connect {
+        /// Who was asked.
+        service: Service,
         /// What was being done.
         operation: String,
         /// The transport error.
@@ -112,12 +118,48 @@ pub enum LiveError {
     },
 }
 
+/// The service a request went to. Most go to CCE; the password login asks
+/// IAM for a token first, and an error there must say so, or a wrong IAM
+/// password reads like a CCE problem.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Service {
+    /// The CCE API at the configured endpoint.
+    Cce,
+    /// IAM's token issue (`POST /v3/auth/tokens`).
+    Iam {
+        /// The IAM endpoint asked (never holds credentials: endpoints with
+        /// user info are refused). A `Box<str>` keeps every error that
+        /// names a service small.
+        endpoint: Box<str>,
+    },
+}
+
+impl fmt::Display for Service {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Cce => f.write_str("CCE"),
+            Self::Iam { endpoint } => write!(f, "IAM at {endpoint}"),
+        }
+    }
+}
+
 impl LiveError {
     /// Whether the error is a 404 (the object does not exist).
     pub fn is_not_found(&self) -> bool {
         match self {
             Self::Api { status, .. } => *status == 404,
             Self::Cluster { error, .. } => error.is_not_found(),
+            _ => false,
+        }
+    }
+
+    /// Whether trying the same read again later may succeed: throttling,
+    /// server errors, timeouts, broken connections and cut-short bodies.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::Api { status, .. } => *status == 429 || *status >= 500,
+            Self::Timeout { .. } | Self::Connect { .. } | Self::Decode { .. } => true,
+            Self::Cluster { error, .. } => error.is_transient(),
             _ => false,
         }
     }
@@ -150,10 +192,31 @@ impl LiveError {
         }
     }
 
-    /// Builds an API error from a response's status, body and
+    /// The service the failed request went to, when the error came from one.
+    pub fn service(&self) -> Option<&Service> {
+        match self {
+            Self::Api { service, .. }
+            | Self::Timeout { service, .. }
+            | Self::Connect { service, .. } => Some(service),
+            Self::Cluster { error, .. } => error.service(),
+            _ => None,
+        }
+    }
+
+    /// Builds an API error from a CCE response's status, body and
     /// `X-Request-Id`, accepting every error body style CCE and its gateway
     /// use. A body that is not a JSON error body is quoted, truncated.
     pub fn from_response(status: u16, body: &[u8], request_id: Option<String>) -> Self {
+        Self::from_response_of(Service::Cce, status, body, request_id)
+    }
+
+    /// Like [`LiveError::from_response`], for a response of `service`.
+    pub fn from_response_of(
+        service: Service,
+        status: u16,
+        body: &[u8],
+        request_id: Option<String>,
+    ) -> Self {
         let parsed: Option<wire::ErrorBody> = serde_json::from_slice(body).ok();
         let code = parsed
             .as_ref()
@@ -171,6 +234,7 @@ impl LiveError {
                 .filter(|id| !id.is_empty())
         });
         Self::Api {
+            service,
             status,
             code,
             message,
@@ -182,6 +246,23 @@ impl LiveError {
     pub fn hint(&self) -> Option<&'static str> {
         match self {
             Self::Cluster { error, .. } => error.hint(),
+            Self::Api {
+                service: Service::Iam { .. },
+                status: 400 | 401 | 403,
+                ..
+            } => Some(
+                "check the IAM password login: CLOUD_SDK_IAM_USER, CLOUD_SDK_IAM_PASSWORD and CLOUD_SDK_IAM_DOMAIN (the account name the user belongs to), and the project id it asks a token for",
+            ),
+            Self::Timeout {
+                service: Service::Iam { .. },
+                ..
+            }
+            | Self::Connect {
+                service: Service::Iam { .. },
+                ..
+            } => Some(
+                "check the network path to IAM; CLOUD_SDK_IAM_ENDPOINT overrides the IAM endpoint derived from [cloud] region",
+            ),
             Self::Api { status: 401, .. } => Some(
                 "check the credentials: CLOUD_SDK_AK/CLOUD_SDK_SK (and CLOUD_SDK_SECURITY_TOKEN for temporary keys), or the token in POOLFORM_AUTH_TOKEN; the machine's clock must be within 15 minutes of the real time",
             ),
@@ -209,6 +290,10 @@ impl miette::Diagnostic for LiveError {
     fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
         let code = match self {
             Self::Cluster { error, .. } => return miette::Diagnostic::code(error.as_ref()),
+            Self::Api {
+                service: Service::Iam { .. },
+                ..
+            } => "poolform::live::iam",
             Self::Api { .. } => "poolform::live::api",
             Self::Timeout { .. } => "poolform::live::timeout",
             Self::Connect { .. } => "poolform::live::connect",

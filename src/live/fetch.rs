@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use futures::{StreamExt, TryStreamExt, stream};
 
 use super::convert::{fingerprint, node_from_wire, pool_from_wire};
-use super::{CceApi, LiveError, wire};
+use super::{CceApi, LiveError, Service, wire};
 use crate::model::{
     ClusterId, DEFAULT_POOL_NAME, Desired, Live, LiveCluster, LiveNode, LivePool, NodeId,
     NodeTemplate, PoolId,
@@ -40,10 +40,16 @@ pub async fn fetch<A: CceApi>(
             fetch_cluster(api, &cluster.id)
                 .await
                 .map(|live| (cluster.name.clone(), live))
-                .map_err(|error| LiveError::Cluster {
-                    cluster: cluster.name.to_string(),
-                    cluster_id: cluster.id.to_string(),
-                    error: Box::new(error),
+                .map_err(|error| match error.service() {
+                    // The IAM login is made once for the whole run, on the
+                    // first request; naming the cluster it happened to be
+                    // for would point at the wrong thing.
+                    Some(Service::Iam { .. }) => error,
+                    _ => LiveError::Cluster {
+                        cluster: cluster.name.to_string(),
+                        cluster_id: cluster.id.to_string(),
+                        error: Box::new(error),
+                    },
                 })
         })
         .buffer_unordered(concurrency.max(1))

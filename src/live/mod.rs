@@ -18,7 +18,7 @@ pub mod wire;
 
 pub use auth::Credentials;
 pub use client::{CceClient, ClientOptions, RetryPolicy};
-pub use error::LiveError;
+pub use error::{LiveError, Service};
 pub use fetch::{fetch, fetch_pool_nodes};
 
 /// The CCE operations poolform uses. The HTTP client implements it; apply is
@@ -65,13 +65,14 @@ pub trait CceApi: Send + Sync {
         cluster: &ClusterId,
         node: &NodeId,
     ) -> impl Future<Output = Result<wire::Node, LiveError>> + Send;
-    /// UpgradeNodePool (synchronise nodes); returns the job id.
+    /// UpgradeNodePool (synchronise nodes); returns the job id, or `None`
+    /// when CCE accepted it with no body, as its API pages document.
     fn sync_nodes(
         &self,
         cluster: &ClusterId,
         pool: &PoolId,
         body: &UpgradeNodePool,
-    ) -> impl Future<Output = Result<String, LiveError>> + Send;
+    ) -> impl Future<Output = Result<Option<String>, LiveError>> + Send;
     /// ShowJob.
     fn show_job(&self, job: &str) -> impl Future<Output = Result<wire::Job, LiveError>> + Send;
 }

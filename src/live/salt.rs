@@ -59,7 +59,13 @@ pub fn sha512_crypt(password: &str, salt: &str) -> Result<String, SaltError> {
     let salt_bytes = Base64ShaCrypt::decode_vec(salt).map_err(|_| SaltError::InvalidSalt)?;
     let hasher = ShaCrypt::new(Algorithm::Sha512Crypt, Params::RECOMMENDED);
     let hash = hasher
-        .hash_password_customized(password.as_bytes(), &salt_bytes, None, None, Params::RECOMMENDED)
+        .hash_password_customized(
+            password.as_bytes(),
+            &salt_bytes,
+            None,
+            None,
+            Params::RECOMMENDED,
+        )
         .map_err(|_| SaltError::Crypt)?;
     // The crate always writes `rounds=5000`; the default is implied when the
     // field is absent, and the standard form leaves it out.

@@ -166,16 +166,28 @@ pub struct NodeTemplate {
     /// System disk. (The aliases let the simulator, which still reads
     /// update bodies with these types, see an update's `NodeSpecUpdate`
     /// names; poolform itself sends [`super::request`] bodies.)
-    #[serde(default, alias = "rootVolumeUpdate", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        alias = "rootVolumeUpdate",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub root_volume: Option<Volume>,
     /// Data disks.
-    #[serde(default, alias = "dataVolumesUpdate", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        alias = "dataVolumesUpdate",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub data_volumes: Option<Vec<Volume>>,
     /// Elastic IP.
     #[serde(default, rename = "publicIP", skip_serializing_if = "Option::is_none")]
     pub public_ip: Option<PublicIp>,
     /// NICs.
-    #[serde(default, alias = "nodeNicSpecUpdate", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        alias = "nodeNicSpecUpdate",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub node_nic_spec: Option<NodeNicSpec>,
     /// Nodes to create (node create only).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -808,9 +808,18 @@ mod tests {
         let StepKind::UpdatePool { body, .. } = &plan.steps[0].kind else {
             panic!("update");
         };
-        assert_eq!(body.spec.label_policy_on_existing_nodes.as_deref(), Some("refresh"));
-        assert_eq!(body.spec.taint_policy_on_existing_nodes.as_deref(), Some("refresh"));
-        assert_eq!(body.spec.user_tags_policy_on_existing_nodes.as_deref(), Some("refresh"));
+        assert_eq!(
+            body.spec.label_policy_on_existing_nodes.as_deref(),
+            Some("refresh")
+        );
+        assert_eq!(
+            body.spec.taint_policy_on_existing_nodes.as_deref(),
+            Some("refresh")
+        );
+        assert_eq!(
+            body.spec.user_tags_policy_on_existing_nodes.as_deref(),
+            Some("refresh")
+        );
         assert!(plan.pools[0].sync.is_none());
 
         // A change that is not a label, taint or tag leaves the policies out.
@@ -860,7 +869,10 @@ mod tests {
             serde_json::json!({"volumeResetPolicy": "retain_custom_volumes"})
         );
         assert_eq!(
-            plan.pools[0].sync.as_ref().and_then(|sync| sync.volume_reset_policy),
+            plan.pools[0]
+                .sync
+                .as_ref()
+                .and_then(|sync| sync.volume_reset_policy),
             Some(crate::model::VolumeResetPolicy::RetainCustomVolumes)
         );
         // Unset, CCE's default applies and nothing is sent.

@@ -130,6 +130,17 @@ pub struct Faults {
     pub fail_reset_nodes: BTreeSet<String>,
     /// Nodes (id or name) whose reset never finishes.
     pub stuck_nodes: BTreeSet<String>,
+    /// Sync jobs to let start normally before holding every later one
+    /// accepted but unstarted (0 = hold the next). Clearing it (`None`)
+    /// lets the held jobs start: tests use it to catch the moment CCE has
+    /// accepted a sync whose nodes still look Active and not up to date.
+    pub hold_jobs_after: Option<u32>,
+    /// Answer UpgradeNodePool with 200 and no body, as the API pages
+    /// document, instead of the SDK's `{"jobid"}`.
+    pub sync_without_body: bool,
+    /// How many of the next ShowJob reads answer 404, as CCE may right
+    /// after accepting a job.
+    pub unreadable_job_reads: u32,
     /// Changes made "from outside" at a chosen moment of a client's work:
     /// each right after the `after_writes`-th successful mutating request
     /// from now, e.g. a template edited between two sync batches.
@@ -363,7 +374,7 @@ impl SimHandle {
 
     /// Replaces the faults and re-seeds the RNG.
     pub fn set_faults(&self, faults: Faults) {
-        self.shared.lock().set_faults(faults);
+        self.shared.set_faults(faults);
     }
 
     /// Applies a change made from outside poolform.

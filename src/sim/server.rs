@@ -65,8 +65,13 @@ pub(crate) struct Inner {
 }
 
 impl Inner {
-    pub fn set_faults(&mut self, faults: Faults) {
+    /// Replaces the faults and re-seeds the RNG. Jobs held by
+    /// `hold_jobs_after` start once the new set no longer holds them.
+    pub fn set_faults(&mut self, faults: Faults, timing: &Timing) {
         self.rng = StdRng::seed_from_u64(faults.seed);
+        if faults.hold_jobs_after.is_none() {
+            self.state.release_held_jobs(timing);
+        }
         self.faults = faults;
     }
 }
@@ -76,6 +81,10 @@ fn seconds(duration: Duration) -> f64 {
 }
 
 impl Shared {
+    pub fn set_faults(&self, faults: Faults) {
+        self.lock().set_faults(faults, &self.timing);
+    }
+
     pub fn new(config: SimConfig, mut state: SimState) -> Self {
         let clusters: Vec<String> = state.clusters.keys().cloned().collect();
         for cluster in clusters {
@@ -613,7 +622,15 @@ async fn sync_pool(
     let jobid = inner
         .state
         .start_sync(&cluster_id, &pool_id, sync, &shared.timing)?;
+    match inner.faults.hold_jobs_after {
+        Some(0) => inner.state.hold_job(&jobid),
+        Some(ref mut left) => *left -= 1,
+        None => {}
+    }
     inner.dirty = true;
+    if inner.faults.sync_without_body {
+        return Ok(StatusCode::OK.into_response());
+    }
     Ok(json_response(
         StatusCode::OK,
         &wire::JobIdResponse { jobid },
@@ -663,7 +680,12 @@ async fn show_job(
     Path((project_id, job_id)): Path<(String, String)>,
 ) -> ApiResult {
     check_project(&shared, &project_id)?;
-    let job = shared.lock().state.show_job(&job_id)?;
+    let mut inner = shared.lock();
+    if inner.faults.unreadable_job_reads > 0 {
+        inner.faults.unreadable_job_reads -= 1;
+        return Err(ApiError::not_found(format!("job {job_id} not found")));
+    }
+    let job = inner.state.show_job(&job_id)?;
     Ok(json_response(StatusCode::OK, &job))
 }
 
@@ -779,7 +801,7 @@ async fn control_faults(State(shared): State<Arc<Shared>>) -> Response {
 async fn control_set_faults(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
     match serde_json::from_slice::<Faults>(&body) {
         Ok(faults) => {
-            shared.lock().set_faults(faults);
+            shared.set_faults(faults);
             StatusCode::NO_CONTENT.into_response()
         }
         Err(e) => cce_error(400, "CCE.01400001", &format!("not a fault set: {e}")),

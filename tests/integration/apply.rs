@@ -9,10 +9,12 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use poolform::apply::{self, ApplyOptions, ApplyReport, CancelLevel, CancelToken, Event};
-use poolform::live::{CceClient, ClientOptions, Credentials, RetryPolicy, convert, fetch, wire};
+use poolform::live::{
+    CceApi, CceClient, ClientOptions, Credentials, RetryPolicy, convert, fetch, wire,
+};
 use poolform::model::{
     ClusterId, ClusterName, Desired, DesiredCluster, DesiredPool, Ensure, Lifecycle, Login,
-    MaxUnavailable, NodeTemplate, PoolAddress, Rollout, Runtime, Volume,
+    MaxUnavailable, NodeTemplate, PoolAddress, PoolId, Rollout, Runtime, Volume,
 };
 use poolform::plan::{Plan, StepKind, build_plan};
 use poolform::sim::{self, Faults, LoggedRequest, SimConfig, SimHandle, SimState};
@@ -149,6 +151,7 @@ fn client(sim: &SimHandle) -> CceClient {
         max_attempts: 6,
         base_delay: Duration::from_millis(5),
         max_delay: Duration::from_millis(50),
+        throttle_window: Duration::ZERO,
     };
     CceClient::new(options).expect("client builds")
 }
@@ -722,6 +725,33 @@ mod cli {
         .expect("reader joins")
     }
 
+    /// Sends `signal` (`TERM`, `INT`) to the child once a line of its
+    /// stderr contains `needle`, and waits for it to end; returns the whole
+    /// of stderr, the output, and how long it ran after the signal.
+    pub(super) async fn signal_on_line(
+        mut child: Child,
+        needle: &'static str,
+        signal: &str,
+    ) -> (String, Output, Duration) {
+        let (mut lines, mut reader) = wait_for_line(&mut child, needle).await;
+        let signalled = Instant::now();
+        let status = Command::new("kill")
+            .args([&format!("-{signal}"), &child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success());
+        let (rest, output) = tokio::task::spawn_blocking(move || {
+            let mut rest = String::new();
+            let _ = std::io::Read::read_to_string(&mut reader, &mut rest);
+            (rest, child.wait_with_output().expect("poolform ends"))
+        })
+        .await
+        .expect("waiter joins");
+        let elapsed = signalled.elapsed();
+        lines.push(rest);
+        (lines.concat(), output, elapsed)
+    }
+
     pub(super) fn text(bytes: &[u8]) -> String {
         String::from_utf8_lossy(bytes).into_owned()
     }
@@ -966,47 +996,104 @@ async fn cli_sigint_once_finishes_the_batch_in_flight_then_stops() {
 async fn cli_killed_mid_batch_then_planned_and_applied_again_resets_no_node_twice() {
     let pools = app_pool(6);
     let (sim, _) = cli::start_slow_sim(&pools, 1000).await;
+    // The first sync runs; every later one is accepted and held unstarted,
+    // the window in which CCE has a job whose nodes still look Active and
+    // out of date.
+    sim.set_faults(Faults {
+        hold_jobs_after: Some(1),
+        ..Faults::default()
+    });
     let dir = tempfile::tempdir().expect("temp dir");
     cli::write_config(dir.path(), &sim, &pools, None);
     let config = dir.path().to_string_lossy().into_owned();
-    let mut child = cli::spawn(cli::poolform(&[
-        "apply",
-        &config,
-        "--auto-approve",
-        "--poll-interval",
-        "50ms",
-    ]));
+    let apply = || {
+        cli::poolform(&[
+            "apply",
+            &config,
+            "--auto-approve",
+            "--poll-interval",
+            "50ms",
+        ])
+    };
+    let mut child = cli::spawn(apply());
     let _ = cli::wait_for_line(&mut child, "sync batch 2/3 (2 nodes): sync requested").await;
     child.kill().expect("SIGKILL delivered");
     let _ = child.wait();
-    assert_eq!(sync_requests(&sim.request_log()).len(), 2);
+    let first = sync_requests(&sim.request_log());
+    assert_eq!(first.len(), 2);
+    let held = &first[1].1;
+    let state = sim.state();
+    for id in held {
+        let node = state.node(CLUSTER_ID, id).expect("held node exists");
+        let status = node.status.as_ref().expect("node status");
+        assert_eq!(status.phase, "Active", "the held job has not started");
+        assert_eq!(status.configuration_up_to_date, Some(false));
+    }
 
-    // Plan again while batch 2 may still be resetting, and apply that.
-    let output = cli::run(cli::poolform(&[
-        "apply",
-        &config,
-        "--auto-approve",
-        "--poll-interval",
-        "50ms",
-    ]))
-    .await;
-    let (stdout, stderr) = (cli::text(&output.stdout), cli::text(&output.stderr));
+    // The rerun plans those nodes again (they look stale), but must see the
+    // sync in flight and wait for it instead of posting them a second time.
+    let mut child = cli::spawn(apply());
+    let (mut lines, mut reader) = cli::wait_for_line(&mut child, "sync in flight").await;
+    assert_eq!(
+        sync_requests(&sim.request_log()).len(),
+        2,
+        "nothing was posted while the other sync was in flight"
+    );
+    sim.set_faults(Faults::default());
+    let (rest, output) = tokio::task::spawn_blocking(move || {
+        let mut rest = String::new();
+        let _ = std::io::Read::read_to_string(&mut reader, &mut rest);
+        let output = child.wait_with_output().expect("poolform ends");
+        (rest, output)
+    })
+    .await
+    .expect("waiter joins");
+    lines.push(rest);
+    let (stdout, stderr) = (cli::text(&output.stdout), lines.concat());
     assert!(
         output.status.success(),
         "stdout:\n{stdout}\nstderr:\n{stderr}"
     );
+    assert!(stdout.contains("already up to date"), "{stdout}");
     let log = sim.request_log();
     assert_eq!(reset_once(&log).len(), 6);
+    assert_eq!(sync_requests(&log).len(), 3);
     let desired = poolform::config::load(dir.path()).expect("config loads");
-    // Whatever the second plan left out (nodes mid-reset) finished on its own.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        if !make_plan(&client(&sim), &desired).await.has_changes() {
-            break;
-        }
-        assert!(Instant::now() < deadline, "work remains after the rerun");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    assert!(!make_plan(&client(&sim), &desired).await.has_changes());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sync_naming_nodes_queued_in_another_job_is_refused() {
+    let pools = app_pool(4);
+    let (sim, _) = start_sim(&pools).await;
+    sim.set_faults(Faults {
+        hold_jobs_after: Some(0),
+        ..Faults::default()
+    });
+    let desired = desired(&pools, None);
+    let plan = make_plan(&client(&sim), &desired).await;
+    let body = plan
+        .steps
+        .iter()
+        .find_map(|step| match &step.kind {
+            StepKind::SyncBatch { body, .. } => Some(body.clone()),
+            _ => None,
+        })
+        .expect("a sync batch");
+    let api = client(&sim);
+    let pool = PoolId(body.spec.node_pool_id.clone());
+    let cluster = ClusterId(CLUSTER_ID.to_owned());
+    api.sync_nodes(&cluster, &pool, &body)
+        .await
+        .expect("the first sync is accepted");
+    let error = api
+        .sync_nodes(&cluster, &pool, &body)
+        .await
+        .expect_err("the same nodes cannot be queued twice");
+    assert!(
+        error.to_string().contains("409") || format!("{error:?}").contains("CCE.01409001"),
+        "{error:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1247,6 +1334,181 @@ async fn cli_sigint_twice_stops_at_once_naming_the_batch_in_flight() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cli_sigterm_stops_within_seconds_naming_the_batch_then_a_rerun_converges() {
+    let pools = app_pool(4);
+    // A reset takes a minute: only the grace after SIGTERM ends the wait.
+    let (sim, _) = cli::start_slow_sim(&pools, 60_000).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    cli::write_config(dir.path(), &sim, &pools, None);
+    let config = dir.path().to_string_lossy().into_owned();
+    let child = cli::spawn(cli::poolform(&[
+        "apply",
+        &config,
+        "--auto-approve",
+        "--poll-interval",
+        "50ms",
+    ]));
+    let (stderr, output, elapsed) = cli::signal_on_line(child, "sync requested", "TERM").await;
+    let stdout = cli::text(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    assert!(elapsed < Duration::from_secs(5), "took {elapsed:?}");
+    // Graceful first, then at once when the grace ran out, naming the job.
+    assert!(
+        stderr.contains("terminated (SIGTERM): finishing the work in flight"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(
+            "did not finish within 3s of SIGTERM: stopping now; \
+             in flight: app sync batch 1/2 (2 nodes) (job "
+        ),
+        "{stderr}"
+    );
+    assert!(stderr.contains("apply was stopped at once"), "{stderr}");
+    // The summary is on stdout.
+    assert!(stdout.contains("Apply incomplete after"), "{stdout}");
+    assert!(
+        stdout.contains(
+            "Interrupted (stopped at once): in flight: app sync batch 1/2 (2 nodes) (job "
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("sync batch 2/2 (2 nodes): skipped, apply was interrupted"),
+        "{stdout}"
+    );
+    assert_eq!(sync_requests(&sim.request_log()).len(), 1);
+
+    // The same world, sped up, and the same configuration applied again.
+    let state = sim.state();
+    drop(sim);
+    let config_fast = SimConfig {
+        time_scale: 1000.0,
+        ..SimConfig::default()
+    };
+    let sim = sim::start(config_fast, state)
+        .await
+        .expect("simulator starts");
+    cli::write_config(dir.path(), &sim, &pools, None);
+    let output = cli::run(cli::poolform(&[
+        "apply",
+        &config,
+        "--auto-approve",
+        "--poll-interval",
+        "20ms",
+    ]))
+    .await;
+    let (stdout, stderr) = (cli::text(&output.stdout), cli::text(&output.stderr));
+    assert!(
+        output.status.success(),
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    assert_eq!(reset_once(&sim.request_log()).len(), 4);
+    let desired = poolform::config::load(dir.path()).expect("config loads");
+    // Whatever the rerun left out (nodes still resetting) finishes on its own.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while make_plan(&client(&sim), &desired).await.has_changes() {
+        assert!(Instant::now() < deadline, "work remains after the rerun");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cli_sigterm_lets_a_batch_that_ends_within_the_grace_finish() {
+    let pools = app_pool(6);
+    // A reset takes 1.2 s, well within the 3 s grace.
+    let (sim, _) = cli::start_slow_sim(&pools, 1200).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    cli::write_config(dir.path(), &sim, &pools, None);
+    let config = dir.path().to_string_lossy().into_owned();
+    let child = cli::spawn(cli::poolform(&[
+        "apply",
+        &config,
+        "--auto-approve",
+        "--poll-interval",
+        "50ms",
+    ]));
+    let (stderr, output, _) = cli::signal_on_line(child, "sync requested", "TERM").await;
+    let stdout = cli::text(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    assert!(
+        stderr.contains(
+            "terminated (SIGTERM): finishing the work in flight and starting nothing new; \
+             stopping at once in 3s; in flight: app sync batch 1/3 (2 nodes) (job "
+        ),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("stopping now"), "{stderr}");
+    assert!(stderr.contains("apply was interrupted"), "{stderr}");
+    assert!(
+        stdout.contains("sync batch 1/3 (2 nodes): reset 2 nodes"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Interrupted (finished the work in flight, started nothing new)"),
+        "{stdout}"
+    );
+    assert_eq!(sync_requests(&sim.request_log()).len(), 1);
+}
+
+/// `plan --out` told to stop by SIGTERM while it reads the live state ends
+/// at once with an error and writes no file, whole or partial.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cli_sigterm_during_plan_writes_nothing() {
+    let pools = app_pool(2);
+    let (sim, _) = start_sim(&pools).await;
+    sim.set_faults(Faults {
+        latency_ms: 30_000,
+        ..Faults::default()
+    });
+    let dir = tempfile::tempdir().expect("temp dir");
+    cli::write_config(dir.path(), &sim, &pools, None);
+    let config = dir.path().to_string_lossy().into_owned();
+    let out = dir.path().join("plan.json");
+    let child = cli::spawn(cli::poolform(&[
+        "plan",
+        &config,
+        "--out",
+        &out.to_string_lossy(),
+    ]));
+    // The first read has reached the simulator, which holds it.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while sim.requests_served() == 0 {
+        assert!(Instant::now() < deadline, "plan sent no request");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+    let output = tokio::task::spawn_blocking(move || child.wait_with_output())
+        .await
+        .expect("waiter joins")
+        .expect("poolform ends");
+    let (stdout, stderr) = (cli::text(&output.stdout), cli::text(&output.stderr));
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    assert!(stderr.contains("plan was terminated (SIGTERM)"), "{stderr}");
+    let files: Vec<_> = std::fs::read_dir(dir.path())
+        .expect("dir readable")
+        .map(|entry| entry.expect("entry").file_name())
+        .collect();
+    assert_eq!(files, ["poolform.toml"], "{files:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pools_are_created_with_active_nodes_and_deleted_when_absent() {
     let seeded = [PoolSpec {
         name: "old",
@@ -1428,4 +1690,163 @@ async fn cli_a_reset_failing_in_batch_two_stops_the_pool_and_names_the_node_once
             );
         }
     }
+}
+
+/// Whether each batch was posted with or without a job id.
+fn posted_jobs(events: &[Event]) -> Vec<Option<String>> {
+    events
+        .iter()
+        .filter_map(|event| match event {
+            Event::BatchPosted { job_id, .. } => Some(job_id.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_storm_while_following_a_job_does_not_fail_the_batch() {
+    let pools = app_pool(4);
+    let (sim, _) = start_sim(&pools).await;
+    let sim = std::sync::Arc::new(sim);
+    let desired = desired(&pools, None);
+    let plan = make_plan(&client(&sim), &desired).await;
+    let control = std::sync::Arc::clone(&sim);
+    // Once the first batch is posted, the next 40 reads fail: more than the
+    // client's 6 attempts, so whole reads of the job and the nodes fail
+    // while the job goes on running on the server.
+    let (report, events) = apply_watched(
+        &client(&sim),
+        &plan,
+        &options(),
+        &CancelToken::new(),
+        move |event| {
+            if let Event::BatchPosted { number: 1, .. } = event {
+                control.set_faults(Faults {
+                    fail_next: vec![500; 40],
+                    ..Faults::default()
+                });
+            }
+        },
+    )
+    .await;
+    assert!(report.succeeded(), "{report:#?}");
+    assert!(
+        sim.faults().fail_next.is_empty(),
+        "the storm was ridden out"
+    );
+    assert_eq!(posted_jobs(&events).len(), 2);
+    assert_eq!(reset_once(&sim.request_log()).len(), 4);
+    assert!(!make_plan(&client(&sim), &desired).await.has_changes());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sync_accepted_without_a_body_is_followed_through_the_nodes() {
+    let pools = app_pool(4);
+    let (sim, _) = start_sim(&pools).await;
+    sim.set_faults(Faults {
+        sync_without_body: true,
+        ..Faults::default()
+    });
+    let desired = desired(&pools, None);
+    let plan = make_plan(&client(&sim), &desired).await;
+    let (report, events) = apply_watched(
+        &client(&sim),
+        &plan,
+        &options(),
+        &CancelToken::new(),
+        |_| {},
+    )
+    .await;
+    assert!(report.succeeded(), "{report:#?}");
+    assert_eq!(posted_jobs(&events), vec![None, None]);
+    assert_eq!(reset_once(&sim.request_log()).len(), 4);
+    assert!(!make_plan(&client(&sim), &desired).await.has_changes());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_not_readable_right_after_the_post_is_read_again() {
+    let pools = app_pool(2);
+    let (sim, _) = start_sim(&pools).await;
+    sim.set_faults(Faults {
+        unreadable_job_reads: 3,
+        ..Faults::default()
+    });
+    let desired = desired(&pools, None);
+    let plan = make_plan(&client(&sim), &desired).await;
+    let (report, events) = apply_watched(
+        &client(&sim),
+        &plan,
+        &options(),
+        &CancelToken::new(),
+        |_| {},
+    )
+    .await;
+    assert!(report.succeeded(), "{report:#?}");
+    assert_eq!(
+        sim.faults().unreadable_job_reads,
+        0,
+        "the 404s were answered"
+    );
+    assert!(posted_jobs(&events).iter().all(Option::is_some));
+    assert!(!make_plan(&client(&sim), &desired).await.has_changes());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_applies_started_at_once_never_reset_a_node_twice() {
+    const ROUNDS: usize = 20;
+    let pools = app_pool(4);
+    let mut refused = 0;
+    for round in 0..ROUNDS {
+        let (sim, _) = start_sim(&pools).await;
+        let dir = tempfile::tempdir().expect("temp dir");
+        cli::write_config(dir.path(), &sim, &pools, None);
+        let config = dir.path().to_string_lossy().into_owned();
+        let apply = || {
+            cli::run(cli::poolform(&[
+                "apply",
+                &config,
+                "--auto-approve",
+                "--poll-interval",
+                "20ms",
+            ]))
+        };
+        let (first, second) = tokio::join!(apply(), apply());
+        let log = sim.request_log();
+        // reset_once panics on a node named by two sync requests.
+        assert_eq!(reset_once(&log).len(), 4, "round {round}");
+        let pool_id = sim
+            .state()
+            .pools(CLUSTER_ID)
+            .iter()
+            .find(|pool| pool.metadata.name == "app")
+            .and_then(|pool| pool.metadata.uid.clone())
+            .expect("the app pool");
+        assert!(sim.peak_unavailable(&pool_id) <= 2, "round {round}");
+        for output in [&first, &second] {
+            let (stdout, stderr) = (cli::text(&output.stdout), cli::text(&output.stderr));
+            if output.status.success() {
+                continue;
+            }
+            // The loser is told plainly, and sent nothing.
+            assert_eq!(output.status.code(), Some(1), "{stdout}\n{stderr}");
+            assert!(
+                stderr.contains("is being applied by another poolform run"),
+                "round {round}: {stderr}"
+            );
+            refused += 1;
+        }
+        assert!(
+            first.status.success() || second.status.success(),
+            "round {round}: one of the two applies finished"
+        );
+        assert_eq!(
+            log.iter().filter(|request| request.method == "PUT").count(),
+            1,
+            "round {round}: the pool was updated once"
+        );
+    }
+    assert!(
+        refused > 0,
+        "the two applies never overlapped in {ROUNDS} rounds"
+    );
 }

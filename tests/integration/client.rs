@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use poolform::live::auth::{Credentials, IamPassword, Secret};
 use poolform::live::client::{CceClient, ClientOptions, RetryPolicy, check_endpoint};
 use poolform::live::fetch::{SyncProgress, fetch, fetch_pool_nodes, sync_progress};
-use poolform::live::{CceApi, LiveError, convert, request, wire};
+use poolform::live::{CceApi, LiveError, Service, convert, request, wire};
 use poolform::model::{
     CloudSettings, ClusterId, ClusterName, DEFAULT_POOL_NAME, Desired, DesiredCluster, Login,
     NodeId, NodeTemplate, PoolId, Runtime, Volume,
@@ -84,6 +84,7 @@ fn options(sim: &SimHandle, credentials: Credentials) -> ClientOptions {
         max_attempts: 4,
         base_delay: Duration::from_millis(5),
         max_delay: Duration::from_millis(20),
+        throttle_window: Duration::ZERO,
     };
     options
 }
@@ -207,7 +208,8 @@ async fn every_pool_operation_round_trips_signed() {
     let job_id = client
         .sync_nodes(&cluster(), &pool_id, &sync_body(&pool_id, &batch))
         .await
-        .expect("sync");
+        .expect("sync")
+        .expect("the simulator answers with a job id");
     let job = wait_for("the sync job to finish", || async {
         let job = client.show_job(&job_id).await.expect("show job");
         matches!(job.status.phase.as_str(), "Success" | "Failed").then_some(job)
@@ -310,6 +312,7 @@ async fn wrong_secret_key_is_rejected_with_a_clear_error() {
         .expect("client");
     let error = wrong.list_pools(&cluster()).await.expect_err("rejected");
     let LiveError::Api {
+        service,
         status,
         code,
         message,
@@ -318,6 +321,7 @@ async fn wrong_secret_key_is_rejected_with_a_clear_error() {
     else {
         panic!("expected an API error, got {error:?}");
     };
+    assert_eq!(*service, Service::Cce);
     assert_eq!(*status, 401);
     assert_eq!(code.as_deref(), Some("APIG.0301"));
     assert!(message.contains("verify aksk signature fail"), "{message}");
@@ -418,6 +422,19 @@ async fn token_and_password_logins() {
         .expect_err("wrong password");
     assert_eq!(error.status(), Some(401), "{error}");
     assert!(!format!("{error} {error:?}").contains("battery staple"));
+    // Only IAM was asked, and the error says so.
+    assert_eq!(
+        error.service(),
+        Some(&Service::Iam {
+            endpoint: sim.endpoint().into()
+        })
+    );
+    assert!(
+        error
+            .to_string()
+            .starts_with(&format!("IAM at {} answered HTTP 401", sim.endpoint())),
+        "{error}"
+    );
 }
 
 #[tokio::test]
@@ -451,7 +468,7 @@ async fn throttled_twice_then_succeeds() {
         )
         .await
         .expect("third attempt");
-    assert!(!job.is_empty());
+    assert!(job.is_some_and(|id| !id.is_empty()));
     let statuses: Vec<u16> = sim
         .request_log()
         .iter()
@@ -604,6 +621,7 @@ async fn refused_connection_is_a_connect_error() {
         max_attempts: 2,
         base_delay: Duration::from_millis(1),
         max_delay: Duration::from_millis(2),
+        throttle_window: Duration::ZERO,
     };
     let client = CceClient::new(options).expect("client");
     let error = client.list_pools(&cluster()).await.expect_err("refused");

@@ -410,3 +410,270 @@ fn shipped_example_is_valid_against_the_committed_schema(example: &str) {
         assert!(errors.is_empty(), "{}: {errors:#?}", path.display());
     }
 }
+
+/// How a script-file case is set up: the `[cloud]` lines and the script path
+/// of a config in `config/` of a fresh directory that also holds
+/// `outside.sh` beside the config directory.
+struct ScriptCase {
+    cloud: &'static str,
+    script: &'static str,
+}
+
+/// What one `poolform validate` run cost.
+#[derive(Debug)]
+struct Measured {
+    stdout: String,
+    stderr: String,
+    elapsed: std::time::Duration,
+    /// Peak resident set of the child, from `wait4`'s rusage, in KiB. Linux
+    /// counts the image the child was started from (until its `exec`) in
+    /// it, so this is an upper bound: see [`measure_in_a_small_parent`].
+    peak_rss_kib: i64,
+}
+
+/// Runs `command` to completion, measuring its wall time and peak memory
+/// with `wait4`, which reports the rusage of exactly this child. A run that
+/// outlives `timeout` is killed and fails the test: a hang guard, not a
+/// performance assertion.
+#[cfg(unix)]
+#[expect(
+    clippy::zombie_processes,
+    reason = "the child is reaped by wait4, which std cannot see"
+)]
+fn run_measured(command: &mut Command, timeout: std::time::Duration) -> Measured {
+    use std::io::Read as _;
+    use std::process::Stdio;
+    use std::time::Instant;
+
+    let started = Instant::now();
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the poolform binary starts");
+    let pid = libc::pid_t::try_from(child.id()).expect("pid fits pid_t");
+    let mut status: libc::c_int = 0;
+    // SAFETY: rusage is plain data; all-zero is a valid value.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    loop {
+        // SAFETY: `pid` is our own unreaped child, the pointers are to live
+        // locals, and WNOHANG keeps the call from blocking.
+        let reaped = unsafe { libc::wait4(pid, &mut status, libc::WNOHANG, &mut usage) };
+        assert!(
+            reaped >= 0,
+            "wait4 failed: {}",
+            std::io::Error::last_os_error()
+        );
+        if reaped == pid {
+            break;
+        }
+        if started.elapsed() > timeout {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("poolform validate did not finish within {timeout:?}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    let elapsed = started.elapsed();
+    let mut stdout = String::new();
+    let mut stderr = String::new();
+    child
+        .stdout
+        .take()
+        .expect("stdout piped")
+        .read_to_string(&mut stdout)
+        .expect("stdout is UTF-8");
+    child
+        .stderr
+        .take()
+        .expect("stderr piped")
+        .read_to_string(&mut stderr)
+        .expect("stderr is UTF-8");
+    Measured {
+        stdout,
+        stderr,
+        elapsed,
+        peak_rss_kib: usage.ru_maxrss,
+    }
+}
+
+#[cfg(unix)]
+#[test_case::test_case(ScriptCase { cloud: "allow_scripts_outside = true", script: "/dev/zero" }, "poolform::config::script_file" ; "dev zero")]
+#[test_case::test_case(ScriptCase { cloud: "", script: "fifo.sh" }, "poolform::config::script_file" ; "fifo")]
+#[test_case::test_case(ScriptCase { cloud: "", script: "scripts" }, "poolform::config::script_file" ; "directory")]
+#[test_case::test_case(ScriptCase { cloud: "", script: "big.sh" }, "poolform::config::script_too_long" ; "one megabyte file")]
+#[test_case::test_case(ScriptCase { cloud: "", script: "{DIR}/outside.sh" }, "poolform::config::script_outside" ; "absolute path")]
+#[test_case::test_case(ScriptCase { cloud: "", script: "../outside.sh" }, "poolform::config::script_outside" ; "dot-dot escape")]
+#[test_case::test_case(ScriptCase { cloud: "", script: "link.sh" }, "poolform::config::script_outside" ; "symlink out of the tree")]
+#[test_case::test_case(ScriptCase { cloud: "", script: "zero.sh" }, "poolform::config::script_outside" ; "symlink to dev zero")]
+fn hostile_script_files_end_in_a_diagnostic_quickly(case: ScriptCase, expected: &str) {
+    const SECRET: &str = "outside-secret-content";
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = dir.path().join("config");
+    write(dir.path(), "outside.sh", &format!("echo {SECRET}\n"));
+    write(&config, "scripts/ok.sh", "echo ok\n");
+    write(&config, "big.sh", &"#".repeat(1 << 20));
+    let fifo = Command::new("mkfifo")
+        .arg(config.join("fifo.sh"))
+        .status()
+        .expect("mkfifo runs");
+    assert!(fifo.success(), "mkfifo failed");
+    std::os::unix::fs::symlink(dir.path().join("outside.sh"), config.join("link.sh"))
+        .expect("symlink out");
+    std::os::unix::fs::symlink("/dev/zero", config.join("zero.sh")).expect("symlink to a device");
+    let script = case.script.replace("{DIR}", &dir.path().to_string_lossy());
+    write(
+        &config,
+        "poolform.toml",
+        &format!(
+            indoc! {r#"
+                [cloud]
+                {cloud}
+
+                [clusters.prod]
+                id = "c1"
+
+                [pools.web]
+                cluster = "prod"
+                flavor = "c7.large.2"
+                az = "ap-southeast-1a"
+                os = "EulerOS 2.9"
+                login = {{ ssh_key = "kp" }}
+                root_volume = {{ type = "GPSSD", size = 50 }}
+                data_volumes = [{{ type = "GPSSD", size = 100 }}]
+                lifecycle = {{ post_install = {{ file = '{script}' }} }}
+            "#},
+            cloud = case.cloud,
+            script = script,
+        ),
+    );
+
+    let measured = measure_in_a_small_parent(&config);
+    eprintln!(
+        "{}: {:.1} ms, peak RSS {:.1} MiB",
+        case.script,
+        measured.elapsed.as_secs_f64() * 1000.0,
+        measured.peak_rss_kib as f64 / 1024.0
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&measured.stdout).expect("a JSON report on stdout");
+    let codes: Vec<&str> = report["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .filter_map(|diagnostic| diagnostic["code"].as_str())
+        .collect();
+    assert_eq!(codes, [expected], "{report:#}\n{}", measured.stderr);
+    assert!(
+        measured.peak_rss_kib < 50 * 1024,
+        "peak RSS {} KiB",
+        measured.peak_rss_kib
+    );
+    assert!(
+        !measured.stdout.contains(SECRET) && !measured.stderr.contains(SECRET),
+        "a refused file's content was printed"
+    );
+}
+
+#[test]
+fn control_characters_from_the_config_never_reach_stderr_raw() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    // Escaped in TOML (into a key and a value), and raw in the file.
+    write(
+        dir.path(),
+        "a.toml",
+        "[clusters.prod]\nid = \"c1\"\n\"fla\\u001b[31mvor\" = \"x\\u0000\"\n",
+    );
+    write(
+        dir.path(),
+        "b.toml",
+        "[cloud]\nregion = \"\u{1b}[31mred\0\"\n",
+    );
+    let output = poolform()
+        .arg("validate")
+        .arg(dir.path())
+        .output()
+        .expect("the poolform binary runs");
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("poolform::config::unknown_key"), "{stderr}");
+    assert!(stderr.contains("poolform::config::syntax"), "{stderr}");
+    assert!(stderr.contains("\\u{1b}[31m"), "{stderr}");
+    for byte in [0x1b, 0x00, b'\r'] {
+        assert!(
+            !output.stderr.contains(&byte) && !output.stdout.contains(&byte),
+            "raw byte {byte:#04x} in the output:\n{stderr:?}"
+        );
+    }
+}
+
+/// Runs `poolform validate CONFIG --format json` from a fresh, small process
+/// (this test binary, started again to run only [`measured_validate`]) and
+/// returns what it measured.
+///
+/// `ru_maxrss` of a child includes the resident set of the process it was
+/// started from, up to its `exec`: measured straight from this test binary,
+/// which runs many tests at once, it would report the harness's peak. A
+/// freshly started copy running one test is a few MiB, so the figure is
+/// poolform's own peak, or that small floor.
+#[cfg(unix)]
+fn measure_in_a_small_parent(config: &Path) -> Measured {
+    let out = tempfile::tempdir().expect("temp dir");
+    let output = Command::new(std::env::current_exe().expect("the test binary"))
+        .args([
+            "--exact",
+            "config::measured_validate",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(MEASURE_CONFIG, config)
+        .env(MEASURE_OUT, out.path())
+        .output()
+        .expect("the test binary runs");
+    assert!(
+        output.status.success(),
+        "the measuring run failed:\n{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let read = |name: &str| std::fs::read_to_string(out.path().join(name)).expect(name);
+    let figures = read("figures");
+    let (elapsed_us, peak_rss_kib) = figures.trim().split_once(' ').expect("two figures");
+    Measured {
+        stdout: read("stdout"),
+        stderr: read("stderr"),
+        elapsed: std::time::Duration::from_micros(elapsed_us.parse().expect("micros")),
+        peak_rss_kib: peak_rss_kib.parse().expect("KiB"),
+    }
+}
+
+const MEASURE_CONFIG: &str = "POOLFORM_TEST_MEASURE_CONFIG";
+const MEASURE_OUT: &str = "POOLFORM_TEST_MEASURE_OUT";
+
+/// The measuring half of [`measure_in_a_small_parent`]; does nothing unless
+/// that function started this binary.
+#[cfg(unix)]
+#[test]
+fn measured_validate() {
+    let (Some(config), Some(out)) = (
+        std::env::var_os(MEASURE_CONFIG),
+        std::env::var_os(MEASURE_OUT),
+    ) else {
+        return;
+    };
+    let out = PathBuf::from(out);
+    let measured = run_measured(
+        poolform()
+            .arg("validate")
+            .arg(config)
+            .args(["--format", "json"]),
+        std::time::Duration::from_secs(5),
+    );
+    std::fs::write(out.join("stdout"), &measured.stdout).expect("write stdout");
+    std::fs::write(out.join("stderr"), &measured.stderr).expect("write stderr");
+    std::fs::write(
+        out.join("figures"),
+        format!("{} {}", measured.elapsed.as_micros(), measured.peak_rss_kib),
+    )
+    .expect("write figures");
+}

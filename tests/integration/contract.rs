@@ -276,7 +276,12 @@ fn create_bodies_match_node_pool() {
     for step in &plan.steps {
         if let StepKind::CreatePool { body, .. } = &step.kind {
             let json = serde_json::to_value(body.as_ref()).expect("json");
-            assert_matches(&models, &json, "NodePool", &format!("create {}", step.address));
+            assert_matches(
+                &models,
+                &json,
+                "NodePool",
+                &format!("create {}", step.address),
+            );
             created += 1;
         }
     }
@@ -301,14 +306,21 @@ fn update_bodies_match_node_pool_update() {
     for address in ["prod-system", "prod-keys"] {
         let pool = &desired.pools[&PoolAddress::from(address)];
         let json = serde_json::to_value(update_body(pool, &changes)).expect("json");
-        assert_matches(&models, &json, "NodePoolUpdate", &format!("update {address}"));
+        assert_matches(
+            &models,
+            &json,
+            "NodePoolUpdate",
+            &format!("update {address}"),
+        );
         assert_eq!(json["spec"]["labelPolicyOnExistingNodes"], json!("refresh"));
     }
     // And the update a real plan makes.
     let mut changed = desired.clone();
     for pool in changed.pools.values_mut() {
         pool.template.os = "EulerOS 2.9".into();
-        pool.template.k8s_labels.insert("new".into(), "label".into());
+        pool.template
+            .k8s_labels
+            .insert("new".into(), "label".into());
         pool.template.data_volumes[0].size += 10;
     }
     let plan = build_plan(&changed, &live_out_of_date(&desired), &[]).expect("plans");
@@ -316,7 +328,12 @@ fn update_bodies_match_node_pool_update() {
     for step in &plan.steps {
         if let StepKind::UpdatePool { body, .. } = &step.kind {
             let json = serde_json::to_value(body.as_ref()).expect("json");
-            assert_matches(&models, &json, "NodePoolUpdate", &format!("update {}", step.address));
+            assert_matches(
+                &models,
+                &json,
+                "NodePoolUpdate",
+                &format!("update {}", step.address),
+            );
             updated += 1;
         }
     }
@@ -338,14 +355,22 @@ fn sync_bodies_match_upgrade_node_pool() {
                     poolform::live::salt::salt_password("Canary#Passw0rd").expect("salted");
             }
             let json = serde_json::to_value(&body).expect("json");
-            assert_matches(&models, &json, "UpgradeNodePool", &format!("sync {}", step.address));
+            assert_matches(
+                &models,
+                &json,
+                "UpgradeNodePool",
+                &format!("sync {}", step.address),
+            );
             synced.insert(step.address.to_string(), json);
         }
     }
     let login = |address: &str| synced[address]["spec"]["nodeTemplate"]["login"].clone();
     assert!(login("prod-system")["userPassword"]["password"].is_string());
     assert_eq!(login("prod-keys"), json!({"sshKey": "kp"}));
-    assert_eq!(synced["prod-default"]["spec"]["nodePoolID"], json!("DefaultPool"));
+    assert_eq!(
+        synced["prod-default"]["spec"]["nodePoolID"],
+        json!("DefaultPool")
+    );
 }
 
 #[test]
@@ -356,7 +381,13 @@ fn the_walker_catches_a_wrong_name_and_a_wrong_type() {
         "rootVolume": {"size": 40, "volumetype": "SSD"},
         "extendParam": {"maxPods": "110"}
     }, "ignoreInitialNodeCount": true}});
-    walk(&models, &body, "NodePoolUpdate", "NodePoolUpdate", &mut errors);
+    walk(
+        &models,
+        &body,
+        "NodePoolUpdate",
+        "NodePoolUpdate",
+        &mut errors,
+    );
     assert_eq!(
         errors,
         [

@@ -862,6 +862,61 @@ async fn apply_succeeds(client: &poolform::live::CceClient, plan: &poolform::pla
     assert!(report.succeeded(), "{report:?}");
 }
 
+/// An IAM password login the simulator refuses: the error names IAM and the
+/// IAM endpoint asked (the only request made), not CCE or a cluster, and
+/// neither the password nor anything else secret is printed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_iam_login_names_iam_and_its_endpoint() {
+    use poolform::sim::{SimAuth, SimConfig, SimState};
+    const WRONG_PASSWORD: &str = "Wr0ng-IAM-Passw0rd!";
+    let sim = poolform::sim::start(
+        SimConfig {
+            auth: SimAuth::none().with_user("alice", "the-right-password"),
+            ..SimConfig::default()
+        },
+        SimState::new(),
+    )
+    .await
+    .expect("simulator starts");
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        dir.path().join("poolform.toml"),
+        format!(
+            "[cloud]\nendpoint = \"{}\"\nproject_id = \"{}\"\n\n[clusters.prod]\nid = \"c-prod\"\n",
+            sim.endpoint(),
+            sim.project_id()
+        ),
+    )
+    .expect("config written");
+    let mut command = poolform();
+    command
+        .arg("plan")
+        .arg(dir.path())
+        .env_remove("CLOUD_SDK_AK")
+        .env_remove("CLOUD_SDK_SK")
+        .env_remove("POOLFORM_AUTH_TOKEN")
+        .env("CLOUD_SDK_IAM_USER", "alice")
+        .env("CLOUD_SDK_IAM_PASSWORD", WRONG_PASSWORD)
+        .env("CLOUD_SDK_IAM_DOMAIN", "acme")
+        .env("CLOUD_SDK_IAM_ENDPOINT", sim.endpoint());
+    let output = tokio::task::spawn_blocking(move || run(&mut command))
+        .await
+        .expect("runner joins");
+    assert_eq!(output.code, 1, "{}", output.stderr);
+    let stderr = &output.stderr;
+    assert!(
+        stderr.contains(&format!("IAM at {} answered HTTP 401", sim.endpoint())),
+        "{stderr}"
+    );
+    assert!(stderr.contains("poolform::live::iam"), "{stderr}");
+    assert!(stderr.contains("CLOUD_SDK_IAM_PASSWORD"), "{stderr}");
+    assert!(!stderr.contains("CCE answered"), "{stderr}");
+    assert!(!stderr.contains("cluster prod"), "{stderr}");
+    assert!(!stderr.contains(WRONG_PASSWORD) && !output.stdout.contains(WRONG_PASSWORD));
+    // IAM's token issue was the only request: nothing reached CCE.
+    assert_eq!(sim.requests_served(), 1);
+}
+
 /// A create body as the simulator stores it from a CreateNodePool request:
 /// parsed from the JSON poolform sends.
 fn as_simulator_reads_it(

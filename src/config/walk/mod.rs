@@ -18,6 +18,7 @@ mod template;
 
 use super::diagnostic::{Draft, codes};
 use super::rules;
+use super::script_file::ScriptRoot;
 use crate::model::{
     ClusterId, ClusterName, DEFAULT_POOL_NAME, DesiredCluster, DesiredPool, Ensure, NodeTemplate,
     PoolAddress, Rollout, Runtime,
@@ -29,7 +30,8 @@ type Val<'i> = Spanned<DeValue<'i>>;
 /// Keys of the document root.
 pub(crate) const ROOT_KEYS: &[&str] = &["cloud", "clusters", "pools"];
 /// Keys of `[cloud]`.
-pub(crate) const CLOUD_KEYS: &[&str] = &["region", "endpoint", "project_id"];
+pub(crate) const CLOUD_KEYS: &[&str] =
+    &["region", "endpoint", "project_id", "allow_scripts_outside"];
 /// Keys of `[clusters.X]`.
 pub(crate) const CLUSTER_KEYS: &[&str] = &["id", "max_unavailable"];
 /// Keys of `[pools.X]`.
@@ -146,7 +148,8 @@ const VOLUME_TYPES: &[&str] = &["SATA", "SAS", "SSD", "ESSD", "GPSSD", "ESSD2", 
 const TAINT_EFFECTS: &[&str] = &["NoSchedule", "PreferNoSchedule", "NoExecute"];
 const SHARE_TYPES: &[&str] = &["PER", "WHOLE"];
 /// Values of `rollout.volume_reset_policy`.
-pub(crate) const VOLUME_RESET_POLICIES: &[&str] = &["reset_managed_volumes", "retain_custom_volumes"];
+pub(crate) const VOLUME_RESET_POLICIES: &[&str] =
+    &["reset_managed_volumes", "retain_custom_volumes"];
 const CHARGE_MODES: &[&str] = &["bandwidth", "traffic"];
 const ENSURE_VALUES: &[&str] = &["present", "absent"];
 
@@ -155,8 +158,32 @@ const ENSURE_VALUES: &[&str] = &["present", "absent"];
 #[derive(Debug, Clone)]
 pub(crate) struct CloudEntry {
     pub key: &'static str,
-    pub value: String,
+    pub value: CloudValue,
     pub span: Range<usize>,
+}
+
+/// The value of a `[cloud]` setting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum CloudValue {
+    /// `region`, `endpoint`, `project_id`.
+    Text(String),
+    /// `allow_scripts_outside`.
+    Flag(bool),
+}
+
+/// Whether a parsed document sets `[cloud] allow_scripts_outside = true`.
+/// Read before any file is walked, since a script may be named in another
+/// file than the setting; a value of the wrong type is reported by the walk.
+pub(crate) fn allows_scripts_outside(root: &DeTable<'_>) -> bool {
+    let Some(cloud) = root.get("cloud") else {
+        return false;
+    };
+    let DeValue::Table(cloud) = cloud.get_ref() else {
+        return false;
+    };
+    cloud
+        .get("allow_scripts_outside")
+        .is_some_and(|value| matches!(value.get_ref(), DeValue::Boolean(true)))
 }
 
 /// A cluster as read from one file.
@@ -187,11 +214,13 @@ pub(crate) struct FileContents {
 }
 
 /// Walks one file. `dir` is the file's directory (scripts are relative to it)
-/// and `rel_dir` its directory relative to the config root, for the digest.
+/// and `rel_dir` its directory relative to the config root, for the digest;
+/// `scripts_root` is the tree script files must stay in.
 pub(crate) struct FileWalker<'a> {
     pub file: usize,
     pub dir: &'a Path,
     pub rel_dir: &'a str,
+    pub scripts_root: &'a ScriptRoot,
     pub env: &'a dyn Fn(&str) -> Option<String>,
     pub drafts: Vec<Draft>,
     /// Spans of secret values, replaced by `*` before any source is shown.
@@ -548,6 +577,16 @@ impl<'a> FileWalker<'a> {
                 continue;
             };
             let path = format!("cloud.{known}");
+            if known == "allow_scripts_outside" {
+                if let Some(flag) = self.boolean(&path, value) {
+                    out.push(CloudEntry {
+                        key: known,
+                        value: CloudValue::Flag(flag),
+                        span: value.span(),
+                    });
+                }
+                continue;
+            }
             let Some(text) = self.nonempty(&path, value) else {
                 continue;
             };
@@ -559,7 +598,7 @@ impl<'a> FileWalker<'a> {
             if valid {
                 out.push(CloudEntry {
                     key: known,
-                    value: text,
+                    value: CloudValue::Text(text),
                     span: value.span(),
                 });
             }

@@ -6,8 +6,9 @@ use std::ops::Range;
 
 use toml::de::DeValue;
 
-use super::{AUTOSCALING_KEYS, FileWalker, ROLLOUT_KEYS, VOLUME_RESET_POLICIES, Val};
+use super::{AUTOSCALING_KEYS, FileWalker, ROLLOUT_KEYS, VOLUME_RESET_POLICIES, Val, last_segment};
 use crate::config::diagnostic::{Draft, codes};
+use crate::config::rules;
 use crate::model::{Autoscaling, MaxUnavailable, PoolAddress, Rollout, VolumeResetPolicy};
 
 impl FileWalker<'_> {
@@ -98,9 +99,29 @@ impl FileWalker<'_> {
         })
     }
 
+    /// A duration of at most [`rules::MAX_ROLLOUT_DURATION`], in seconds.
     fn duration(&mut self, path: &str, value: &Val<'_>, allow_zero: bool) -> Option<u64> {
         let text = self.string(path, value)?;
+        let max = rules::MAX_ROLLOUT_DURATION;
         match humantime::parse_duration(text.trim()) {
+            Ok(duration) if duration > max => {
+                self.push(
+                    Draft::error(
+                        codes::OUT_OF_RANGE,
+                        format!(
+                            "`{path}` must be at most {}h, not `{text}`",
+                            max.as_secs() / 3600
+                        ),
+                    )
+                    .at(self.file, value.span(), "longer than a day")
+                    .help(format!(
+                        "set `{}` to a duration of at most \"{}h\"",
+                        last_segment(path),
+                        max.as_secs() / 3600
+                    )),
+                );
+                None
+            }
             Ok(duration) if allow_zero || !duration.is_zero() => Some(duration.as_secs()),
             Ok(_) => {
                 self.push(

@@ -14,6 +14,7 @@ use super::{
 use crate::config::diagnostic::{Draft, codes};
 use crate::config::password::{PASSWORD_SPECIALS, check_password};
 use crate::config::rules;
+use crate::config::script_file::{self, ScriptFileError};
 use crate::model::{Lifecycle, Login, NicSpec, PasswordRef, PublicIp, Taint, Volume};
 
 impl FileWalker<'_> {
@@ -740,33 +741,100 @@ impl FileWalker<'_> {
                     return None;
                 };
                 let relative = self.nonempty(&format!("{path}.file"), file_value)?;
-                let full = self.dir.join(&relative);
-                let problem = match std::fs::read(&full) {
-                    Ok(bytes) => match String::from_utf8(bytes.clone()) {
-                        Ok(text) => {
-                            self.scripts
-                                .insert(format!("{}{relative}", self.rel_dir), bytes);
-                            return Some(text);
-                        }
-                        Err(_) => "is not UTF-8 text".to_owned(),
-                    },
-                    Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-                        "does not exist".to_owned()
+                let read = self
+                    .scripts_root
+                    .resolve(self.dir, &relative)
+                    .and_then(|resolved| script_file::read(&resolved));
+                match read {
+                    Ok(text) => {
+                        self.scripts.insert(
+                            format!("{}{relative}", self.rel_dir),
+                            text.clone().into_bytes(),
+                        );
+                        Some(text)
                     }
-                    Err(error) => format!("cannot be read ({error})"),
-                };
-                self.push(
-                    Draft::error(codes::SCRIPT_FILE, format!("script file `{relative}` {problem}"))
-                        .at(self.file, file_value.span(), format!("looked for {}", full.display()))
-                        .help("script paths are relative to the TOML file that names them; check the path, or write the script inline"),
-                );
-                None
+                    Err(error) => {
+                        let draft = self.script_file_problem(&relative, error, file_value.span());
+                        self.push(draft);
+                        None
+                    }
+                }
             }
             _ => {
                 self.invalid_type(path, value, "a string or { file = \"...\" }");
                 None
             }
         }
+    }
+
+    /// The diagnostic for a script file that was not read. It names the path
+    /// as written and never quotes the file.
+    fn script_file_problem(
+        &self,
+        relative: &str,
+        error: ScriptFileError,
+        span: Range<usize>,
+    ) -> Draft {
+        let outside_help = "script paths are relative to the TOML file that names them and must stay inside the configuration's directory; copy the script into it, or set `allow_scripts_outside = true` in [cloud] if every path in this configuration is trusted";
+        let (code, message, label, help) = match error {
+            ScriptFileError::Absolute => (
+                codes::SCRIPT_OUTSIDE,
+                format!("script file `{relative}` is an absolute path"),
+                "absolute path".to_owned(),
+                outside_help.to_owned(),
+            ),
+            ScriptFileError::Escapes => (
+                codes::SCRIPT_OUTSIDE,
+                format!("script file `{relative}` is outside the configuration's directory"),
+                "leaves the configuration's directory".to_owned(),
+                outside_help.to_owned(),
+            ),
+            ScriptFileError::LinksOutside { target } => (
+                codes::SCRIPT_OUTSIDE,
+                format!(
+                    "script file `{relative}` is a link to a file outside the configuration's directory"
+                ),
+                format!("resolves to {}", target.display()),
+                outside_help.to_owned(),
+            ),
+            ScriptFileError::NotFound => (
+                codes::SCRIPT_FILE,
+                format!("script file `{relative}` does not exist"),
+                format!("looked for {}", self.dir.join(relative).display()),
+                "script paths are relative to the TOML file that names them; check the path, or write the script inline".to_owned(),
+            ),
+            ScriptFileError::NotRegular { kind } => (
+                codes::SCRIPT_FILE,
+                format!("script file `{relative}` is {kind}, not a regular file"),
+                "not a regular file".to_owned(),
+                "name a regular file that holds the script, or write the script inline".to_owned(),
+            ),
+            ScriptFileError::TooLong => (
+                codes::SCRIPT_TOO_LONG,
+                format!(
+                    "script file `{relative}` is longer than {} bytes; CCE allows at most {} characters of pre- and post-install scripts after base64",
+                    script_file::MAX_SCRIPT_FILE_BYTES - 1,
+                    rules::MAX_SCRIPTS_BASE64
+                ),
+                "too long".to_owned(),
+                "shorten the script (about 7,680 bytes of text for both scripts together), or have a short script download the rest".to_owned(),
+            ),
+            ScriptFileError::NotUtf8 => (
+                codes::SCRIPT_FILE,
+                format!("script file `{relative}` is not UTF-8 text"),
+                "not UTF-8".to_owned(),
+                "scripts are sent to CCE as text; re-save the file as UTF-8".to_owned(),
+            ),
+            ScriptFileError::Unreadable { reason } => (
+                codes::SCRIPT_FILE,
+                format!("script file `{relative}` cannot be read ({reason})"),
+                "cannot be read".to_owned(),
+                "check the file's permissions, or write the script inline".to_owned(),
+            ),
+        };
+        Draft::error(code, message)
+            .at(self.file, span, label)
+            .help(help)
     }
 
     pub(super) fn walk_lifecycle(&mut self, path: &str, value: &Val<'_>) -> Lifecycle {
