@@ -133,7 +133,7 @@ runtime = "containerd"
 runtime_class = "runc"
 node_count = 3
 login = { password = { env = "NODE_PASSWORD", username = "root" }, remove_ssh_key = true }
-root_volume = { type = "GPSSD2", size = 100, iops = 3000, throughput = 125, passthrough = false, encrypted = true, cmk_id = "kms-1", extend_params = { resourceSpecCode = "x" } }
+root_volume = { type = "GPSSD2", size = 100, iops = 3000, throughput = 125, passthrough = true, encrypted = true, cmk_id = "kms-1", extend_params = { resourceSpecCode = "x" } }
 data_volumes = [
     { type = "GPSSD2", size = 100, iops = 3000, throughput = 125, encrypted = true, cmk_id = "kms-1", extend_params = { useType = "docker" } },
     { type = "SSD", size = 200, passthrough = true },
@@ -316,7 +316,11 @@ fn update_bodies_match_node_pool_update() {
     }
     // And the update a real plan makes.
     let mut changed = desired.clone();
-    for pool in changed.pools.values_mut() {
+    for pool in changed
+        .pools
+        .values_mut()
+        .filter(|pool| !pool.is_default_pool())
+    {
         pool.template.os = "EulerOS 2.9".into();
         pool.template
             .k8s_labels
@@ -391,7 +395,7 @@ fn the_walker_catches_a_wrong_name_and_a_wrong_type() {
     assert_eq!(
         errors,
         [
-            "NodePoolUpdate.spec.nodeTemplate.extendParam: NodePoolUpdateExtendParam has no key `maxPods`",
+            "NodePoolUpdate.spec.nodeTemplate.extendParam.maxPods: NodePoolUpdateExtendParam has no key `maxPods`",
             "NodePoolUpdate.spec.nodeTemplate.rootVolume: NodeSpecUpdate has no key `rootVolume`",
         ]
     );
