@@ -852,7 +852,7 @@ mod tests {
         let diff = diff_pool(pool, &live).expect("diffs");
         assert_eq!(diff.nodes.stale.len(), 6);
         let os = "os: Huawei Cloud EulerOS 2.0 → EulerOS 2.9".to_owned();
-        assert_eq!(diff.nodes.stale[0].reasons, [os.clone()]);
+        assert_eq!(diff.nodes.stale[0].reasons, std::slice::from_ref(&os));
         assert_eq!(diff.nodes.stale[1].reasons, [OUT_OF_DATE.to_owned(), os]);
     }
 
