@@ -167,11 +167,8 @@ mod tests {
             address: PoolAddress::from("app"),
             cluster: ClusterName::from("prod"),
             kind: StepKind::CreatePool {
-                body: Box::new(crate::live::wire::NodePool {
-                    metadata: crate::live::wire::NodePoolMetadata {
-                        name: "app".into(),
-                        ..Default::default()
-                    },
+                body: Box::new(crate::live::request::CreateNodePool {
+                    metadata: crate::live::request::PoolName { name: "app".into() },
                     ..Default::default()
                 }),
                 password_env: None,

@@ -8,8 +8,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
-use crate::live::convert::{self, POST_INSTALL_KEY, PRE_INSTALL_KEY};
-use crate::live::{CceApi, LiveError, wire};
+use crate::diff;
+use crate::live::convert;
+use crate::live::{CceApi, LiveError, request, salt, wire};
 use crate::model::{ClusterId, DEFAULT_POOL_NAME, NodeId, NodePhase, PoolId};
 use crate::plan::{Step, StepKind};
 
@@ -146,11 +147,21 @@ fn read_password(env: &str, username: Option<&str>) -> Result<String, StepError>
     Ok(value)
 }
 
-/// Puts the password into a login that asks for one.
-fn inject_password(login: Option<&mut wire::Login>, password: &str) {
+/// Puts the password, salted as CCE requires (SHA-512 crypt under a fresh
+/// salt, then base64), into a login that asks for one. A plaintext password
+/// never leaves poolform.
+fn inject_password(
+    login: Option<&mut wire::Login>,
+    password: &str,
+    env: &str,
+) -> Result<(), StepError> {
     if let Some(user) = login.and_then(|login| login.user_password.as_mut()) {
-        user.password = password.to_owned();
+        user.password = salt::salt_password(password).map_err(|_| StepError::PasswordInvalid {
+            env: env.to_owned(),
+            problem: "it could not be salted".to_owned(),
+        })?;
     }
+    Ok(())
 }
 
 /// The request apply sends for a pool create or update: a copy of `body`
@@ -169,8 +180,9 @@ fn pool_request<T: Clone, A: CceApi, S: EventSink>(
     if context.cancel.level() >= CancelLevel::Graceful {
         return Err(Box::new(StepOutcome::NotStarted));
     }
-    if let Some(password) = password.as_deref() {
-        inject_password(login_of(&mut request), password);
+    if let (Some(password), Some(env)) = (password.as_deref(), password_env) {
+        inject_password(login_of(&mut request), password, env)
+            .map_err(|error| Box::new(StepOutcome::from(error)))?;
     }
     Ok(request)
 }
@@ -223,65 +235,22 @@ fn is_failed(phase: &NodePhase) -> bool {
     matches!(phase, NodePhase::Error | NodePhase::RepairFailed)
 }
 
-fn reported_script(node: &wire::Node, key: &str) -> Option<String> {
-    let value = node.spec.extend_param.as_ref()?.get(key)?;
-    let raw = value
-        .as_str()
-        .map_or_else(|| value.to_string(), str::to_owned);
-    Some(convert::decode_script(&raw))
-}
-
-/// Whether a node still needs this batch's sync.
+/// Whether a node still needs this batch's sync, by the plan's own rule
+/// ([`diff::needs_reset`]): CCE reports it out of date, or the plan's reason
+/// for it still holds.
 ///
-/// CCE's `configurationUpToDate: false` and any reset-only field the node
-/// reports that differs from what the sync installs say yes. Otherwise, a
-/// node unchanged since the plan read it still needs what the plan decided
-/// (the plan may know reasons the flag does not cover); a node that changed
-/// since and now shows up to date was reset already (for instance by an
+/// A node response carries nothing that shows which scripts or login a node
+/// was installed with, so the plan's reason (a template change a reset
+/// applies) holds exactly while the node is as the plan read it; a node that
+/// changed since and is not flagged was reset already (for instance by an
 /// interrupted run) and must not be reset again.
-pub(crate) fn node_needs_sync(
-    node: &wire::Node,
-    body: &wire::UpgradeNodePool,
-    planned_fingerprint: Option<&str>,
-) -> bool {
+pub(crate) fn node_needs_sync(node: &wire::Node, planned_fingerprint: Option<&str>) -> bool {
     let flag = node
         .status
         .as_ref()
         .and_then(|status| status.configuration_up_to_date);
-    if flag == Some(false) {
-        return true;
-    }
-    if let Some(template) = &body.spec.node_template {
-        let wanted = [
-            (PRE_INSTALL_KEY, &template.life_cycle.pre_install),
-            (POST_INSTALL_KEY, &template.life_cycle.post_install),
-        ];
-        for (key, wanted) in wanted {
-            // Scripts count only when the node reports them: CCE need not
-            // echo them back, and absence is no evidence either way.
-            if let Some(actual) = reported_script(node, key) {
-                let wanted = wanted
-                    .as_deref()
-                    .map(convert::decode_script)
-                    .unwrap_or_default();
-                if actual != wanted {
-                    return true;
-                }
-            }
-        }
-        let reported_key = node
-            .spec
-            .login
-            .as_ref()
-            .and_then(|login| login.ssh_key.as_deref());
-        if let (Some(wanted), Some(actual)) = (template.login.ssh_key.as_deref(), reported_key)
-            && wanted != actual
-        {
-            return true;
-        }
-    }
     let current = convert::node_from_wire(node).fingerprint;
-    planned_fingerprint == Some(current.as_str())
+    diff::needs_reset(flag, planned_fingerprint == Some(current.as_str()))
 }
 
 /// The fingerprint the plan recorded for a node, whatever the cluster part
@@ -437,7 +406,7 @@ fn pool_name<'p>(plan: &'p crate::plan::Plan, step: &Step) -> &'p str {
 
 /// The pool's budget: the plan's resolved `max_unavailable` for the pool
 /// (the request's `maxUnavailable` may be the smaller batch size).
-fn pool_limit(plan: &crate::plan::Plan, step: &Step, body: &wire::UpgradeNodePool) -> u32 {
+fn pool_limit(plan: &crate::plan::Plan, step: &Step, body: &request::UpgradeNodePool) -> u32 {
     plan.pools
         .iter()
         .find(|pool| pool.address == step.address)
@@ -453,7 +422,7 @@ struct Batch<'p> {
     pool_id: &'p PoolId,
     number: usize,
     of: usize,
-    body: &'p wire::UpgradeNodePool,
+    body: &'p request::UpgradeNodePool,
     password_env: Option<&'p str>,
     /// The pool's CCE name (DefaultPool nodes are found by it).
     pool_name: &'p str,
@@ -518,13 +487,8 @@ async fn sync_batch<A: CceApi, S: EventSink>(
     batch: &Batch<'_>,
 ) -> StepOutcome {
     let index = batch.index;
-    let template_login = batch
-        .body
-        .spec
-        .node_template
-        .as_ref()
-        .map(|template| &template.login);
-    let password = match password_for(batch.password_env, template_login) {
+    let template_login = &batch.body.spec.node_template.login;
+    let password = match password_for(batch.password_env, Some(template_login)) {
         Ok(password) => password,
         Err(error) => return error.into(),
     };
@@ -614,7 +578,6 @@ async fn sync_batch<A: CceApi, S: EventSink>(
                             pool_nodes.get(id).is_some_and(|node| {
                                 node_needs_sync(
                                     node,
-                                    batch.body,
                                     planned_fingerprint(fingerprints, batch.pool_id, id),
                                 )
                             })
@@ -720,10 +683,10 @@ async fn sync_batch<A: CceApi, S: EventSink>(
     // 2. Send the sync for exactly the nodes that need it.
     let mut body = batch.body.clone();
     body.spec.node_ids = needed.clone();
-    if let (Some(password), Some(template)) =
-        (password.as_deref(), body.spec.node_template.as_mut())
+    if let (Some(password), Some(env)) = (password.as_deref(), batch.password_env)
+        && let Err(error) = inject_password(Some(&mut body.spec.node_template.login), password, env)
     {
-        inject_password(Some(&mut template.login), password);
+        return error.into();
     }
     context.mark_requested(index, None);
     let started = Instant::now();
@@ -863,7 +826,6 @@ async fn sync_batch<A: CceApi, S: EventSink>(
                     phase(node) != NodePhase::Active
                         || node_needs_sync(
                             node,
-                            batch.body,
                             planned_fingerprint(fingerprints, batch.pool_id, id),
                         )
                 })
@@ -1020,7 +982,6 @@ async fn sync_took_effect<A: CceApi, S: EventSink>(
                 phase(node) != NodePhase::Active
                     || !node_needs_sync(
                         node,
-                        batch.body,
                         planned_fingerprint(&context.plan.fingerprints, batch.pool_id, id),
                     )
             })
@@ -1149,11 +1110,11 @@ async fn create_pool<A: CceApi, S: EventSink>(
     context: &Context<'_, A, S>,
     index: usize,
     cluster_id: &ClusterId,
-    body: &wire::NodePool,
+    body: &request::CreateNodePool,
     password_env: Option<&str>,
 ) -> StepOutcome {
     let request = match pool_request(context, body, password_env, |body| {
-        body.spec.node_template.login.as_mut()
+        Some(&mut body.spec.node_template.login)
     }) {
         Ok(request) => request,
         Err(outcome) => return *outcome,
@@ -1205,7 +1166,7 @@ async fn create_pool<A: CceApi, S: EventSink>(
         cluster_id,
         &pool_id,
         &name,
-        Some(body.spec.initial_node_count.unwrap_or(0)),
+        Some(body.spec.initial_node_count),
     )
     .await
     {
@@ -1241,11 +1202,11 @@ async fn update_pool<A: CceApi, S: EventSink>(
     index: usize,
     cluster_id: &ClusterId,
     pool_id: &PoolId,
-    body: &wire::NodePoolUpdate,
+    body: &request::NodePoolUpdate,
     password_env: Option<&str>,
 ) -> StepOutcome {
     let request = match pool_request(context, body, password_env, |body| {
-        body.spec.node_template.login.as_mut()
+        Some(&mut body.spec.node_template.login)
     }) {
         Ok(request) => request,
         Err(outcome) => return *outcome,
@@ -1359,73 +1320,45 @@ mod tests {
         };
         if let Some(script) = post_install {
             node.spec.extend_param = Some(BTreeMap::from([(
-                POST_INSTALL_KEY.to_owned(),
+                convert::POST_INSTALL_KEY.to_owned(),
                 serde_json::Value::String(convert::encode_script(script)),
             )]));
         }
         node
     }
 
-    fn body(post_install: Option<&str>) -> wire::UpgradeNodePool {
-        wire::UpgradeNodePool {
-            kind: "NodePool".into(),
-            api_version: "v3".into(),
-            spec: wire::UpgradeSpec {
-                node_pool_id: "p1".into(),
-                node_ids: vec!["n1".into()],
-                max_unavailable: 1,
-                force: false,
-                node_template: Some(wire::UpgradeNodeTemplate {
-                    life_cycle: wire::LifeCycle {
-                        post_install: post_install.map(convert::encode_script),
-                        ..wire::LifeCycle::default()
-                    },
-                    login: wire::Login {
-                        ssh_key: Some("kp1".into()),
-                        ..wire::Login::default()
-                    },
-                }),
-            },
-        }
-    }
-
     #[test]
     fn flag_false_means_needed() {
-        assert!(node_needs_sync(&node(Some(false), None), &body(None), None));
+        assert!(node_needs_sync(&node(Some(false), None), None));
+        assert!(node_needs_sync(&node(Some(false), None), Some("old")));
     }
 
     #[test]
     fn node_changed_since_plan_and_up_to_date_is_left_alone() {
         // The plan read a different version of the node (it was reset since).
-        assert!(!node_needs_sync(
-            &node(Some(true), None),
-            &body(None),
-            Some("old")
-        ));
+        assert!(!node_needs_sync(&node(Some(true), None), Some("old")));
     }
 
     #[test]
     fn node_unchanged_since_plan_keeps_the_plans_verdict() {
         let current = node(Some(true), None);
         let fingerprint = convert::node_from_wire(&current).fingerprint;
-        assert!(node_needs_sync(&current, &body(None), Some(&fingerprint)));
+        assert!(node_needs_sync(&current, Some(&fingerprint)));
     }
 
     #[test]
-    fn reported_script_that_differs_means_needed() {
-        let current = node(Some(true), Some("echo old"));
-        assert!(node_needs_sync(&current, &body(Some("echo new")), None));
-        assert!(!node_needs_sync(&current, &body(Some("echo old")), None));
-    }
-
-    #[test]
-    fn different_ssh_key_means_needed() {
-        let mut current = node(Some(true), None);
+    fn what_a_node_reports_of_scripts_and_login_is_no_evidence() {
+        // Real node responses carry no scripts and only the key pair of the
+        // login; whatever a node shows there must not decide a reset, or a
+        // reset node that shows the same would be reset forever.
+        let mut current = node(Some(true), Some("echo old"));
         current.spec.login = Some(wire::Login {
             ssh_key: Some("kp-old".into()),
+            user_password: Some(wire::UserPassword::default()),
             ..wire::Login::default()
         });
-        assert!(node_needs_sync(&current, &body(None), None));
+        assert!(!node_needs_sync(&current, Some("changed since the plan")));
+        assert!(!node_needs_sync(&current, None));
     }
 
     #[test]
@@ -1485,10 +1418,24 @@ mod tests {
             }),
             ..wire::Login::default()
         };
-        inject_password(Some(&mut login), "S3cret!pass");
-        assert_eq!(
-            login.user_password.map(|user| user.password).as_deref(),
-            Some("S3cret!pass")
-        );
+        inject_password(Some(&mut login), "S3cret!pass", "NODE_PASSWORD").expect("salted");
+        let sent = login
+            .user_password
+            .map(|user| user.password)
+            .unwrap_or_default();
+        // What is sent is base64 of a SHA-512 crypt of the password, never
+        // the password itself.
+        assert!(!sent.contains("S3cret!pass"));
+        let crypt = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, &sent)
+            .map(String::from_utf8)
+            .expect("base64")
+            .expect("utf-8");
+        assert!(crypt.starts_with("$6$"), "{crypt}");
+        sha_crypt::PasswordVerifier::verify_password(
+            &sha_crypt::ShaCrypt::default(),
+            b"S3cret!pass",
+            crypt.as_str(),
+        )
+        .expect("verifies");
     }
 }

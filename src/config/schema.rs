@@ -535,6 +535,18 @@ pub struct RawRollout {
     pub force: Option<bool>,
     /// Allow replacing the pool (delete, then create) when a field changes that CCE cannot update in place (type, flavor, az, ...). Not sent to CCE: without it such a change is an error.
     pub allow_replacement: Option<bool>,
+    /// What a reset does to data volumes: `reset_managed_volumes` wipes every CCE-managed data disk (CCE's default when unset), `retain_custom_volumes` keeps the data volumes users added themselves (recent cluster versions only). The system disk is always wiped. CCE: `spec.nodeTemplate.volumeConfig.volumeResetPolicy` of each sync request.
+    pub volume_reset_policy: Option<RawVolumeResetPolicy>,
+}
+
+/// `rollout.volume_reset_policy`.
+#[derive(JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RawVolumeResetPolicy {
+    /// Wipe every CCE-managed data disk (CCE's default).
+    ResetManagedVolumes,
+    /// Keep custom data volumes (recent cluster versions only).
+    RetainCustomVolumes,
 }
 
 /// The JSON schema of the config language, pretty-printed with a trailing

@@ -479,6 +479,7 @@ pub(super) const FULL_CONFIG: &str = indoc! {r#"
         batch_timeout = "1h"
         force = true
         allow_replacement = true
+        volume_reset_policy = "retain_custom_volumes"
 
         [pools.prod-other]
         cluster = "prod"

@@ -15,14 +15,16 @@
 //! - `remove_password` / `remove_ssh_key` are instructions for one update, not
 //!   state, so they are not compared.
 //!
-//! How each attribute reaches an existing pool follows the CCE
-//! `NodeSpecUpdate` model (see `reference/cce-api.md` §3): flavor, az, type,
-//! fixed IPs / IP block, `maxPods`, the server group and `extendParam` keys
-//! outside the update model cannot change on an existing pool, so a
-//! difference there needs a replacement; os, runtime, login, volumes,
-//! lifecycle scripts and the updatable `extendParam` keys change the template
-//! but reach existing nodes only through a reset; labels, taints, tags,
-//! counts, autoscaling, public IP and the NIC subnet change the pool only.
+//! How each attribute reaches an existing pool and its nodes follows the CCE
+//! `NodeSpecUpdate` model and what a reset does (see `reference/cce-api.md`
+//! §3, §3b): flavor, az, type, fixed IPs / IP block, `maxPods` and
+//! `extendParam` keys outside the update model cannot change on an existing
+//! pool, so a difference there needs a replacement; os, runtime, login,
+//! lifecycle scripts and the node image reach existing nodes only through a
+//! reset; disks, the public IP, the NIC subnet, the server group and the
+//! other updatable `extendParam` keys reach new nodes only (a reset keeps a
+//! node's disks); labels, taints and tags are pushed to existing nodes by
+//! CCE (`refresh`); counts and autoscaling change the pool only.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -33,21 +35,24 @@ use crate::model::{
     ClusterName, DesiredPool, Ensure, Live, LiveNode, LivePool, NodeTemplate, PoolAddress, PoolId,
     Volume,
 };
-use crate::plan::{AttributeChange, NodeRef, PoolAction, StaleNode, UnmanagedPool};
+use crate::plan::{AttributeChange, NewNodesOnly, NodeRef, PoolAction, StaleNode, UnmanagedPool};
 
 #[cfg(test)]
 mod proptests;
-#[cfg(test)]
-mod reference;
 
-/// `extendParam` keys that UpdateNodePool accepts; every other key can only be
-/// set when the pool is created.
+/// `extendParam` keys that UpdateNodePool accepts besides the scripts; every
+/// other key can only be set when the pool is created.
 pub const UPDATABLE_EXTEND_PARAMS: &[&str] = &[
     "agency_name",
     "alpha.cce/NodeImageID",
     "securityReinforcementType",
     "spotPrice",
 ];
+
+/// Updatable `extendParam` keys that a reset applies to existing nodes: the
+/// node image is the operating system. The other updatable keys reach new
+/// nodes only.
+const RESET_EXTEND_PARAMS: &[&str] = &["alpha.cce/NodeImageID"];
 
 /// `extendParam` keys whose values are secrets: shown as `(sensitive value)`.
 const SENSITIVE_EXTEND_PARAMS: &[&str] = &["init-node-password"];
@@ -59,9 +64,13 @@ pub const SENSITIVE: &str = "(sensitive value)";
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reach {
     /// UpdateNodePool changes it and nothing else is needed: CCE pushes it to
-    /// existing nodes itself (labels, taints, tags) or it concerns the pool or
-    /// future nodes only (counts, autoscaling, public IP, NIC subnet).
+    /// existing nodes itself (labels, taints, tags, sent with `refresh`) or
+    /// it concerns the pool only (counts, autoscaling).
     InPlace,
+    /// UpdateNodePool changes the template for nodes created from now on;
+    /// existing nodes keep the old value, and a reset does not change it
+    /// (disks, public IP, subnet, server group).
+    NewNodesOnly,
     /// UpdateNodePool changes the template; existing nodes get it only by a
     /// reset (a sync).
     NeedsReset,
@@ -133,35 +142,52 @@ pub fn pool_attributes(
         key: json!(password.as_ref().map(|reference| &reference.username)),
         reach: Reach::NeedsReset,
     });
+    // A volume compares only in what the configuration sets: CCE adds its
+    // own details to the disks it reports (`extendParam.useType`, …).
+    let root_volume = managed_volume(&template.root_volume, Some(&wanted.root_volume));
+    let data_volumes: Vec<Volume> = template
+        .data_volumes
+        .iter()
+        .enumerate()
+        .map(|(index, volume)| managed_volume(volume, wanted.data_volumes.get(index)))
+        .collect();
     attributes.extend([
-        plain(
-            "root_volume",
-            json!(template.root_volume),
-            Reach::NeedsReset,
-        ),
-        plain(
-            "data_volumes",
-            json!(template.data_volumes),
-            Reach::NeedsReset,
-        ),
-        plain("public_ip", json!(template.public_ip), Reach::InPlace),
+        plain("root_volume", json!(root_volume), Reach::NewNodesOnly),
+        plain("data_volumes", json!(data_volumes), Reach::NewNodesOnly),
+        plain("public_ip", json!(template.public_ip), Reach::NewNodesOnly),
     ]);
-    if wanted.nic.is_some() {
+    if let Some(wanted_nic) = &wanted.nic {
+        // Each NIC field compares only when the configuration sets it: CCE
+        // reports the subnet it chose even when none was asked for.
         let nic = template.nic.clone().unwrap_or_default();
-        attributes.extend([
-            plain("nic.subnet_id", json!(nic.subnet_id), Reach::InPlace),
-            plain("nic.subnet_list", json!(nic.subnet_list), Reach::InPlace),
-            plain(
+        if wanted_nic.subnet_id.is_some() {
+            attributes.push(plain(
+                "nic.subnet_id",
+                json!(nic.subnet_id),
+                Reach::NewNodesOnly,
+            ));
+        }
+        if !wanted_nic.subnet_list.is_empty() {
+            attributes.push(plain(
+                "nic.subnet_list",
+                json!(nic.subnet_list),
+                Reach::NewNodesOnly,
+            ));
+        }
+        if !wanted_nic.fixed_ips.is_empty() {
+            attributes.push(plain(
                 "nic.fixed_ips",
                 json!(nic.fixed_ips),
                 Reach::ForcesReplacement,
-            ),
-            plain(
+            ));
+        }
+        if wanted_nic.ip_block.is_some() {
+            attributes.push(plain(
                 "nic.ip_block",
                 json!(nic.ip_block),
                 Reach::ForcesReplacement,
-            ),
-        ]);
+            ));
+        }
     }
     attributes.extend([
         plain("k8s_labels", json!(template.k8s_labels), Reach::InPlace),
@@ -178,11 +204,7 @@ pub fn pool_attributes(
         ));
     }
     for key in wanted.extend_params.keys() {
-        let reach = if UPDATABLE_EXTEND_PARAMS.contains(&key.as_str()) {
-            Reach::NeedsReset
-        } else {
-            Reach::ForcesReplacement
-        };
+        let reach = extend_param_reach(key);
         let raw = json!(template.extend_params.get(key));
         let shown = if SENSITIVE_EXTEND_PARAMS.contains(&key.as_str()) && !raw.is_null() {
             json!(SENSITIVE)
@@ -220,11 +242,12 @@ pub fn pool_attributes(
         attributes.push(plain("autoscaling", json!(autoscaling), Reach::InPlace));
     }
     if desired.server_group.is_some() {
-        // UpdateNodePool's body (as poolform sends it) has no server group.
+        // Sent as `nodeManagementUpdate`; ECS servers already running stay
+        // in the group they were created in.
         attributes.push(plain(
             "server_group",
             json!(server_group),
-            Reach::ForcesReplacement,
+            Reach::NewNodesOnly,
         ));
     }
     attributes
@@ -262,9 +285,15 @@ pub fn desired_attributes(desired: &DesiredPool) -> Vec<Attribute> {
 
 /// The attributes of the live pool, as far as `desired` manages them.
 pub fn live_attributes(desired: &DesiredPool, live: &LivePool) -> Vec<Attribute> {
+    // Older responses leave the runtime out (the cluster's default applies);
+    // what CCE does not report is no difference.
+    let mut template = std::borrow::Cow::Borrowed(&live.template);
+    if live.template.runtime.name.is_empty() {
+        template.to_mut().runtime = desired.template.runtime.clone();
+    }
     pool_attributes(
         desired,
-        &live.template,
+        &template,
         Some(live.node_count),
         live.autoscaling.as_ref(),
         live.server_group.as_deref(),
@@ -286,22 +315,57 @@ pub fn attributes_object(attributes: &[Attribute]) -> Value {
 /// [`pool_attributes`]).
 pub fn reach_of_path(path: &str) -> Reach {
     match path {
-        "pool_type" | "flavor" | "az" | "nic.fixed_ips" | "nic.ip_block" | "max_pods"
-        | "server_group" => Reach::ForcesReplacement,
+        "pool_type" | "flavor" | "az" | "nic.fixed_ips" | "nic.ip_block" | "max_pods" => {
+            Reach::ForcesReplacement
+        }
         "os"
         | "runtime"
         | "login.ssh_key"
         | "login.password"
-        | "root_volume"
-        | "data_volumes"
         | "lifecycle.pre_install"
         | "lifecycle.post_install"
         | "lifecycle.wait_post_install_finish" => Reach::NeedsReset,
+        "root_volume" | "data_volumes" | "public_ip" | "nic.subnet_id" | "nic.subnet_list"
+        | "server_group" => Reach::NewNodesOnly,
         other => match other.strip_prefix("extend_params.") {
-            Some(key) if UPDATABLE_EXTEND_PARAMS.contains(&key) => Reach::NeedsReset,
-            Some(_) => Reach::ForcesReplacement,
+            Some(key) => extend_param_reach(key),
             None => Reach::InPlace,
         },
+    }
+}
+
+fn extend_param_reach(key: &str) -> Reach {
+    if RESET_EXTEND_PARAMS.contains(&key) {
+        Reach::NeedsReset
+    } else if UPDATABLE_EXTEND_PARAMS.contains(&key) {
+        Reach::NewNodesOnly
+    } else {
+        Reach::ForcesReplacement
+    }
+}
+
+/// A volume as far as `wanted` sets it: optional details and `extendParam`
+/// keys the configuration leaves out are dropped, so that what CCE adds on
+/// its own (`useType`, passthrough, …) is not a change. Without a wanted
+/// volume (an extra disk), the whole volume counts.
+fn managed_volume(volume: &Volume, wanted: Option<&Volume>) -> Volume {
+    let Some(wanted) = wanted else {
+        return volume.clone();
+    };
+    Volume {
+        volume_type: volume.volume_type.clone(),
+        size: volume.size,
+        iops: volume.iops.filter(|_| wanted.iops.is_some()),
+        throughput: volume.throughput.filter(|_| wanted.throughput.is_some()),
+        passthrough: volume.passthrough.filter(|_| wanted.passthrough.is_some()),
+        encrypted: volume.encrypted.filter(|_| wanted.encrypted.is_some()),
+        cmk_id: volume.cmk_id.clone().filter(|_| wanted.cmk_id.is_some()),
+        extend_params: volume
+            .extend_params
+            .iter()
+            .filter(|(key, _)| wanted.extend_params.contains_key(*key))
+            .map(|(key, value)| (key.clone(), value.clone()))
+            .collect(),
     }
 }
 
@@ -378,6 +442,8 @@ pub struct PoolDiff {
     pub after: Option<Value>,
     /// Which nodes must be reset, and which are unavailable now.
     pub nodes: NodeStaleness,
+    /// Changes that reach new nodes only, when the pool has nodes.
+    pub new_nodes_only: Option<NewNodesOnly>,
 }
 
 /// The nodes of one pool as the diff sees them.
@@ -438,6 +504,7 @@ pub fn diff_pool(desired: &DesiredPool, live: &Live) -> Result<PoolDiff, DiffErr
         before: None,
         after: None,
         nodes: NodeStaleness::default(),
+        new_nodes_only: None,
     };
 
     if desired.is_default_pool() {
@@ -519,170 +586,25 @@ pub fn diff_pool(desired: &DesiredPool, live: &Live) -> Result<PoolDiff, DiffErr
             if !changes.is_empty() {
                 diff.action = PoolAction::Update;
             }
+            let paths: Vec<String> = before_attributes
+                .iter()
+                .zip(&after_attributes)
+                .filter(|(before, after)| {
+                    before.key != after.key && after.reach == Reach::NewNodesOnly
+                })
+                .map(|(_, after)| after.path.clone())
+                .collect();
+            if !paths.is_empty() && !pool.nodes.is_empty() {
+                diff.new_nodes_only = Some(NewNodesOnly {
+                    paths,
+                    existing_nodes: pool.nodes.len(),
+                });
+            }
             diff.nodes = node_staleness(desired, pool, &changes);
             diff.changes = changes;
             Ok(diff)
         }
     }
-}
-
-/// The desired side of the per-node comparison, borrowed once per pool so
-/// that comparing a node allocates nothing unless it differs.
-///
-/// Each field is compared as the reason would show it (`volumes` by type and
-/// size, a missing ssh key as `(none)`, a missing script as empty), so a
-/// node differs exactly when its reason's two sides differ.
-struct DesiredNodeFields<'a> {
-    ssh_key: &'a str,
-    pre_install: &'a str,
-    post_install: &'a str,
-    /// `None` for a DefaultPool: its sync sets only the login and the
-    /// scripts; its other fields are whatever each node was created with.
-    full: Option<FullNodeFields<'a>>,
-}
-
-/// The fields a reset of a pool other than the DefaultPool applies.
-struct FullNodeFields<'a> {
-    os: &'a str,
-    runtime: &'a str,
-    root_volume: &'a Volume,
-    data_volumes: &'a [Volume],
-    max_pods: Option<u32>,
-}
-
-impl<'a> DesiredNodeFields<'a> {
-    fn new(desired: &'a DesiredPool) -> Self {
-        let template = &desired.template;
-        let full = (!desired.is_default_pool()).then(|| FullNodeFields {
-            os: &template.os,
-            runtime: &template.runtime.name,
-            root_volume: &template.root_volume,
-            data_volumes: &template.data_volumes,
-            max_pods: template.max_pods,
-        });
-        Self {
-            ssh_key: template.login.ssh_key.as_deref().unwrap_or("(none)"),
-            pre_install: template
-                .lifecycle
-                .pre_install
-                .as_deref()
-                .unwrap_or_default(),
-            post_install: template
-                .lifecycle
-                .post_install
-                .as_deref()
-                .unwrap_or_default(),
-            full,
-        }
-    }
-
-    /// Pushes a reason for every reset-only field the node reports with a
-    /// value other than the desired one, in the template's field order.
-    fn push_differences(&self, node: &LiveNode, reasons: &mut Vec<String>) {
-        let config = &node.config;
-        if let Some(key) = &config.ssh_key
-            && key != self.ssh_key
-        {
-            reasons.push(format!("login.ssh_key: {key} → {}", self.ssh_key));
-        }
-        if config
-            .pre_install
-            .as_deref()
-            .is_some_and(|script| script != self.pre_install)
-        {
-            reasons.push("pre_install changed".to_owned());
-        }
-        if config
-            .post_install
-            .as_deref()
-            .is_some_and(|script| script != self.post_install)
-        {
-            reasons.push("post_install changed".to_owned());
-        }
-        let Some(full) = &self.full else {
-            return;
-        };
-        if let Some(os) = &config.os
-            && os != full.os
-        {
-            reasons.push(format!("os: {os} → {}", full.os));
-        }
-        if let Some(runtime) = &config.runtime
-            && runtime != full.runtime
-        {
-            reasons.push(format!("runtime: {runtime} → {}", full.runtime));
-        }
-        if let Some(volume) = &config.root_volume
-            && !same_volume_label(volume, full.root_volume)
-        {
-            reasons.push(format!(
-                "root_volume: {} → {}",
-                volume_label(volume),
-                volume_label(full.root_volume)
-            ));
-        }
-        if let Some(volumes) = &config.data_volumes
-            && !same_volumes_label(volumes, full.data_volumes)
-        {
-            reasons.push(format!(
-                "data_volumes: {} → {}",
-                volumes_label(volumes),
-                volumes_label(full.data_volumes)
-            ));
-        }
-        if let (Some(desired), Some(reported)) = (full.max_pods, config.max_pods)
-            && desired != reported
-        {
-            reasons.push(format!("max_pods: {reported} → {desired}"));
-        }
-    }
-
-    /// Whether the node reports the field at a template path, so that its
-    /// own value (checked by [`Self::push_differences`]) decides, not the
-    /// template change.
-    fn reports(&self, path: &str, node: &LiveNode) -> bool {
-        let config = &node.config;
-        match path {
-            "login.ssh_key" => config.ssh_key.is_some(),
-            "lifecycle.pre_install" => config.pre_install.is_some(),
-            "lifecycle.post_install" => config.post_install.is_some(),
-            _ => match &self.full {
-                None => false,
-                Some(full) => match path {
-                    "os" => config.os.is_some(),
-                    "runtime" => config.runtime.is_some(),
-                    "root_volume" => config.root_volume.is_some(),
-                    "data_volumes" => config.data_volumes.is_some(),
-                    "max_pods" => full.max_pods.is_some() && config.max_pods.is_some(),
-                    _ => false,
-                },
-            },
-        }
-    }
-}
-
-fn volume_label(volume: &Volume) -> String {
-    format!("{} {} GiB", volume.volume_type, volume.size)
-}
-
-fn volumes_label(volumes: &[Volume]) -> String {
-    let labels: Vec<String> = volumes.iter().map(volume_label).collect();
-    format!("[{}]", labels.join(", "))
-}
-
-/// Whether two volumes show the same label. The label is
-/// `"{type} {size} GiB"` and a size has no space in it, so equal labels mean
-/// equal type and size.
-fn same_volume_label(a: &Volume, b: &Volume) -> bool {
-    a.size == b.size && a.volume_type == b.volume_type
-}
-
-/// Whether two volume lists show the same label: equal type and size
-/// pairwise certainly do; otherwise compare the labels themselves, since a
-/// volume type containing `", "` could make different lists read alike.
-fn same_volumes_label(a: &[Volume], b: &[Volume]) -> bool {
-    (a.len() == b.len() && a.iter().zip(b).all(|(a, b)| same_volume_label(a, b)))
-        || volumes_label(a) == volumes_label(b)
 }
 
 /// The short name of a template path in reasons (`post_install`, `os`).
@@ -712,30 +634,38 @@ fn template_change_reason(change: &AttributeChange) -> String {
     }
 }
 
-/// Which nodes of a live pool must be reset to match the desired template,
-/// each with its reasons.
+/// What CCE's flag says, as a node's reason.
+pub const OUT_OF_DATE: &str = "CCE reports the node out of date (configurationUpToDate: false)";
+
+/// The one rule for whether a node must be reset, used by the plan (per
+/// node of a pool) and by apply (per node of a batch, before and after the
+/// sync): CCE reports it out of date, or this plan changes a field of its
+/// pool that a reset applies and the node has not been reset since.
 ///
-/// A node needs a reset when CCE reports `configurationUpToDate: false`, when
-/// a reset-only field the node reports differs from the desired template, or
-/// when this plan changes a reset-only field of the pool template that the
-/// node does not report (the node was built from the old template, so it
-/// differs too). A field the node does not report and this plan does not
-/// change cannot be verified and is no reason; for the DefaultPool, whose
-/// template poolform never changes, that leaves `configurationUpToDate` and
-/// the login and scripts the node reports.
+/// Nothing else is evidence: a node response carries no scripts, labels,
+/// taints or tags, its login shows only the key pair, and its disks are the
+/// ones it was created with (a reset keeps them).
+pub fn needs_reset(configuration_up_to_date: Option<bool>, pending_template_change: bool) -> bool {
+    configuration_up_to_date == Some(false) || pending_template_change
+}
+
+/// Which nodes of a live pool must be reset, each with its reasons, by
+/// [`needs_reset`]: CCE's `configurationUpToDate: false`, and every change
+/// of `template_changes` that only a reset applies (os, runtime, login,
+/// lifecycle scripts). For the DefaultPool, whose template poolform never
+/// changes, that leaves the flag alone.
 pub fn node_staleness(
-    desired: &DesiredPool,
+    _desired: &DesiredPool,
     live: &LivePool,
     template_changes: &[AttributeChange],
 ) -> NodeStaleness {
     let mut nodes: Vec<&LiveNode> = live.nodes.iter().collect();
     nodes.sort_by(|a, b| (&a.name, &a.id).cmp(&(&b.name, &b.id)));
-    let fields = DesiredNodeFields::new(desired);
     // The same for every node of the pool: made once, cloned per node.
-    let change_reasons: Vec<(&str, String)> = template_changes
+    let change_reasons: Vec<String> = template_changes
         .iter()
         .filter(|change| change.needs_reset)
-        .map(|change| (change.path.as_str(), template_change_reason(change)))
+        .map(template_change_reason)
         .collect();
     let mut result = NodeStaleness {
         pool_size: nodes.len(),
@@ -743,15 +673,11 @@ pub fn node_staleness(
     };
     for node in nodes {
         let mut reasons = Vec::new();
-        if node.up_to_date == Some(false) {
-            reasons
-                .push("CCE reports the node out of date (configurationUpToDate: false)".to_owned());
-        }
-        fields.push_differences(node, &mut reasons);
-        for (path, reason) in &change_reasons {
-            if !fields.reports(path, node) {
-                reasons.push(reason.clone());
+        if needs_reset(node.up_to_date, !change_reasons.is_empty()) {
+            if node.up_to_date == Some(false) {
+                reasons.push(OUT_OF_DATE.to_owned());
             }
+            reasons.extend(change_reasons.iter().cloned());
         }
         let available = node.phase.is_available();
         if available && reasons.is_empty() {
@@ -887,12 +813,16 @@ mod tests {
     }
 
     #[test]
-    fn node_reports_its_own_drift_and_unknown_fields_are_no_reason() {
+    fn only_cces_flag_marks_a_node_stale_without_a_template_change() {
+        // What a node response shows of its own OS, runtime or key is no
+        // evidence (nodes carry no scripts, and a node's fields need not
+        // follow the pool): without a reset change in this plan only
+        // `configurationUpToDate: false` makes a node stale.
         let (desired, mut live) = world();
         let live_pool = live_pool_mut(&mut live, "prod", "app");
         live_pool.nodes[0].config.os = Some("EulerOS 2.9".into());
+        live_pool.nodes[0].config.ssh_key = Some("kp-old".into());
         live_pool.nodes[1].up_to_date = Some(false);
-        live_pool.nodes[2].config.post_install = None;
         live_pool.nodes[3].phase = crate::model::NodePhase::Error;
         live_pool.nodes[3].config.runtime = Some("docker".into());
         let pool = &desired.pools[&PoolAddress::from("prod-app")];
@@ -904,29 +834,147 @@ mod tests {
             .iter()
             .map(|node| (node.node.name.as_str(), node.reasons.as_slice()))
             .collect();
-        assert_eq!(
-            reasons,
-            [
-                (
-                    "app-a1",
-                    &["os: EulerOS 2.9 → Huawei Cloud EulerOS 2.0".to_owned()][..]
-                ),
-                (
-                    "app-a2",
-                    &[
-                        "CCE reports the node out of date (configurationUpToDate: false)"
-                            .to_owned()
-                    ][..]
-                ),
-            ]
-        );
-        assert_eq!(diff.nodes.stale_unavailable.len(), 1);
+        assert_eq!(reasons, [("app-a2", &[OUT_OF_DATE.to_owned()][..])]);
+        assert!(diff.nodes.stale_unavailable.is_empty());
         assert_eq!(diff.nodes.unavailable_now.len(), 1);
         assert_eq!(diff.nodes.unavailable_now[0].phase, "Error");
     }
 
     #[test]
-    fn default_pool_syncs_only_verifiable_nodes() {
+    fn a_reset_change_marks_every_node_with_its_reasons() {
+        let (mut desired, mut live) = world();
+        live_pool_mut(&mut live, "prod", "app").nodes[1].up_to_date = Some(false);
+        let pool = desired
+            .pools
+            .get_mut(&PoolAddress::from("prod-app"))
+            .expect("pool");
+        pool.template.os = "EulerOS 2.9".into();
+        let diff = diff_pool(pool, &live).expect("diffs");
+        assert_eq!(diff.nodes.stale.len(), 6);
+        let os = "os: Huawei Cloud EulerOS 2.0 → EulerOS 2.9".to_owned();
+        assert_eq!(diff.nodes.stale[0].reasons, std::slice::from_ref(&os));
+        assert_eq!(diff.nodes.stale[1].reasons, [OUT_OF_DATE.to_owned(), os]);
+    }
+
+    #[test]
+    fn disk_changes_reach_new_nodes_only_and_reset_nothing() {
+        let (mut desired, live) = world();
+        let pool = desired
+            .pools
+            .get_mut(&PoolAddress::from("prod-app"))
+            .expect("pool");
+        pool.template.data_volumes[0].size = 200;
+        pool.template.root_volume.volume_type = "SSD".into();
+        let diff = diff_pool(pool, &live).expect("diffs");
+        assert_eq!(diff.action, PoolAction::Update);
+        let paths: Vec<&str> = diff.changes.iter().map(|c| c.path.as_str()).collect();
+        assert_eq!(paths, ["root_volume", "data_volumes"]);
+        assert!(diff.changes.iter().all(|change| !change.needs_reset));
+        assert!(diff.nodes.stale.is_empty(), "a reset keeps a node's disks");
+        assert_eq!(
+            diff.new_nodes_only,
+            Some(NewNodesOnly {
+                paths: vec!["root_volume".into(), "data_volumes".into()],
+                existing_nodes: 6,
+            })
+        );
+    }
+
+    #[test]
+    fn a_server_group_changes_in_place() {
+        let (mut desired, mut live) = world();
+        live_pool_mut(&mut live, "prod", "app").server_group = Some("sg-old".into());
+        let pool = desired
+            .pools
+            .get_mut(&PoolAddress::from("prod-app"))
+            .expect("pool");
+        pool.server_group = Some("sg-new".into());
+        let diff = diff_pool(pool, &live).expect("an update, not a refused replacement");
+        assert_eq!(diff.action, PoolAction::Update);
+        assert_eq!(diff.changes[0].path, "server_group");
+        assert!(diff.nodes.stale.is_empty());
+    }
+
+    /// A configuration matching the pool of seed 004's example response.
+    fn seed_004_pool() -> DesiredPool {
+        let mut pool = desired_pool("np", "prod", "wyr-17-nodepool-53042");
+        let template = &mut pool.template;
+        template.flavor = "s6.large.2".into();
+        template.az = "eu-de-01".into();
+        template.os = "EulerOS 2.5".into();
+        template.login.ssh_key = Some("KeyPair-nodepool".into());
+        template.root_volume = Volume {
+            volume_type: "SATA".into(),
+            size: 40,
+            ..Volume::default()
+        };
+        template.data_volumes = vec![Volume {
+            volume_type: "SATA".into(),
+            size: 100,
+            ..Volume::default()
+        }];
+        template.k8s_labels = BTreeMap::from([
+            ("tag1".into(), "value1".into()),
+            ("tag2".into(), "value2".into()),
+        ]);
+        template.taints = ["aaa=bbb", "ccc=ddd"]
+            .iter()
+            .map(|pair| {
+                let (key, value) = pair.split_once('=').unwrap_or_default();
+                crate::model::Taint {
+                    key: key.into(),
+                    value: value.into(),
+                    effect: "NoSchedule".into(),
+                }
+            })
+            .collect();
+        template.user_tags = BTreeMap::from([
+            ("resource-tag1".into(), "value1".into()),
+            ("resource-tag2".into(), "value2".into()),
+        ]);
+        template.max_pods = Some(110);
+        template.lifecycle = crate::model::Lifecycle {
+            pre_install: Some("ls -l".into()),
+            post_install: Some("ls -l\n".into()),
+            wait_post_install_finish: false,
+        };
+        pool.autoscaling = Some(crate::model::Autoscaling {
+            enabled: true,
+            min: 1,
+            max: 3,
+            scale_down_cooldown_minutes: Some(10),
+            priority: Some(1),
+        });
+        pool.server_group = Some("2129f95a-f233-4cd8-a1b2-9c0acdf918d3".into());
+        pool
+    }
+
+    #[test]
+    fn a_decorated_real_response_matches_the_config_that_made_it() {
+        // Seed 004's example response: `userPassword: {}` beside the key,
+        // the EIP placeholder, a subnet the config did not ask for,
+        // `billingMode`, the system label, `useType` on the data disk and
+        // extendParam keys nobody sent (`maxPods` as an integer).
+        let response: crate::live::wire::NodePool =
+            serde_json::from_str(include_str!("../../tests/data/seed-004-pool-response.json"))
+                .expect("the fixture is a pool");
+        let mut live = Live::default();
+        let mut cluster = world().1.clusters[&ClusterName::from("prod")].clone();
+        cluster.pools.clear();
+        let live_pool = crate::live::convert::pool_from_wire(&response);
+        assert_eq!(live_pool.template.login.password, None);
+        assert_eq!(live_pool.template.public_ip, None);
+        cluster.pools.insert(live_pool.name.clone(), live_pool);
+        live.clusters.insert("prod".into(), cluster);
+        let pool = seed_004_pool();
+        let diff = diff_pool(&pool, &live).expect("diffs");
+        assert_eq!(diff.action, PoolAction::NoOp, "{:#?}", diff.changes);
+        assert!(diff.changes.is_empty());
+        assert_eq!(diff.new_nodes_only, None);
+    }
+
+    #[test]
+    fn default_pool_syncs_only_flagged_nodes() {
         let (mut desired, mut live) = world();
         let pool = default_pool_desired();
         desired.pools.insert(pool.address.clone(), pool.clone());
@@ -940,9 +988,9 @@ mod tests {
             .iter()
             .map(|n| n.node.name.as_str())
             .collect();
-        // default-1: out of date; default-2: other script; default-3: reports
-        // nothing and is not flagged, so it cannot be verified.
-        assert_eq!(names, ["default-1", "default-2"]);
+        // default-1: out of date; default-2 shows another key but is not
+        // flagged, default-3 reports nothing: neither is evidence.
+        assert_eq!(names, ["default-1"]);
     }
 
     #[test]

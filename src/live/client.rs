@@ -38,7 +38,7 @@ use tokio::sync::{OnceCell, Semaphore};
 use url::Url;
 
 use super::auth::{self, Credentials, Secret};
-use super::{CceApi, LiveError, Service, sign, wire};
+use super::{CceApi, LiveError, Service, request, sign, wire};
 use crate::model::{CloudSettings, ClusterId, NodeId, PoolId};
 
 /// `User-Agent` of every request.
@@ -695,10 +695,10 @@ fn decode<T: DeserializeOwned>(what: &str, body: &[u8]) -> Result<T, LiveError> 
 /// Makes an update safe for the node count: unless the caller manages the
 /// count (sets `initialNodeCount`), CCE is told to ignore it, because an
 /// omitted count would reset the pool's desired size to 0.
-pub fn protect_node_count(body: &wire::NodePoolUpdate) -> wire::NodePoolUpdate {
+pub fn protect_node_count(body: &request::NodePoolUpdate) -> request::NodePoolUpdate {
     let mut body = body.clone();
     if body.spec.initial_node_count.is_none() {
-        body.spec.ignore_initial_node_count = Some(true);
+        body.spec.ignore_initial_node_count = true;
     }
     body
 }
@@ -731,7 +731,7 @@ impl CceApi for CceClient {
     async fn create_pool(
         &self,
         cluster: &ClusterId,
-        body: &wire::NodePool,
+        body: &request::CreateNodePool,
     ) -> Result<wire::NodePool, LiveError> {
         let call = Call::new(
             Method::POST,
@@ -746,7 +746,7 @@ impl CceApi for CceClient {
         &self,
         cluster: &ClusterId,
         pool: &PoolId,
-        body: &wire::NodePoolUpdate,
+        body: &request::NodePoolUpdate,
     ) -> Result<wire::NodePool, LiveError> {
         let call = Call::new(
             Method::PUT,
@@ -821,7 +821,7 @@ impl CceApi for CceClient {
         &self,
         cluster: &ClusterId,
         pool: &PoolId,
-        body: &wire::UpgradeNodePool,
+        body: &request::UpgradeNodePool,
     ) -> Result<Option<String>, LiveError> {
         let call = Call::new(
             Method::POST,
@@ -1037,17 +1037,16 @@ mod tests {
 
     #[test]
     fn update_protects_the_node_count() {
-        let unmanaged = wire::NodePoolUpdate::default();
-        assert_eq!(
+        let unmanaged = request::NodePoolUpdate::default();
+        assert!(
             protect_node_count(&unmanaged)
                 .spec
-                .ignore_initial_node_count,
-            Some(true)
+                .ignore_initial_node_count
         );
-        let mut managed = wire::NodePoolUpdate::default();
+        let mut managed = request::NodePoolUpdate::default();
         managed.spec.initial_node_count = Some(3);
         let protected = protect_node_count(&managed);
-        assert_eq!(protected.spec.ignore_initial_node_count, None);
+        assert!(!protected.spec.ignore_initial_node_count);
         assert_eq!(protected.spec.initial_node_count, Some(3));
     }
 

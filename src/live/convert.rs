@@ -11,7 +11,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use super::wire;
+use super::{request, wire};
 use crate::model::{
     Autoscaling, Lifecycle, LiveNode, LivePool, Login, NicSpec, NodeConfig, NodeId, NodePhase,
     NodeTemplate, PasswordRef, PoolId, PublicIp, Runtime, Taint, Volume,
@@ -51,14 +51,6 @@ fn value_to_string(value: &Value) -> String {
     match value {
         Value::String(text) => text.clone(),
         other => other.to_string(),
-    }
-}
-
-fn value_to_u32(value: &Value) -> Option<u32> {
-    match value {
-        Value::Number(number) => number.as_u64().and_then(|n| u32::try_from(n).ok()),
-        Value::String(text) => text.trim().parse().ok(),
-        _ => None,
     }
 }
 
@@ -112,12 +104,31 @@ pub fn login_from_wire(login: Option<&wire::Login>) -> Login {
     let Some(login) = login else {
         return Login::default();
     };
-    Login {
-        ssh_key: login.ssh_key.clone().filter(|key| !key.is_empty()),
-        password: login.user_password.as_ref().map(|user| PasswordRef {
-            username: user.username.clone().unwrap_or_else(|| "root".to_owned()),
+    let ssh_key = login.ssh_key.clone().filter(|key| !key.is_empty());
+    // A key-pair pool comes back with `"userPassword": {}` beside its key:
+    // an empty placeholder, not a password login. Only a user password that
+    // names its user, or one on a pool without a key, is a password login.
+    let password = login
+        .user_password
+        .as_ref()
+        .filter(|user| {
+            let named = user
+                .username
+                .as_deref()
+                .is_some_and(|name| !name.is_empty());
+            named || !user.password.is_empty() || ssh_key.is_none()
+        })
+        .map(|user| PasswordRef {
+            username: user
+                .username
+                .clone()
+                .filter(|name| !name.is_empty())
+                .unwrap_or_else(|| "root".to_owned()),
             env: String::new(),
-        }),
+        });
+    Login {
+        ssh_key,
+        password,
         remove_password: login.remove_user_password.unwrap_or(false),
         remove_ssh_key: login.remove_ssh_key.unwrap_or(false),
     }
@@ -135,6 +146,23 @@ pub fn login_to_wire(login: &Login, password: Option<&str>) -> wire::Login {
         remove_user_password: login.remove_password.then_some(true),
         remove_ssh_key: login.remove_ssh_key.then_some(true),
     }
+}
+
+/// Reads a pool template's `publicIP`, in either shape CCE answers with.
+/// `{"eip":{"bandwidth":{}}}`, which CCE returns for a pool without an EIP,
+/// has no EIP type: it is no EIP.
+fn public_ip_from_wire(ip: &wire::PublicIp) -> Option<PublicIp> {
+    let (iptype, bandwidth) = match &ip.eip {
+        Some(eip) => (Some(eip.iptype.as_str()), eip.bandwidth.as_ref()),
+        None => (ip.iptype.as_deref(), ip.bandwidth.as_ref()),
+    };
+    let iptype = iptype.filter(|iptype| !iptype.is_empty())?;
+    Some(PublicIp {
+        ip_type: iptype.to_owned(),
+        charge_mode: bandwidth.and_then(|b| b.chargemode.clone()),
+        bandwidth_size: bandwidth.and_then(|b| b.size),
+        share_type: bandwidth.and_then(|b| b.sharetype.clone()),
+    })
 }
 
 /// Reads a pool's node template, dropping what CCE manages itself.
@@ -185,14 +213,7 @@ pub fn template_from_wire(pool_type: Option<&str>, template: &wire::NodeTemplate
             .flatten()
             .map(volume_from_wire)
             .collect(),
-        public_ip: template.public_ip.as_ref().and_then(|ip| {
-            ip.eip.as_ref().map(|eip| PublicIp {
-                ip_type: eip.iptype.clone(),
-                charge_mode: eip.bandwidth.as_ref().and_then(|b| b.chargemode.clone()),
-                bandwidth_size: eip.bandwidth.as_ref().and_then(|b| b.size),
-                share_type: eip.bandwidth.as_ref().and_then(|b| b.sharetype.clone()),
-            })
-        }),
+        public_ip: template.public_ip.as_ref().and_then(public_ip_from_wire),
         nic: primary.map(|nic| NicSpec {
             subnet_id: nic.subnet_id.clone(),
             fixed_ips: nic.fixed_ips.clone().unwrap_or_default(),
@@ -232,12 +253,54 @@ pub fn template_from_wire(pool_type: Option<&str>, template: &wire::NodeTemplate
     }
 }
 
-/// Builds a wire node template. `password` as in [`login_to_wire`].
-pub fn template_to_wire(template: &NodeTemplate, password: Option<&str>) -> wire::NodeTemplate {
+/// `NodeExtendParam` keys the SDK types as integers; every other key poolform
+/// sends is a string.
+pub const INTEGER_EXTEND_PARAMS: &[&str] = &[
+    MAX_PODS_KEY,
+    "periodNum",
+    "dockerBaseSize",
+    "containerBaseSize",
+    "chargingMode",
+    "kubeReservedMem",
+    "systemReservedMem",
+    "kubeReservedCpu",
+    "systemReservedCpu",
+    "kubeReservedPid",
+    "systemReservedPid",
+    "kubeReservedStorage",
+    "systemReservedStorage",
+];
+
+/// `extendParam` keys an update takes (SDK `NodePoolUpdateExtendParam`);
+/// every other key is set when a pool is created and never changes.
+pub const UPDATE_EXTEND_PARAMS: &[&str] = &[
+    "agency_name",
+    PRE_INSTALL_KEY,
+    POST_INSTALL_KEY,
+    "spotPrice",
+    "securityReinforcementType",
+    "alpha.cce/NodeImageID",
+];
+
+/// An `extendParam` value as the SDK types it: an integer for the keys of
+/// [`INTEGER_EXTEND_PARAMS`] (the configuration validates them), a string
+/// otherwise.
+pub fn extend_param_value(key: &str, value: &str) -> Value {
+    if INTEGER_EXTEND_PARAMS.contains(&key)
+        && let Ok(number) = value.trim().parse::<i64>()
+    {
+        return Value::from(number);
+    }
+    Value::String(value.to_owned())
+}
+
+/// The `extendParam` of a template: its keys typed, plus `maxPods` and the
+/// encoded scripts.
+fn extend_param_to_wire(template: &NodeTemplate) -> BTreeMap<String, Value> {
     let mut extend_param: BTreeMap<String, Value> = template
         .extend_params
         .iter()
-        .map(|(key, value)| (key.clone(), Value::String(value.clone())))
+        .map(|(key, value)| (key.clone(), extend_param_value(key, value)))
         .collect();
     if let Some(max_pods) = template.max_pods {
         extend_param.insert(MAX_PODS_KEY.to_owned(), Value::from(max_pods));
@@ -254,6 +317,129 @@ pub fn template_to_wire(template: &NodeTemplate, password: Option<&str>) -> wire
             Value::String(encode_script(script)),
         );
     }
+    extend_param
+}
+
+fn taints_to_wire(template: &NodeTemplate) -> Vec<wire::Taint> {
+    template
+        .taints
+        .iter()
+        .map(|taint| wire::Taint {
+            key: taint.key.clone(),
+            value: (!taint.value.is_empty()).then(|| taint.value.clone()),
+            effect: taint.effect.clone(),
+        })
+        .collect()
+}
+
+fn user_tags_to_wire(template: &NodeTemplate) -> Vec<wire::UserTag> {
+    template
+        .user_tags
+        .iter()
+        .map(|(key, value)| wire::UserTag {
+            key: key.clone(),
+            value: value.clone(),
+        })
+        .collect()
+}
+
+fn runtime_to_wire(template: &NodeTemplate) -> wire::Runtime {
+    wire::Runtime {
+        name: template.runtime.name.clone(),
+        runtime_class: template.runtime.runtime_class.clone(),
+    }
+}
+
+fn eip_to_wire(ip: &PublicIp) -> request::EipSpec {
+    request::EipSpec {
+        iptype: ip.ip_type.clone(),
+        bandwidth: Some(wire::Bandwidth {
+            chargemode: ip.charge_mode.clone(),
+            size: ip.bandwidth_size,
+            sharetype: ip.share_type.clone(),
+        }),
+    }
+}
+
+fn primary_nic_to_wire(nic: &NicSpec) -> wire::PrimaryNic {
+    wire::PrimaryNic {
+        subnet_id: nic.subnet_id.clone(),
+        fixed_ips: (!nic.fixed_ips.is_empty()).then(|| nic.fixed_ips.clone()),
+        ip_block: nic.ip_block.clone(),
+        subnet_list: (!nic.subnet_list.is_empty()).then(|| nic.subnet_list.clone()),
+    }
+}
+
+/// The node template of a CreateNodePool body (SDK `NodeTemplate`). A
+/// password login carries an empty password; apply salts and fills it in.
+pub fn create_template(template: &NodeTemplate) -> request::CreateNodeTemplate {
+    let mut login = login_to_wire(&template.login, None);
+    // The remove flags are instructions for an update or a sync.
+    login.remove_user_password = None;
+    login.remove_ssh_key = None;
+    request::CreateNodeTemplate {
+        flavor: template.flavor.clone(),
+        az: template.az.clone(),
+        os: template.os.clone(),
+        login,
+        root_volume: volume_to_wire(&template.root_volume),
+        data_volumes: template.data_volumes.iter().map(volume_to_wire).collect(),
+        public_ip: template.public_ip.as_ref().map(eip_to_wire),
+        node_nic_spec: template.nic.as_ref().map(|nic| request::NicSpec {
+            primary_nic: primary_nic_to_wire(nic),
+        }),
+        billing_mode: 0,
+        taints: taints_to_wire(template),
+        wait_post_install_finish: template.lifecycle.wait_post_install_finish,
+        k8s_tags: template.k8s_labels.clone(),
+        user_tags: user_tags_to_wire(template),
+        runtime: runtime_to_wire(template),
+        extend_param: extend_param_to_wire(template),
+    }
+}
+
+/// The node template of an UpdateNodePool body (SDK `NodeSpecUpdate`): the
+/// update's own names for disks and subnet, only the `extendParam` keys an
+/// update takes, and nothing that only a create takes.
+pub fn update_template(template: &NodeTemplate) -> request::NodeSpecUpdate {
+    let mut extend_param = extend_param_to_wire(template);
+    extend_param.retain(|key, _| UPDATE_EXTEND_PARAMS.contains(&key.as_str()));
+    let mut login = login_to_wire(&template.login, None);
+    // Switching a pool between key and password login must drop the other
+    // kind: CCE merges the login of an update into the pool's, so a key left
+    // in place would keep every reset node out of date.
+    if login.user_password.is_some() && login.ssh_key.is_none() {
+        login.remove_ssh_key = Some(true);
+    }
+    if login.ssh_key.is_some() && login.user_password.is_none() {
+        login.remove_user_password = Some(true);
+    }
+    request::NodeSpecUpdate {
+        os: template.os.clone(),
+        login,
+        root_volume_update: volume_to_wire(&template.root_volume),
+        data_volumes_update: template.data_volumes.iter().map(volume_to_wire).collect(),
+        runtime: runtime_to_wire(template),
+        taints: taints_to_wire(template),
+        wait_post_install_finish: template.lifecycle.wait_post_install_finish,
+        k8s_tags: template.k8s_labels.clone(),
+        user_tags: user_tags_to_wire(template),
+        // Fixed IPs and an IP block belong to a create; an update takes the
+        // subnets only.
+        node_nic_spec_update: template.nic.as_ref().map(|nic| request::NicSpecUpdate {
+            primary_nic: request::PrimaryNicUpdate {
+                subnet_id: nic.subnet_id.clone(),
+                subnet_list: (!nic.subnet_list.is_empty()).then(|| nic.subnet_list.clone()),
+            },
+        }),
+        extend_param,
+        public_ip: template.public_ip.as_ref().map(eip_to_wire),
+    }
+}
+
+/// A pool template as CCE reports it in a pool response, for simulators and
+/// tests that seed live state (poolform never sends this shape).
+pub fn template_to_wire(template: &NodeTemplate, password: Option<&str>) -> wire::NodeTemplate {
     wire::NodeTemplate {
         flavor: Some(template.flavor.clone()),
         az: Some(template.az.clone()),
@@ -262,55 +448,26 @@ pub fn template_to_wire(template: &NodeTemplate, password: Option<&str>) -> wire
         root_volume: Some(volume_to_wire(&template.root_volume)),
         data_volumes: Some(template.data_volumes.iter().map(volume_to_wire).collect()),
         public_ip: template.public_ip.as_ref().map(|ip| wire::PublicIp {
+            iptype: None,
+            bandwidth: None,
             ids: None,
-            count: Some(1),
+            count: None,
             eip: Some(wire::Eip {
                 iptype: ip.ip_type.clone(),
-                bandwidth: Some(wire::Bandwidth {
-                    chargemode: ip.charge_mode.clone(),
-                    size: ip.bandwidth_size,
-                    sharetype: ip.share_type.clone(),
-                }),
+                bandwidth: eip_to_wire(ip).bandwidth,
             }),
         }),
         node_nic_spec: template.nic.as_ref().map(|nic| wire::NodeNicSpec {
-            primary_nic: Some(wire::PrimaryNic {
-                subnet_id: nic.subnet_id.clone(),
-                fixed_ips: (!nic.fixed_ips.is_empty()).then(|| nic.fixed_ips.clone()),
-                ip_block: nic.ip_block.clone(),
-                subnet_list: (!nic.subnet_list.is_empty()).then(|| nic.subnet_list.clone()),
-            }),
+            primary_nic: Some(primary_nic_to_wire(nic)),
         }),
         count: None,
         billing_mode: Some(0),
-        taints: Some(
-            template
-                .taints
-                .iter()
-                .map(|taint| wire::Taint {
-                    key: taint.key.clone(),
-                    value: (!taint.value.is_empty()).then(|| taint.value.clone()),
-                    effect: taint.effect.clone(),
-                })
-                .collect(),
-        ),
+        taints: Some(taints_to_wire(template)),
         wait_post_install_finish: Some(template.lifecycle.wait_post_install_finish),
         k8s_tags: Some(template.k8s_labels.clone()),
-        user_tags: Some(
-            template
-                .user_tags
-                .iter()
-                .map(|(key, value)| wire::UserTag {
-                    key: key.clone(),
-                    value: value.clone(),
-                })
-                .collect(),
-        ),
-        runtime: Some(wire::Runtime {
-            name: template.runtime.name.clone(),
-            runtime_class: template.runtime.runtime_class.clone(),
-        }),
-        extend_param: (!extend_param.is_empty()).then_some(extend_param),
+        user_tags: Some(user_tags_to_wire(template)),
+        runtime: Some(runtime_to_wire(template)),
+        extend_param: Some(extend_param_to_wire(template)).filter(|map| !map.is_empty()),
     }
 }
 
@@ -370,7 +527,6 @@ pub fn pool_from_wire(pool: &wire::NodePool) -> LivePool {
 pub fn node_from_wire(node: &wire::Node) -> LiveNode {
     let status = node.status.clone().unwrap_or_default();
     let spec = &node.spec;
-    let extend = spec.extend_param.clone().unwrap_or_default();
     LiveNode {
         id: NodeId(node.metadata.uid.clone()),
         name: node.metadata.name.clone(),
@@ -381,18 +537,6 @@ pub fn node_from_wire(node: &wire::Node) -> LiveNode {
             os: spec.os.clone(),
             runtime: spec.runtime.as_ref().map(|runtime| runtime.name.clone()),
             ssh_key: spec.login.as_ref().and_then(|login| login.ssh_key.clone()),
-            root_volume: spec.root_volume.as_ref().map(volume_from_wire),
-            data_volumes: spec
-                .data_volumes
-                .as_ref()
-                .map(|volumes| volumes.iter().map(volume_from_wire).collect()),
-            max_pods: extend.get(MAX_PODS_KEY).and_then(value_to_u32),
-            pre_install: extend
-                .get(PRE_INSTALL_KEY)
-                .map(|v| decode_script(&value_to_string(v))),
-            post_install: extend
-                .get(POST_INSTALL_KEY)
-                .map(|v| decode_script(&value_to_string(v))),
         },
         fingerprint: fingerprint(&(&node.metadata, &node.spec, &status)),
     }
@@ -467,6 +611,62 @@ mod tests {
             .get_or_insert_with(BTreeMap::new)
             .insert("cce.cloud.com/cce-nodepool".into(), "np".into());
         assert_eq!(template_from_wire(Some("vm"), &wire), template);
+    }
+
+    #[test]
+    fn extend_params_are_typed_as_the_sdk_types_them() {
+        let mut template = sample();
+        for (key, value) in [
+            ("dockerBaseSize", "20"),
+            ("containerBaseSize", "30"),
+            ("periodNum", "1"),
+            ("kubeReservedMem", "500"),
+            ("systemReservedCpu", "200"),
+            ("agency_name", "agency"),
+            ("isAutoPay", "true"),
+        ] {
+            template.extend_params.insert(key.into(), value.into());
+        }
+        let body = serde_json::to_value(create_template(&template)).expect("json");
+        let extend = &body["extendParam"];
+        assert_eq!(extend["maxPods"], serde_json::json!(110));
+        assert_eq!(extend["dockerBaseSize"], serde_json::json!(20));
+        assert_eq!(extend["containerBaseSize"], serde_json::json!(30));
+        assert_eq!(extend["periodNum"], serde_json::json!(1));
+        assert_eq!(extend["kubeReservedMem"], serde_json::json!(500));
+        assert_eq!(extend["systemReservedCpu"], serde_json::json!(200));
+        assert_eq!(extend["agency_name"], serde_json::json!("agency"));
+        assert_eq!(extend["isAutoPay"], serde_json::json!("true"));
+        // Read back (CCE answers with integers), they compare equal.
+        let wire: wire::NodeTemplate = serde_json::from_value(body).expect("readable");
+        assert_eq!(template_from_wire(Some("vm"), &wire), template);
+    }
+
+    #[test]
+    fn decorations_of_a_key_pair_pool_are_no_password_and_no_eip() {
+        let wire: wire::NodeTemplate = serde_json::from_str(
+            r#"{"login":{"sshKey":"kp","userPassword":{}},"publicIP":{"eip":{"bandwidth":{}}}}"#,
+        )
+        .expect("json");
+        let template = template_from_wire(Some("vm"), &wire);
+        assert_eq!(template.login.ssh_key.as_deref(), Some("kp"));
+        assert_eq!(template.login.password, None);
+        assert_eq!(template.public_ip, None);
+        // A password pool names its user (the password itself is shielded).
+        let wire: wire::NodeTemplate =
+            serde_json::from_str(r#"{"login":{"userPassword":{"username":"root"}}}"#)
+                .expect("json");
+        let login = template_from_wire(Some("vm"), &wire).login;
+        assert_eq!(login.password.map(|p| p.username).as_deref(), Some("root"));
+        // Both EIP shapes read the same.
+        let wire: wire::NodeTemplate = serde_json::from_str(
+            r#"{"publicIP":{"iptype":"5_bgp","bandwidth":{"size":5,"sharetype":"PER"}}}"#,
+        )
+        .expect("json");
+        let ip = template_from_wire(Some("vm"), &wire)
+            .public_ip
+            .expect("eip");
+        assert_eq!((ip.ip_type.as_str(), ip.bandwidth_size), ("5_bgp", Some(5)));
     }
 
     #[test]

@@ -4,12 +4,15 @@
 use std::future::Future;
 
 use crate::model::{ClusterId, NodeId, PoolId};
+use request::{CreateNodePool, NodePoolUpdate, UpgradeNodePool};
 
 pub mod auth;
 pub mod client;
 pub mod convert;
 mod error;
 pub mod fetch;
+pub mod request;
+pub mod salt;
 pub mod sign;
 pub mod wire;
 
@@ -36,14 +39,14 @@ pub trait CceApi: Send + Sync {
     fn create_pool(
         &self,
         cluster: &ClusterId,
-        body: &wire::NodePool,
+        body: &CreateNodePool,
     ) -> impl Future<Output = Result<wire::NodePool, LiveError>> + Send;
     /// UpdateNodePool.
     fn update_pool(
         &self,
         cluster: &ClusterId,
         pool: &PoolId,
-        body: &wire::NodePoolUpdate,
+        body: &NodePoolUpdate,
     ) -> impl Future<Output = Result<wire::NodePool, LiveError>> + Send;
     /// DeleteNodePool.
     fn delete_pool(
@@ -68,7 +71,7 @@ pub trait CceApi: Send + Sync {
         &self,
         cluster: &ClusterId,
         pool: &PoolId,
-        body: &wire::UpgradeNodePool,
+        body: &UpgradeNodePool,
     ) -> impl Future<Output = Result<Option<String>, LiveError>> + Send;
     /// ShowJob.
     fn show_job(&self, job: &str) -> impl Future<Output = Result<wire::Job, LiveError>> + Send;

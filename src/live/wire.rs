@@ -1,4 +1,6 @@
-//! CCE v3 wire types, shared by the client and the simulator.
+//! CCE v3 wire types: the responses poolform reads (and, until it has its
+//! own reading, what the simulator parses). The bodies poolform sends are in
+//! [`super::request`].
 //!
 //! Field names follow the official SDK's JSON names (camelCase, with the few
 //! exceptions CCE has). Every optional field is skipped when absent, and
@@ -295,10 +297,17 @@ pub struct VolumeMetadata {
     pub cmk_id: Option<String>,
 }
 
-/// `publicIP`.
+/// `publicIP`: a pool template's `NodeEIPSpec` (`iptype`, `bandwidth`) or a
+/// node's `NodePublicIP` (`ids`, `count`, `eip`); responses use either.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PublicIp {
+    /// EIP type (`NodeEIPSpec`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iptype: Option<String>,
+    /// Bandwidth (`NodeEIPSpec`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bandwidth: Option<Bandwidth>,
     /// Existing EIP ids.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ids: Option<Vec<String>>,

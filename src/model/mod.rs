@@ -163,6 +163,45 @@ pub struct Rollout {
     pub force: bool,
     /// Allow replacing the pool when a field changes that CCE cannot update.
     pub allow_replacement: bool,
+    /// What a reset does to data volumes (`volumeConfig.volumeResetPolicy`
+    /// of each sync); `None` leaves it to CCE, which resets them all.
+    #[serde(default)]
+    pub volume_reset_policy: Option<VolumeResetPolicy>,
+}
+
+/// `volumeConfig.volumeResetPolicy` of a sync: which data volumes a reset
+/// wipes. The system disk is always wiped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VolumeResetPolicy {
+    /// Wipe every data volume CCE manages (CCE's default).
+    ResetManagedVolumes,
+    /// Keep data volumes users added themselves; wipe the managed ones
+    /// (recent cluster versions only, per the SDK).
+    RetainCustomVolumes,
+}
+
+impl VolumeResetPolicy {
+    /// The API's string.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ResetManagedVolumes => "reset_managed_volumes",
+            Self::RetainCustomVolumes => "retain_custom_volumes",
+        }
+    }
+
+    /// What a reset under this policy wipes, for plan warnings; `None` is
+    /// CCE's default.
+    pub fn wiped(policy: Option<Self>) -> &'static str {
+        match policy {
+            None | Some(Self::ResetManagedVolumes) => {
+                "the system disk and every CCE-managed data disk are wiped"
+            }
+            Some(Self::RetainCustomVolumes) => {
+                "the system disk and the CCE-managed data disks are wiped; custom data volumes are kept"
+            }
+        }
+    }
 }
 
 impl Default for Rollout {
@@ -174,6 +213,7 @@ impl Default for Rollout {
             batch_timeout_seconds: 30 * 60,
             force: false,
             allow_replacement: false,
+            volume_reset_policy: None,
         }
     }
 }
@@ -411,13 +451,17 @@ pub struct LiveNode {
     pub phase: NodePhase,
     /// `status.configurationUpToDate`; `None` when CCE did not say.
     pub up_to_date: Option<bool>,
-    /// The reset-only parts of the node's spec, as far as CCE reports them.
+    /// What the node response says it runs (informational).
     pub config: NodeConfig,
     /// A digest of the node as read.
     pub fingerprint: String,
 }
 
-/// What a node was installed with: the fields only a reset changes.
+/// What a node response says the node was installed with. Shown, never
+/// compared: a node response carries no scripts, labels, taints or tags, its
+/// login shows only the key pair, and its disks are the ones it was created
+/// with, so nothing here can tell whether a reset is due (only CCE's
+/// `configurationUpToDate` and the plan's own template changes can).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NodeConfig {
     /// `spec.os`.
@@ -426,16 +470,6 @@ pub struct NodeConfig {
     pub runtime: Option<String>,
     /// `spec.login.sshKey`.
     pub ssh_key: Option<String>,
-    /// `spec.rootVolume`.
-    pub root_volume: Option<Volume>,
-    /// `spec.dataVolumes`.
-    pub data_volumes: Option<Vec<Volume>>,
-    /// `spec.extendParam.maxPods`.
-    pub max_pods: Option<u32>,
-    /// Decoded `spec.extendParam.alpha.cce/preInstall`, when reported.
-    pub pre_install: Option<String>,
-    /// Decoded `spec.extendParam.alpha.cce/postInstall`, when reported.
-    pub post_install: Option<String>,
 }
 
 /// `status.phase` of a node.

@@ -116,6 +116,7 @@ pub fn plan_sync(
         batches,
         skipped: nodes.stale_unavailable,
         notes,
+        volume_reset_policy: None,
     })
 }
 

@@ -7,11 +7,14 @@ use miette::Diagnostic;
 use petgraph::graph::{DiGraph, NodeIndex};
 
 use crate::diff::{self, DiffError, PoolDiff};
-use crate::live::{convert, wire};
+use crate::live::{convert, request, wire};
 use crate::model::{Desired, DesiredPool, Live, PoolAddress};
 
 use super::batches::plan_sync;
-use super::{FORMAT_VERSION, Plan, PlanCluster, PoolAction, PoolPlan, Step, StepKind, SyncPlan};
+use super::{
+    AttributeChange, FORMAT_VERSION, Plan, PlanCluster, PoolAction, PoolPlan, Step, StepKind,
+    SyncPlan,
+};
 
 /// Everything that kept a plan from being made; each one is a diagnostic.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Diagnostic)]
@@ -364,9 +367,13 @@ fn pool_plan(pool: &DesiredPool, diff: PoolDiff, cluster_cap: Option<u32>) -> Po
         before,
         after,
         nodes,
+        new_nodes_only,
     } = diff;
     let sync = if pool_id.is_some() && matches!(action, PoolAction::NoOp | PoolAction::Update) {
-        plan_sync(pool.rollout.max_unavailable, &cluster, cluster_cap, nodes)
+        plan_sync(pool.rollout.max_unavailable, &cluster, cluster_cap, nodes).map(|mut sync| {
+            sync.volume_reset_policy = pool.rollout.volume_reset_policy;
+            sync
+        })
     } else {
         None
     };
@@ -378,6 +385,7 @@ fn pool_plan(pool: &DesiredPool, diff: PoolDiff, cluster_cap: Option<u32>) -> Po
         action,
         changes,
         sync,
+        new_nodes_only,
         depends_on: pool.rollout.depends_on.clone(),
         before,
         after,
@@ -394,24 +402,23 @@ fn password_env(pool: &DesiredPool) -> Option<String> {
 
 /// The CreateNodePool body. Without `node_count` a new pool starts at the
 /// autoscaler's minimum, or empty.
-pub fn create_body(pool: &DesiredPool) -> wire::NodePool {
+pub fn create_body(pool: &DesiredPool) -> request::CreateNodePool {
     let initial = pool.node_count.unwrap_or_else(|| {
         pool.autoscaling
             .as_ref()
             .filter(|autoscaling| autoscaling.enabled)
             .map_or(0, |autoscaling| autoscaling.min)
     });
-    wire::NodePool {
+    request::CreateNodePool {
         kind: "NodePool".to_owned(),
         api_version: "v3".to_owned(),
-        metadata: wire::NodePoolMetadata {
+        metadata: request::PoolName {
             name: pool.name.clone(),
-            ..wire::NodePoolMetadata::default()
         },
-        spec: wire::NodePoolSpec {
-            pool_type: Some(pool.template.pool_type.clone()),
-            node_template: convert::template_to_wire(&pool.template, None),
-            initial_node_count: Some(initial),
+        spec: request::CreateNodePoolSpec {
+            pool_type: pool.template.pool_type.clone(),
+            node_template: convert::create_template(&pool.template),
+            initial_node_count: initial,
             autoscaling: pool.autoscaling.as_ref().map(convert::autoscaling_to_wire),
             node_management: pool
                 .server_group
@@ -419,92 +426,71 @@ pub fn create_body(pool: &DesiredPool) -> wire::NodePool {
                 .map(|group| wire::NodeManagement {
                     server_group_reference: Some(group.clone()),
                 }),
-            ..wire::NodePoolSpec::default()
         },
-        status: None,
     }
 }
 
-/// The UpdateNodePool body: the template without the fields the update
-/// model does not take (flavor and az must not be sent: an empty pair
-/// deletes the default scale group), and `ignoreInitialNodeCount: true`
-/// unless the configuration manages `node_count`, so an update never scales
-/// the pool by accident.
-pub fn update_body(pool: &DesiredPool) -> wire::NodePoolUpdate {
-    let mut template = convert::template_to_wire(&pool.template, None);
-    template.flavor = None;
-    template.az = None;
-    template.count = None;
-    template.billing_mode = None;
-    if let Some(extend) = template.extend_param.as_mut() {
-        extend.retain(|key, _| {
-            key == convert::PRE_INSTALL_KEY
-                || key == convert::POST_INSTALL_KEY
-                || diff::UPDATABLE_EXTEND_PARAMS.contains(&key.as_str())
-        });
-    }
-    // Always send the updatable extendParam keys, even none: an absent map
-    // leaves the pool's scripts as they are, so removing the last script
-    // from the config would never reach CCE and every later plan would show
-    // the same change again.
-    template.extend_param = Some(template.extend_param.take().unwrap_or_default());
-    // Switching a pool between key and password login must drop the other
-    // kind: CCE merges the login of an update into the pool's, so a key left
-    // in place would keep every reset node out of date.
-    if let Some(login) = template.login.as_mut() {
-        if login.user_password.is_some() && login.ssh_key.is_none() {
-            login.remove_ssh_key = Some(true);
-        }
-        if login.ssh_key.is_some() && login.user_password.is_none() {
-            login.remove_user_password = Some(true);
-        }
-    }
-    if let Some(primary) = template
-        .node_nic_spec
-        .as_mut()
-        .and_then(|nic| nic.primary_nic.as_mut())
-    {
-        primary.fixed_ips = None;
-        primary.ip_block = None;
-    }
-    wire::NodePoolUpdate {
-        metadata: wire::NodePoolMetadata {
+/// The UpdateNodePool body (SDK `NodePoolUpdate`): the template under the
+/// update's own names, `ignoreInitialNodeCount: true` unless the
+/// configuration manages `node_count` (an update never scales the pool by
+/// accident), the server group as `nodeManagementUpdate`, and the `refresh`
+/// policy for labels, taints and resource tags when `changes` touches them,
+/// so that CCE pushes them to the existing nodes without a reset.
+pub fn update_body(pool: &DesiredPool, changes: &[AttributeChange]) -> request::NodePoolUpdate {
+    let changed = |path: &str| changes.iter().any(|change| change.path == path);
+    let refresh = |path: &str| changed(path).then(|| request::REFRESH.to_owned());
+    request::NodePoolUpdate {
+        metadata: request::PoolName {
             name: pool.name.clone(),
-            ..wire::NodePoolMetadata::default()
         },
-        spec: wire::NodePoolSpecUpdate {
-            node_template: template,
+        spec: request::NodePoolSpecUpdate {
+            node_template: convert::update_template(&pool.template),
             initial_node_count: pool.node_count,
-            ignore_initial_node_count: Some(pool.node_count.is_none()),
+            ignore_initial_node_count: pool.node_count.is_none(),
             autoscaling: pool.autoscaling.as_ref().map(convert::autoscaling_to_wire),
+            node_management_update: pool
+                .server_group
+                .as_ref()
+                .map(|group| wire::NodeManagement {
+                    server_group_reference: Some(group.clone()),
+                }),
+            taint_policy_on_existing_nodes: refresh("taints"),
+            label_policy_on_existing_nodes: refresh("k8s_labels"),
+            user_tags_policy_on_existing_nodes: refresh("user_tags"),
         },
     }
 }
 
 /// The UpgradeNodePool body of one batch: exactly its nodes, at most that
-/// many at once, with the desired scripts and login (no secret: a password
-/// login carries an empty password, filled in by apply).
+/// many at once, with the desired scripts, login and volume reset policy (no
+/// secret: a password login carries an empty password, salted and filled in
+/// by apply).
 pub fn sync_body(
     pool: &DesiredPool,
     pool_id: &str,
     node_ids: &[crate::model::NodeId],
-) -> wire::UpgradeNodePool {
+) -> request::UpgradeNodePool {
     let mut login = convert::login_to_wire(&pool.template.login, None);
     // The remove flags belong to pool updates only.
     login.remove_user_password = None;
     login.remove_ssh_key = None;
-    wire::UpgradeNodePool {
+    request::UpgradeNodePool {
         kind: "NodePool".to_owned(),
         api_version: "v3".to_owned(),
-        spec: wire::UpgradeSpec {
+        spec: request::NodePoolUpgradeSpec {
             node_pool_id: pool_id.to_owned(),
             node_ids: node_ids.iter().map(|id| id.0.clone()).collect(),
             max_unavailable: u32::try_from(node_ids.len()).unwrap_or(u32::MAX),
             force: pool.rollout.force,
-            node_template: Some(wire::UpgradeNodeTemplate {
+            node_template: request::UpgradeNodeTemplate {
                 life_cycle: convert::lifecycle_to_wire(&pool.template.lifecycle),
                 login,
-            }),
+                volume_config: pool.rollout.volume_reset_policy.map(|policy| {
+                    request::VolumeConfig {
+                        volume_reset_policy: policy.as_str().to_owned(),
+                    }
+                }),
+            },
         },
     }
 }
@@ -538,7 +524,7 @@ fn build_steps(
             }),
             (PoolAction::Update, Some(id)) => kinds.push(StepKind::UpdatePool {
                 pool_id: id.clone(),
-                body: Box::new(update_body(pool)),
+                body: Box::new(update_body(pool, &plan.changes)),
                 password_env: password_env(pool),
             }),
             (PoolAction::Delete, Some(id)) => {
@@ -690,16 +676,9 @@ mod tests {
         let StepKind::UpdatePool { body, .. } = &plan.steps[0].kind else {
             panic!("update first");
         };
-        assert_eq!(body.spec.ignore_initial_node_count, Some(true));
+        assert!(body.spec.ignore_initial_node_count);
         assert_eq!(body.spec.initial_node_count, None);
-        assert_eq!(body.spec.node_template.flavor, None);
-        assert_eq!(body.spec.node_template.az, None);
-        let extend = body
-            .spec
-            .node_template
-            .extend_param
-            .clone()
-            .unwrap_or_default();
+        let extend = body.spec.node_template.extend_param.clone();
         assert!(!extend.contains_key("maxPods"), "{extend:?}");
         assert_eq!(
             extend.get(convert::POST_INSTALL_KEY),
@@ -710,7 +689,7 @@ mod tests {
         };
         assert_eq!(body.spec.max_unavailable, 2);
         assert_eq!(body.spec.node_pool_id, "app-pool-id");
-        let template = body.spec.node_template.as_ref().expect("template");
+        let template = &body.spec.node_template;
         assert_eq!(
             template.life_cycle.post_install.as_deref(),
             Some(convert::encode_script("echo v2\n").as_str())
@@ -732,7 +711,7 @@ mod tests {
         let StepKind::UpdatePool { body, .. } = &plan.steps[0].kind else {
             panic!("update");
         };
-        assert_eq!(body.spec.ignore_initial_node_count, Some(false));
+        assert!(!body.spec.ignore_initial_node_count);
         assert_eq!(body.spec.initial_node_count, Some(8));
         // node_count 6 → 8 is a change as well as the label.
         assert_eq!(plan.pools[0].changes.len(), 2);
@@ -765,18 +744,146 @@ mod tests {
                 } => (body.spec.node_template.login.clone(), password_env),
                 StepKind::SyncBatch {
                     body, password_env, ..
-                } => (
-                    body.spec.node_template.as_ref().map(|t| t.login.clone()),
-                    password_env,
-                ),
+                } => (body.spec.node_template.login.clone(), password_env),
                 StepKind::DeletePool { .. } => continue,
             };
-            let password = login
-                .and_then(|login| login.user_password)
-                .expect("password login");
+            let password = login.user_password.expect("password login");
             assert_eq!(password.password, "");
             assert_eq!(env.as_deref(), Some("NODE_PASSWORD"));
         }
+    }
+
+    #[test]
+    fn update_body_uses_the_update_models_names_and_nothing_create_only() {
+        let (mut desired, _) = world();
+        let pool = desired.pools.get_mut(&address("prod-app")).expect("pool");
+        pool.template.data_volumes[0].size = 200;
+        pool.template.nic = Some(crate::model::NicSpec {
+            subnet_id: Some("subnet-1".into()),
+            fixed_ips: vec!["10.0.0.5".into()],
+            ..crate::model::NicSpec::default()
+        });
+        let body = serde_json::to_value(update_body(pool, &[])).expect("json");
+        let template = &body["spec"]["nodeTemplate"];
+        for key in ["rootVolumeUpdate", "dataVolumesUpdate", "nodeNicSpecUpdate"] {
+            assert!(template.get(key).is_some(), "{key} missing: {template}");
+        }
+        for key in [
+            "rootVolume",
+            "dataVolumes",
+            "nodeNicSpec",
+            "billingMode",
+            "flavor",
+            "az",
+        ] {
+            assert!(template.get(key).is_none(), "{key} sent: {template}");
+        }
+        assert_eq!(template["dataVolumesUpdate"][0]["size"], 200);
+        assert_eq!(
+            template["nodeNicSpecUpdate"],
+            serde_json::json!({"primaryNic": {"subnetId": "subnet-1"}})
+        );
+        let extend = template["extendParam"].as_object().expect("extendParam");
+        assert!(
+            extend
+                .keys()
+                .all(|key| convert::UPDATE_EXTEND_PARAMS.contains(&key.as_str())),
+            "{extend:?}"
+        );
+    }
+
+    #[test]
+    fn labels_taints_and_tags_are_pushed_with_refresh_and_reset_nothing() {
+        let (mut desired, live) = world();
+        let pool = desired.pools.get_mut(&address("prod-app")).expect("pool");
+        pool.template.k8s_labels.insert("tier".into(), "web".into());
+        pool.template.taints.push(crate::model::Taint {
+            key: "dedicated".into(),
+            value: "web".into(),
+            effect: "NoSchedule".into(),
+        });
+        pool.template.user_tags.insert("env".into(), "prod".into());
+        let plan = build_plan(&desired, &live, &[]).expect("plans");
+        assert_eq!(plan.steps.len(), 1, "an update and no sync");
+        let StepKind::UpdatePool { body, .. } = &plan.steps[0].kind else {
+            panic!("update");
+        };
+        assert_eq!(
+            body.spec.label_policy_on_existing_nodes.as_deref(),
+            Some("refresh")
+        );
+        assert_eq!(
+            body.spec.taint_policy_on_existing_nodes.as_deref(),
+            Some("refresh")
+        );
+        assert_eq!(
+            body.spec.user_tags_policy_on_existing_nodes.as_deref(),
+            Some("refresh")
+        );
+        assert!(plan.pools[0].sync.is_none());
+
+        // A change that is not a label, taint or tag leaves the policies out.
+        let (mut desired, live) = world();
+        let pool = desired.pools.get_mut(&address("prod-app")).expect("pool");
+        pool.template.lifecycle.post_install = Some("echo v2\n".into());
+        let plan = build_plan(&desired, &live, &[]).expect("plans");
+        let StepKind::UpdatePool { body, .. } = &plan.steps[0].kind else {
+            panic!("update");
+        };
+        assert_eq!(body.spec.label_policy_on_existing_nodes, None);
+        assert_eq!(body.spec.taint_policy_on_existing_nodes, None);
+        assert_eq!(body.spec.user_tags_policy_on_existing_nodes, None);
+    }
+
+    #[test]
+    fn server_group_goes_out_as_node_management_update() {
+        let (mut desired, mut live) = world();
+        live_pool_mut(&mut live, "prod", "app").server_group = Some("sg-old".into());
+        let pool = desired.pools.get_mut(&address("prod-app")).expect("pool");
+        pool.server_group = Some("sg-new".into());
+        let plan = build_plan(&desired, &live, &[]).expect("an update");
+        let StepKind::UpdatePool { body, .. } = &plan.steps[0].kind else {
+            panic!("update");
+        };
+        let json = serde_json::to_value(body.as_ref()).expect("json");
+        assert_eq!(
+            json["spec"]["nodeManagementUpdate"],
+            serde_json::json!({"serverGroupReference": "sg-new"})
+        );
+    }
+
+    #[test]
+    fn sync_body_carries_the_volume_reset_policy() {
+        let (mut desired, live) = world();
+        let pool = desired.pools.get_mut(&address("prod-app")).expect("pool");
+        pool.template.lifecycle.post_install = Some("echo v2\n".into());
+        pool.rollout.volume_reset_policy =
+            Some(crate::model::VolumeResetPolicy::RetainCustomVolumes);
+        let plan = build_plan(&desired, &live, &[]).expect("plans");
+        let StepKind::SyncBatch { body, .. } = &plan.steps[1].kind else {
+            panic!("sync");
+        };
+        let json = serde_json::to_value(body.as_ref()).expect("json");
+        assert_eq!(
+            json["spec"]["nodeTemplate"]["volumeConfig"],
+            serde_json::json!({"volumeResetPolicy": "retain_custom_volumes"})
+        );
+        assert_eq!(
+            plan.pools[0]
+                .sync
+                .as_ref()
+                .and_then(|sync| sync.volume_reset_policy),
+            Some(crate::model::VolumeResetPolicy::RetainCustomVolumes)
+        );
+        // Unset, CCE's default applies and nothing is sent.
+        let (mut desired, live) = world();
+        let pool = desired.pools.get_mut(&address("prod-app")).expect("pool");
+        pool.template.lifecycle.post_install = Some("echo v2\n".into());
+        let plan = build_plan(&desired, &live, &[]).expect("plans");
+        let StepKind::SyncBatch { body, .. } = &plan.steps[1].kind else {
+            panic!("sync");
+        };
+        assert_eq!(body.spec.node_template.volume_config, None);
     }
 
     #[test]

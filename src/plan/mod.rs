@@ -23,8 +23,10 @@ pub use batches::{order_across_zones, plan_sync};
 pub use build::{PlanError, PlanErrors, build_plan, create_body, sync_body, update_body};
 pub use saved::{LoadPlanError, load, save};
 
-use crate::live::wire;
-use crate::model::{CloudSettings, ClusterId, ClusterName, NodeId, PoolAddress, PoolId};
+use crate::live::request;
+use crate::model::{
+    CloudSettings, ClusterId, ClusterName, NodeId, PoolAddress, PoolId, VolumeResetPolicy,
+};
 
 /// The version of the saved plan and plan JSON format.
 pub const FORMAT_VERSION: &str = "1.0";
@@ -106,6 +108,10 @@ pub struct PoolPlan {
     pub changes: Vec<AttributeChange>,
     /// Nodes to synchronise, when any.
     pub sync: Option<SyncPlan>,
+    /// Changes that reach new nodes only (disks, subnet, …), and how many
+    /// existing nodes keep the old value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new_nodes_only: Option<NewNodesOnly>,
     /// Pools this one waits for.
     pub depends_on: Vec<PoolAddress>,
     /// Every compared attribute of the live pool, keyed by path (JSON object);
@@ -116,6 +122,16 @@ pub struct PoolPlan {
     /// object); `None` when the pool is to be deleted. Never holds a secret.
     #[serde(default)]
     pub after: Option<serde_json::Value>,
+}
+
+/// Changes of a pool that reach nodes created from now on only: a reset
+/// does not apply them, so the existing nodes keep the old value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewNodesOnly {
+    /// Attribute paths, such as `data_volumes`.
+    pub paths: Vec<String>,
+    /// Existing nodes that keep the old value.
+    pub existing_nodes: usize,
 }
 
 /// The node synchronisation of one pool.
@@ -143,6 +159,10 @@ pub struct SyncPlan {
     /// Notes for the reader, such as an exhausted unavailability budget.
     #[serde(default)]
     pub notes: Vec<String>,
+    /// `rollout.volume_reset_policy`: which data volumes each reset wipes
+    /// (`None`: CCE's default, every managed one).
+    #[serde(default)]
+    pub volume_reset_policy: Option<VolumeResetPolicy>,
 }
 
 /// A node, as shown in plans.
@@ -198,7 +218,7 @@ pub enum StepKind {
     /// POST the pool, then wait for its nodes to be Active.
     CreatePool {
         /// The request body; a password login has an empty password.
-        body: Box<wire::NodePool>,
+        body: Box<request::CreateNodePool>,
         /// Environment variable with the password, read at apply time.
         password_env: Option<String>,
     },
@@ -207,7 +227,7 @@ pub enum StepKind {
         /// Pool id.
         pool_id: PoolId,
         /// The request body; a password login has an empty password.
-        body: Box<wire::NodePoolUpdate>,
+        body: Box<request::NodePoolUpdate>,
         /// Environment variable with the password, read at apply time.
         password_env: Option<String>,
     },
@@ -225,7 +245,7 @@ pub enum StepKind {
         /// Batches of this pool in all.
         of: usize,
         /// The request body; a password login has an empty password.
-        body: Box<wire::UpgradeNodePool>,
+        body: Box<request::UpgradeNodePool>,
         /// Environment variable with the password, read at apply time.
         password_env: Option<String>,
         /// Seconds the nodes must stay Active afterwards.

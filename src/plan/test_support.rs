@@ -76,11 +76,6 @@ pub fn node(name: &str, az: &str, template: &NodeTemplate) -> LiveNode {
             os: Some(template.os.clone()),
             runtime: Some(template.runtime.name.clone()),
             ssh_key: template.login.ssh_key.clone(),
-            root_volume: Some(template.root_volume.clone()),
-            data_volumes: Some(template.data_volumes.clone()),
-            max_pods: template.max_pods,
-            pre_install: template.lifecycle.pre_install.clone(),
-            post_install: template.lifecycle.post_install.clone(),
         },
         fingerprint: format!("fp-{name}"),
     }
@@ -211,8 +206,8 @@ pub fn default_pool_desired() -> DesiredPool {
 }
 
 /// Adds a live DefaultPool to `prod`: `default-1` reported out of date,
-/// `default-2` installed with an older script, `default-3` reporting
-/// nothing it was installed with.
+/// `default-2` not flagged but showing another key pair (no evidence: only
+/// CCE's flag is), `default-3` reporting nothing it was installed with.
 pub fn add_default_pool_live(live: &mut Live) {
     let template = default_pool_desired().template;
     let mut nodes = Vec::new();
@@ -222,7 +217,7 @@ pub fn add_default_pool_live(live: &mut Live) {
     nodes.push(first);
     let mut second = node("default-2", "ap-southeast-1b", &template);
     second.up_to_date = None;
-    second.config.post_install = Some("echo default v1\n".into());
+    second.config.ssh_key = Some("kp-old".into());
     nodes.push(second);
     let mut third = node("default-3", "ap-southeast-1a", &template);
     third.up_to_date = None;

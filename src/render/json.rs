@@ -11,6 +11,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::model::VolumeResetPolicy;
 use crate::plan::{FORMAT_VERSION, Plan, PoolAction, StaleNode, StepKind};
 
 /// The JSON document of a plan.
@@ -71,6 +72,19 @@ pub struct JsonResourceChange {
     /// Why a pool is replaced: `replace_because_cannot_update`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub action_reason: Option<String>,
+    /// Changes that reach new nodes only (disks, subnet, …), and how many
+    /// existing nodes keep the old value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub new_nodes_only: Option<JsonNewNodesOnly>,
+}
+
+/// Changes that reach new nodes only.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct JsonNewNodesOnly {
+    /// Attribute paths, such as `data_volumes`.
+    pub paths: Vec<String>,
+    /// Existing nodes that keep the old value: a reset does not change it.
+    pub existing_nodes_keep_old_value: usize,
 }
 
 /// Terraform's `change` object.
@@ -130,7 +144,7 @@ pub struct JsonBatch {
 }
 
 /// The node synchronisation of one pool. Every node in it is reset: its
-/// system and data disks are wiped.
+/// system disk and data disks are wiped as `wiped` says.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct JsonSync {
     /// The pool's config address.
@@ -155,6 +169,11 @@ pub struct JsonSync {
     pub skipped: Vec<JsonNode>,
     /// Notes for the reader (exhausted budget, caps).
     pub notes: Vec<String>,
+    /// `volumeConfig.volumeResetPolicy` sent with each sync; null leaves it
+    /// to CCE (`reset_managed_volumes`).
+    pub volume_reset_policy: Option<String>,
+    /// What each reset wipes under that policy.
+    pub wiped: String,
 }
 
 /// A live pool that no configuration names.
@@ -259,6 +278,10 @@ pub fn json_plan(plan: &Plan) -> JsonPlan {
                 },
                 action_reason: (pool.action == PoolAction::Replace)
                     .then(|| "replace_because_cannot_update".to_owned()),
+                new_nodes_only: pool.new_nodes_only.as_ref().map(|kept| JsonNewNodesOnly {
+                    paths: kept.paths.clone(),
+                    existing_nodes_keep_old_value: kept.existing_nodes,
+                }),
             }
         })
         .collect();
@@ -289,6 +312,10 @@ pub fn json_plan(plan: &Plan) -> JsonPlan {
                     .collect(),
                 skipped: sync.skipped.iter().map(json_stale).collect(),
                 notes: sync.notes.clone(),
+                volume_reset_policy: sync
+                    .volume_reset_policy
+                    .map(|policy| policy.as_str().to_owned()),
+                wiped: VolumeResetPolicy::wiped(sync.volume_reset_policy).to_owned(),
             })
         })
         .collect();

@@ -14,6 +14,7 @@ use serde_json::Value;
 use similar::TextDiff;
 
 use super::{action_words, forces_replacement, group_members, is_script, plural, reason_groups};
+use crate::model::VolumeResetPolicy;
 use crate::plan::{Plan, PoolAction, PoolPlan, SyncPlan};
 
 /// The most characters a rendered comment has (GitHub's limit).
@@ -99,10 +100,11 @@ fn destructive_items(plan: &Plan) -> Vec<String> {
         }
         if let Some(sync) = pool.sync.as_ref().filter(|sync| !sync.batches.is_empty()) {
             items.push(format!(
-                "- {} (cluster {}): **{} reset** (system and data disks wiped) in {} of at most {}",
+                "- {} (cluster {}): **{} reset** ({}) in {} of at most {}",
                 code(pool.address.as_str()),
                 pool.cluster,
                 plural(batched(sync), "node", "nodes"),
+                VolumeResetPolicy::wiped(sync.volume_reset_policy),
                 plural(sync.batches.len(), "batch", "batches"),
                 sync.batch_size,
             ));
@@ -323,6 +325,15 @@ fn pool_details(pool: &PoolPlan, detail: Detail) -> String {
         let _ = writeln!(out, "Runs after: {}\n", names.join(", "));
     }
     out.push_str(&changes_block(pool));
+    if let Some(kept) = &pool.new_nodes_only {
+        let paths: Vec<String> = kept.paths.iter().map(|path| code(path)).collect();
+        let _ = writeln!(
+            out,
+            "New nodes only: {}; {} keep the old value (a reset does not change it).\n",
+            paths.join(", "),
+            plural(kept.existing_nodes, "existing node", "existing nodes"),
+        );
+    }
     if let Some(sync) = &pool.sync {
         out.push_str(&sync_section(sync, detail));
     }

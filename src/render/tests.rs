@@ -284,3 +284,60 @@ fn forced_syncs_are_called_out_only_for_their_pool() {
     let gentle = text(&plan_of(&desired, &live), &plain());
     assert!(!gentle.contains("force = true"), "{gentle}");
 }
+
+#[test]
+fn every_renderer_says_which_nodes_keep_old_disks_and_what_a_reset_wipes() {
+    let (mut desired, live) = world();
+    let pool = desired
+        .pools
+        .get_mut(&crate::model::PoolAddress::from("prod-app"))
+        .expect("pool");
+    pool.template.data_volumes[0].size = 200;
+    let plan = plan_of(&desired, &live);
+    assert!(
+        plan.pools.iter().all(|pool| pool.sync.is_none()),
+        "no reset"
+    );
+    let rendered = text(&plan, &plain());
+    assert!(
+        rendered.contains(
+            "# new nodes only: data_volumes; 6 existing nodes keep the old value (a reset does not change it)"
+        ),
+        "{rendered}"
+    );
+    let rendered = markdown(&plan);
+    assert!(
+        rendered.contains("New nodes only: `data_volumes`; 6 existing nodes keep the old value"),
+        "{rendered}"
+    );
+    let value: serde_json::Value = serde_json::from_str(&json(&plan)).expect("json");
+    let change = value["resource_changes"]
+        .as_array()
+        .and_then(|changes| changes.iter().find(|c| c["address"] == "prod-app"))
+        .expect("prod-app");
+    assert_eq!(
+        change["new_nodes_only"],
+        serde_json::json!({"paths": ["data_volumes"], "existing_nodes_keep_old_value": 6})
+    );
+
+    // The disk-wipe warning follows the volume reset policy.
+    let pool = desired
+        .pools
+        .get_mut(&crate::model::PoolAddress::from("prod-app"))
+        .expect("pool");
+    pool.template.lifecycle.post_install = Some("echo v2\n".into());
+    pool.rollout.volume_reset_policy = Some(crate::model::VolumeResetPolicy::RetainCustomVolumes);
+    let plan = plan_of(&desired, &live);
+    let kept = "custom data volumes are kept";
+    assert!(text_of(&plan).contains(kept), "{}", text_of(&plan));
+    assert!(markdown(&plan).contains(kept));
+    let value: serde_json::Value = serde_json::from_str(&json(&plan)).expect("json");
+    assert_eq!(
+        value["node_syncs"][0]["volume_reset_policy"],
+        serde_json::json!("retain_custom_volumes")
+    );
+}
+
+fn text_of(plan: &Plan) -> String {
+    text(plan, &plain())
+}

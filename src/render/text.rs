@@ -15,7 +15,7 @@ use super::{
     action_symbol, action_words, forces_replacement, group_members, is_script, plural,
     pool_identity, reason_groups, unchanged_count,
 };
-use crate::model::PoolAddress;
+use crate::model::{PoolAddress, VolumeResetPolicy};
 use crate::plan::{NodeRef, Plan, PoolAction, PoolPlan, StepKind, SyncPlan};
 
 /// How to render text.
@@ -211,6 +211,14 @@ fn pool_block(out: &mut String, pool: &PoolPlan, paint: Paint) {
                     let _ = writeln!(out, "      {symbol} {} = {value}{comment}", change.path);
                 }
             }
+            if let Some(kept) = &pool.new_nodes_only {
+                let _ = writeln!(
+                    out,
+                    "        # new nodes only: {}; {} keep the old value (a reset does not change it)",
+                    kept.paths.join(", "),
+                    plural(kept.existing_nodes, "existing node", "existing nodes"),
+                );
+            }
             let hidden = unchanged_count(pool);
             if hidden > 0 {
                 let _ = writeln!(
@@ -352,8 +360,9 @@ fn sync_block(out: &mut String, pool: &PoolPlan, sync: &SyncPlan, force: bool, p
     if !sync.batches.is_empty() {
         let _ = writeln!(
             out,
-            "      {} each node is reset: its system and data disks are wiped and it is reinstalled from the pool template",
+            "      {} each node is reset and reinstalled from the pool template: {}",
             paint.red("! warning:"),
+            VolumeResetPolicy::wiped(sync.volume_reset_policy),
         );
         if force {
             let _ = writeln!(

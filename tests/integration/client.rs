@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use poolform::live::auth::{Credentials, IamPassword, Secret};
 use poolform::live::client::{CceClient, ClientOptions, RetryPolicy, check_endpoint};
 use poolform::live::fetch::{SyncProgress, fetch, fetch_pool_nodes, sync_progress};
-use poolform::live::{CceApi, LiveError, Service, convert, wire};
+use poolform::live::{CceApi, LiveError, Service, convert, request, wire};
 use poolform::model::{
     CloudSettings, ClusterId, ClusterName, DEFAULT_POOL_NAME, Desired, DesiredCluster, Login,
     NodeId, NodeTemplate, PoolId, Runtime, Volume,
@@ -47,21 +47,17 @@ fn template(os: &str) -> NodeTemplate {
     }
 }
 
-fn pool_body(name: &str, count: u32) -> wire::NodePool {
-    wire::NodePool {
+fn pool_body(name: &str, count: u32) -> request::CreateNodePool {
+    request::CreateNodePool {
         kind: "NodePool".into(),
         api_version: "v3".into(),
-        metadata: wire::NodePoolMetadata {
-            name: name.into(),
+        metadata: request::PoolName { name: name.into() },
+        spec: request::CreateNodePoolSpec {
+            pool_type: "vm".into(),
+            node_template: convert::create_template(&template("Huawei Cloud EulerOS 2.0")),
+            initial_node_count: count,
             ..Default::default()
         },
-        spec: wire::NodePoolSpec {
-            pool_type: Some("vm".into()),
-            node_template: convert::template_to_wire(&template("Huawei Cloud EulerOS 2.0"), None),
-            initial_node_count: Some(count),
-            ..Default::default()
-        },
-        status: None,
     }
 }
 
@@ -169,16 +165,12 @@ async fn every_pool_operation_round_trips_signed() {
     assert_eq!(shown_node.metadata.uid, nodes[0].id.as_str());
 
     // An update without a count must not scale the pool.
-    let update = wire::NodePoolUpdate {
-        metadata: wire::NodePoolMetadata {
+    let update = request::NodePoolUpdate {
+        metadata: request::PoolName {
             name: "np-a".into(),
-            ..Default::default()
         },
-        spec: wire::NodePoolSpecUpdate {
-            node_template: wire::NodeTemplate {
-                os: Some("EulerOS 2.9".into()),
-                ..Default::default()
-            },
+        spec: request::NodePoolSpecUpdate {
+            node_template: convert::update_template(&template("EulerOS 2.9")),
             ..Default::default()
         },
     };
@@ -244,22 +236,23 @@ async fn every_pool_operation_round_trips_signed() {
     .await;
 }
 
-fn sync_body(pool: &PoolId, nodes: &[NodeId]) -> wire::UpgradeNodePool {
-    wire::UpgradeNodePool {
+fn sync_body(pool: &PoolId, nodes: &[NodeId]) -> request::UpgradeNodePool {
+    request::UpgradeNodePool {
         kind: "NodePool".into(),
         api_version: "v3".into(),
-        spec: wire::UpgradeSpec {
+        spec: request::NodePoolUpgradeSpec {
             node_pool_id: pool.0.clone(),
             node_ids: nodes.iter().map(|n| n.0.clone()).collect(),
             max_unavailable: u32::try_from(nodes.len()).unwrap_or(1),
             force: false,
-            node_template: Some(wire::UpgradeNodeTemplate {
+            node_template: request::UpgradeNodeTemplate {
                 life_cycle: wire::LifeCycle::default(),
                 login: wire::Login {
                     ssh_key: Some("kp1".into()),
                     ..Default::default()
                 },
-            }),
+                volume_config: None,
+            },
         },
     }
 }
@@ -520,12 +513,14 @@ async fn server_errors_until_retries_run_out() {
         fail_next_writes: vec![500, 500],
         ..Faults::default()
     });
-    let update = wire::NodePoolUpdate {
-        metadata: wire::NodePoolMetadata {
+    let update = request::NodePoolUpdate {
+        metadata: request::PoolName {
             name: "np-a".into(),
+        },
+        spec: request::NodePoolSpecUpdate {
+            node_template: convert::update_template(&template("Huawei Cloud EulerOS 2.0")),
             ..Default::default()
         },
-        spec: wire::NodePoolSpecUpdate::default(),
     };
     let error = client
         .update_pool(&cluster(), &PoolId(pool_id), &update)

@@ -526,8 +526,8 @@ async fn a_just_applied_plan_replans_to_nothing() {
 }
 
 /// The DefaultPool is never created or updated: its nodes are synchronised
-/// (nodePoolID `DefaultPool`) when what they report differs, and once reset
-/// they plan to nothing.
+/// (nodePoolID `DefaultPool`) when CCE reports them out of date, and once
+/// reset they plan to nothing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn default_pool_nodes_sync_and_then_match() {
     use poolform::live::{fetch, wire};
@@ -562,6 +562,21 @@ async fn default_pool_nodes_sync_and_then_match() {
     state
         .add_default_nodes_json(&cluster, &serde_json::to_value(&spec).expect("json"), 3)
         .expect("seed");
+    // A node response carries no scripts: what tells poolform that these
+    // nodes are behind is CCE's flag.
+    let ids: Vec<String> = state
+        .nodes(&cluster)
+        .iter()
+        .map(|node| node.metadata.uid.clone())
+        .collect();
+    for id in ids {
+        if let Some(status) = state
+            .node_mut(&cluster, &id)
+            .and_then(|node| node.status.as_mut())
+        {
+            status.configuration_up_to_date = Some(false);
+        }
+    }
     let (_sim, client) = signed_sim(state).await;
 
     let live = fetch(&client, &desired, 4).await.expect("fetch");
@@ -572,9 +587,8 @@ async fn default_pool_nodes_sync_and_then_match() {
     );
     let sync = plan.pools[0].sync.as_ref().expect("sync");
     assert!(
-        sync.stale_nodes
-            .iter()
-            .all(|node| node.reasons == ["post_install changed"])
+        sync.stale_nodes.iter().all(|node| node.reasons
+            == ["CCE reports the node out of date (configurationUpToDate: false)"])
     );
     for step in &plan.steps {
         let StepKind::SyncBatch { body, .. } = &step.kind else {

@@ -107,6 +107,7 @@ pub(crate) const ROLLOUT_KEYS: &[&str] = &[
     "batch_timeout",
     "force",
     "allow_replacement",
+    "volume_reset_policy",
 ];
 /// The `extendParam` keys `extend_params` accepts.
 pub(crate) const EXTEND_PARAM_KEYS: &[&str] = &[
@@ -146,6 +147,9 @@ const RUNTIME_CLASSES: &[&str] = &["runc", "kata", "kuasar-vmm"];
 const VOLUME_TYPES: &[&str] = &["SATA", "SAS", "SSD", "ESSD", "GPSSD", "ESSD2", "GPSSD2"];
 const TAINT_EFFECTS: &[&str] = &["NoSchedule", "PreferNoSchedule", "NoExecute"];
 const SHARE_TYPES: &[&str] = &["PER", "WHOLE"];
+/// Values of `rollout.volume_reset_policy`.
+pub(crate) const VOLUME_RESET_POLICIES: &[&str] =
+    &["reset_managed_volumes", "retain_custom_volumes"];
 const CHARGE_MODES: &[&str] = &["bandwidth", "traffic"];
 const ENSURE_VALUES: &[&str] = &["present", "absent"];
 

@@ -6,10 +6,10 @@ use std::ops::Range;
 
 use toml::de::DeValue;
 
-use super::{AUTOSCALING_KEYS, FileWalker, ROLLOUT_KEYS, Val, last_segment};
+use super::{AUTOSCALING_KEYS, FileWalker, ROLLOUT_KEYS, VOLUME_RESET_POLICIES, Val, last_segment};
 use crate::config::diagnostic::{Draft, codes};
 use crate::config::rules;
-use crate::model::{Autoscaling, MaxUnavailable, PoolAddress, Rollout};
+use crate::model::{Autoscaling, MaxUnavailable, PoolAddress, Rollout, VolumeResetPolicy};
 
 impl FileWalker<'_> {
     pub(super) fn walk_autoscaling(
@@ -195,6 +195,19 @@ impl FileWalker<'_> {
             rollout.allow_replacement = self
                 .boolean(&format!("{path}.allow_replacement"), value)
                 .unwrap_or(false);
+        }
+        if let Some((_, value)) = table.get_key_value("volume_reset_policy") {
+            rollout.volume_reset_policy = self
+                .choice(
+                    &format!("{path}.volume_reset_policy"),
+                    value,
+                    VOLUME_RESET_POLICIES,
+                    codes::INVALID_VALUE,
+                )
+                .map(|policy| match policy {
+                    "retain_custom_volumes" => VolumeResetPolicy::RetainCustomVolumes,
+                    _ => VolumeResetPolicy::ResetManagedVolumes,
+                });
         }
         (rollout, depends_on)
     }
