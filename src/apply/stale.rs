@@ -92,6 +92,7 @@ mod tests {
             up_to_date: Some(true),
             config: NodeConfig::default(),
             fingerprint: fingerprint.into(),
+            pending_reset: None,
         }
     }
 

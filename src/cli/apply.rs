@@ -18,9 +18,10 @@ use miette::{IntoDiagnostic as _, WrapErr as _, miette};
 use tokio::sync::mpsc;
 
 use super::common::{
-    Connection, FETCH_CONCURRENCY, SIM_TIME_SCALE, connect, load_config, prepare_loaded,
-    read_saved_plan,
+    Connection, FETCH_CONCURRENCY, SIM_TIME_SCALE, cluster_identity, connect, journal_for,
+    load_config, prepare_loaded, read_saved_plan,
 };
+use super::journal::Journal;
 use super::lock::{self, ApplyLocks, LockKey};
 use super::plan::print_plan;
 use super::signals::StopSignals;
@@ -127,7 +128,23 @@ async fn approve_and_apply(
         time_scale: if on_sim { SIM_TIME_SCALE } else { 1.0 },
         ..ApplyOptions::default()
     };
-    execute(&connection.client, plan, args, options, terminations).await
+    let journal = journal_for(
+        &plan.cloud,
+        plan.clusters
+            .iter()
+            .map(|(name, cluster)| (name, &cluster.id)),
+        &args.live,
+        &args.path,
+    );
+    execute(
+        &connection.client,
+        plan,
+        args,
+        options,
+        terminations,
+        journal,
+    )
+    .await
 }
 
 /// The error of a SIGTERM that came before apply changed anything.
@@ -201,7 +218,17 @@ async fn execute<A: crate::live::CceApi>(
     args: &ApplyArgs,
     options: ApplyOptions,
     terminations: StopSignals,
+    journal: Journal,
 ) -> miette::Result<Outcome> {
+    // Written down before anything is sent: a rollout CCE cannot show must
+    // survive this process (see `super::journal`).
+    let started = chrono::Utc::now()
+        .format("%Y-%m-%d %H:%M:%S UTC")
+        .to_string();
+    journal
+        .start(plan, &started)
+        .into_diagnostic()
+        .wrap_err("failed to write the rollout journal; nothing was sent")?;
     let cancel = CancelToken::new();
     let reasons = Arc::new(StopReasons::default());
     let signals = tokio::spawn(stop_on_signals(
@@ -217,9 +244,30 @@ async fn execute<A: crate::live::CceApi>(
         DisplayMode::Plain
     };
     let (sender, mut receiver) = mpsc::unbounded_channel::<Event>();
+    let shared_plan = Arc::new(plan.clone());
+    let journal_after = journal.clone();
     let display = tokio::spawn(async move {
         let mut display = Display::new(mode, reasons);
         while let Some(event) = receiver.recv().await {
+            if let Event::BatchPosted {
+                step,
+                job_id: Some(job),
+                nodes,
+                ..
+            } = &event
+            {
+                let ids: Vec<String> = nodes.iter().map(|node| node.id.clone()).collect();
+                if let Err(error) = journal.posted(&shared_plan, *step, job, &ids) {
+                    tracing::warn!(%error, "could not record a posted batch in the rollout journal");
+                }
+            }
+            if let Event::StepFinished { step, .. } = &event
+                && let Err(error) = journal.finished(&shared_plan, *step)
+            {
+                // The next plan then resets those nodes once more; worth a
+                // word, not worth stopping the rollout for.
+                tracing::warn!(%error, "could not cross a finished batch off the rollout journal");
+            }
             display.handle(&event);
         }
         display.finish();
@@ -229,6 +277,20 @@ async fn execute<A: crate::live::CceApi>(
     let _ = display.await;
     signals.abort();
     let report = result.map_err(|error| miette!("{error}"))?;
+    let unfinished: std::collections::BTreeSet<crate::model::PoolAddress> = report
+        .failed
+        .iter()
+        .map(|failed| failed.step.address.clone())
+        .chain(
+            report
+                .skipped
+                .iter()
+                .map(|skipped| skipped.step.address.clone()),
+        )
+        .collect();
+    if let Err(error) = journal_after.applied(plan, &unfinished) {
+        tracing::warn!(%error, "could not record the applied password variables in the journal");
+    }
     print_summary(&report);
     if report.succeeded() {
         return Ok(Outcome::Success);
@@ -727,26 +789,9 @@ async fn lock(
     cloud: &CloudSettings,
     clusters: impl Iterator<Item = (String, ClusterId)>,
 ) -> miette::Result<ApplyLocks> {
-    // Under --sim the state file is the cloud; otherwise the endpoint (or
-    // the region it comes from) and the project.
-    let place = match args.live.sim_state_file(&args.path) {
-        Some(file) => format!(
-            "sim:{}",
-            std::path::absolute(&file).unwrap_or(file).display()
-        ),
-        None => format!(
-            "{}|{}",
-            cloud
-                .endpoint
-                .clone()
-                .or_else(|| cloud.region.clone())
-                .unwrap_or_default(),
-            cloud.project_id.clone().unwrap_or_default()
-        ),
-    };
     let keys: Vec<LockKey> = clusters
         .map(|(cluster, id)| LockKey {
-            identity: format!("{place}|{id}"),
+            identity: cluster_identity(cloud, &args.live, &args.path, &id),
             cluster,
         })
         .collect();

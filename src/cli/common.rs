@@ -92,6 +92,72 @@ pub fn write_file_atomically(path: &Path, contents: &[u8]) -> std::io::Result<()
     written
 }
 
+/// What identifies a cluster across runs on this machine, for the apply
+/// lock and the rollout journal: under `--sim` the simulator's state file,
+/// otherwise the endpoint (or the region it comes from) and the project;
+/// then the cluster id.
+pub fn cluster_identity(
+    cloud: &crate::model::CloudSettings,
+    source: &LiveSource,
+    path: &Path,
+    cluster: &ClusterId,
+) -> String {
+    let place = match source.sim_state_file(path) {
+        Some(file) => format!(
+            "sim:{}",
+            std::path::absolute(&file).unwrap_or(file).display()
+        ),
+        None => format!(
+            "{}|{}",
+            cloud
+                .endpoint
+                .clone()
+                .or_else(|| cloud.region.clone())
+                .unwrap_or_default(),
+            cloud.project_id.clone().unwrap_or_default()
+        ),
+    };
+    format!("{place}|{cluster}")
+}
+
+/// The rollout journal of the clusters of a configuration or saved plan.
+pub fn journal_for<'c>(
+    cloud: &crate::model::CloudSettings,
+    clusters: impl Iterator<Item = (&'c crate::model::ClusterName, &'c ClusterId)>,
+    source: &LiveSource,
+    path: &Path,
+) -> super::journal::Journal {
+    super::journal::Journal::new(
+        clusters
+            .map(|(name, id)| (name.clone(), cluster_identity(cloud, source, path, id)))
+            .collect(),
+    )
+}
+
+/// Marks every node of the `--resync` pools as due for a reset.
+fn mark_resync(live: &mut Live, desired: &Desired, resync: &[String]) -> miette::Result<()> {
+    for address in resync {
+        let Some(pool) = desired.pools.get(&PoolAddress::from(address.as_str())) else {
+            return Err(miette::miette!(
+                code = "poolform::plan::unknown_resync",
+                help = "name a pool address of the configuration, as plans show it",
+                "--resync {address}: no such pool in the configuration"
+            ));
+        };
+        let Some(live_pool) = live
+            .clusters
+            .get_mut(&pool.cluster)
+            .and_then(|cluster| cluster.pools.get_mut(&pool.name))
+        else {
+            continue;
+        };
+        for node in &mut live_pool.nodes {
+            node.pending_reset = Some(format!("resync requested (--resync {address})"));
+        }
+    }
+    Ok(())
+}
+
 /// Everything `plan` and `apply` need before they act.
 #[derive(Debug)]
 pub struct Prepared {
@@ -130,13 +196,24 @@ pub async fn prepare_loaded(
         .map(|cluster| cluster.id.clone())
         .collect();
     let connection = connect(&desired.cloud, source, path, &clusters).await?;
-    let live = match fetch(&connection.client, &desired, FETCH_CONCURRENCY).await {
+    let mut live = match fetch(&connection.client, &desired, FETCH_CONCURRENCY).await {
         Ok(live) => live,
         Err(error) => {
             let _ = connection.close().await;
             return Err(miette::Report::new(error).wrap_err("failed to read the live state"));
         }
     };
+    let clusters = desired
+        .clusters
+        .values()
+        .map(|cluster| (&cluster.name, &cluster.id));
+    journal_for(&desired.cloud, clusters, source, path)
+        .annotate(&mut live, &connection.client)
+        .await;
+    if let Err(error) = mark_resync(&mut live, &desired, &source.resync) {
+        let _ = connection.close().await;
+        return Err(error);
+    }
     let targets: Vec<PoolAddress> = targets
         .iter()
         .map(|t| PoolAddress::from(t.as_str()))
@@ -419,6 +496,10 @@ pub struct SeedDefaultPool {
     /// Their spec, in the API's JSON as ShowNode reports it (the SDK's
     /// `NodeSpec`).
     pub template: serde_json::Value,
+    /// Whether CCE reports them out of date (`configurationUpToDate:
+    /// false`), the one sign a plan can read that they need a sync.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub out_of_date: bool,
 }
 
 /// One pool of a seed.
@@ -453,11 +534,21 @@ impl SimSeed {
                 state.add_pool_json(&cluster, &pool.pool, pool.nodes)?;
             }
             if let Some(default_pool) = seed.default_pool {
-                state.add_default_nodes_json(
+                let ids = state.add_default_nodes_json(
                     &cluster,
                     &default_pool.template,
                     default_pool.nodes,
                 )?;
+                if default_pool.out_of_date {
+                    for id in ids {
+                        if let Some(status) = state
+                            .node_mut(&cluster, &id)
+                            .and_then(|node| node.status.as_mut())
+                        {
+                            status.configuration_up_to_date = Some(false);
+                        }
+                    }
+                }
             }
         }
         Ok(state)

@@ -11,6 +11,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 mod apply;
 pub mod common;
 mod docs;
+mod journal;
 mod lock;
 mod plan;
 mod schema;
@@ -91,6 +92,11 @@ pub struct LiveSource {
     /// Delete the state file to start over.
     #[arg(long, value_name = "FILE", num_args = 0..=1, require_equals = true)]
     pub sim: Option<Option<PathBuf>>,
+    /// Reset every node of this pool (an address, repeatable), whatever CCE
+    /// says: for a password rotated under the same variable, or a script
+    /// rollout an apply on another machine left unfinished.
+    #[arg(long, value_name = "ADDR")]
+    pub resync: Vec<String>,
     /// Say nothing on stderr about the simulator (`apply --json`, whose
     /// stderr carries only events).
     #[arg(skip)]

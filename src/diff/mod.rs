@@ -139,7 +139,14 @@ pub fn pool_attributes(
             Some(reference) => json!({"username": reference.username}),
             None => Value::Null,
         },
-        key: json!(password.as_ref().map(|reference| &reference.username)),
+        // The variable counts where it is known: CCE never returns a
+        // password, so a live pool's is known only from poolform's journal
+        // of its last apply (see `live_attributes`).
+        key: json!(
+            password
+                .as_ref()
+                .map(|reference| { json!({"username": reference.username, "env": reference.env}) })
+        ),
         reach: Reach::NeedsReset,
     });
     // A volume compares only in what the configuration sets: CCE adds its
@@ -290,6 +297,17 @@ pub fn live_attributes(desired: &DesiredPool, live: &LivePool) -> Vec<Attribute>
     let mut template = std::borrow::Cow::Borrowed(&live.template);
     if live.template.runtime.name.is_empty() {
         template.to_mut().runtime = desired.template.runtime.clone();
+    }
+    // Which variable a live password came from is unknown unless the
+    // journal says: unknown is no difference.
+    if let (Some(live_password), Some(wanted)) = (
+        &live.template.login.password,
+        &desired.template.login.password,
+    ) && live_password.env.is_empty()
+    {
+        if let Some(password) = template.to_mut().login.password.as_mut() {
+            password.env.clone_from(&wanted.env);
+        }
     }
     pool_attributes(
         desired,
@@ -652,7 +670,8 @@ pub fn needs_reset(configuration_up_to_date: Option<bool>, pending_template_chan
 /// Which nodes of a live pool must be reset, each with its reasons, by
 /// [`needs_reset`]: CCE's `configurationUpToDate: false`, and every change
 /// of `template_changes` that only a reset applies (os, runtime, login,
-/// lifecycle scripts). For the DefaultPool, whose template poolform never
+/// lifecycle scripts); plus the node's `pending_reset`, a reset poolform
+/// knows is due although CCE cannot show it. For the DefaultPool, whose template poolform never
 /// changes, that leaves the flag alone.
 pub fn node_staleness(
     _desired: &DesiredPool,
@@ -678,6 +697,11 @@ pub fn node_staleness(
                 reasons.push(OUT_OF_DATE.to_owned());
             }
             reasons.extend(change_reasons.iter().cloned());
+        }
+        // What CCE cannot show but poolform knows: a rollout an earlier
+        // apply did not finish, or a resync the user asked for.
+        if let Some(pending) = &node.pending_reset {
+            reasons.push(pending.clone());
         }
         let available = node.phase.is_available();
         if available && reasons.is_empty() {

@@ -137,6 +137,7 @@ fn case() -> impl Strategy<Value = Case> {
                         up_to_date,
                         config,
                         fingerprint: String::new(),
+                        pending_reset: None,
                     })
                     .collect();
                 Case {

@@ -539,6 +539,7 @@ pub fn node_from_wire(node: &wire::Node) -> LiveNode {
             ssh_key: spec.login.as_ref().and_then(|login| login.ssh_key.clone()),
         },
         fingerprint: fingerprint(&(&node.metadata, &node.spec, &status)),
+        pending_reset: None,
     }
 }
 

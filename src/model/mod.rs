@@ -455,6 +455,12 @@ pub struct LiveNode {
     pub config: NodeConfig,
     /// A digest of the node as read.
     pub fingerprint: String,
+    /// Why a reset is still due although CCE cannot show it: a rollout an
+    /// earlier apply started and did not finish (from poolform's rollout
+    /// journal), or a resync the user asked for. Not part of the
+    /// fingerprint: it is what poolform knows, not what CCE says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending_reset: Option<String>,
 }
 
 /// What a node response says the node was installed with. Shown, never

@@ -78,6 +78,7 @@ pub fn node(name: &str, az: &str, template: &NodeTemplate) -> LiveNode {
             ssh_key: template.login.ssh_key.clone(),
         },
         fingerprint: format!("fp-{name}"),
+        pending_reset: None,
     }
 }
 

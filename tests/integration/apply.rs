@@ -353,8 +353,13 @@ async fn a_failed_reset_stops_its_pool_and_dependents_but_not_others() {
         .node(CLUSTER_ID, &broken)
         .map(|node| node.metadata.name.clone())
         .expect("node exists");
+    // A script change that CCE flags (the knob widens what it documents):
+    // this test is about what a failure stops, and the fresh plan below
+    // must see the nodes left over without poolform's journal, which only
+    // the CLI keeps.
     sim.set_faults(Faults {
         fail_reset_nodes: BTreeSet::from([broken.clone()]),
+        stale_fields: BTreeSet::from(["os".into(), "runtime".into(), "scripts".into()]),
         ..Faults::default()
     });
 
@@ -1030,11 +1035,11 @@ async fn cli_killed_mid_batch_then_planned_and_applied_again_resets_no_node_twic
         let node = state.node(CLUSTER_ID, id).expect("held node exists");
         let status = node.status.as_ref().expect("node status");
         assert_eq!(status.phase, "Active", "the held job has not started");
-        assert_eq!(status.configuration_up_to_date, Some(false));
     }
 
-    // The rerun plans those nodes again (they look stale), but must see the
-    // sync in flight and wait for it instead of posting them a second time.
+    // The rerun plans those nodes again (the rollout journal lists them: CCE
+    // shows nothing of a script change), but must see the sync in flight and
+    // wait for it instead of posting them a second time.
     let mut child = cli::spawn(apply());
     let (mut lines, mut reader) = cli::wait_for_line(&mut child, "sync in flight").await;
     assert_eq!(
@@ -1341,6 +1346,13 @@ async fn cli_sigterm_stops_within_seconds_naming_the_batch_then_a_rerun_converge
     let pools = app_pool(4);
     // A reset takes a minute: only the grace after SIGTERM ends the wait.
     let (sim, _) = cli::start_slow_sim(&pools, 60_000).await;
+    // CCE flags the script change here (the knob widens what it documents):
+    // the rerun talks to a restarted simulator on another port, which the
+    // rollout journal rightly treats as another cloud.
+    sim.set_faults(Faults {
+        stale_fields: BTreeSet::from(["os".into(), "runtime".into(), "scripts".into()]),
+        ..Faults::default()
+    });
     let dir = tempfile::tempdir().expect("temp dir");
     cli::write_config(dir.path(), &sim, &pools, None);
     let config = dir.path().to_string_lossy().into_owned();
@@ -1973,4 +1985,111 @@ mod hostile_rollouts {
             });
         }
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_script_rollout_killed_after_its_first_batch_is_finished_by_the_next_apply() {
+    let pools = app_pool(6);
+    // CCE as documented: a script change never flags a node out of date.
+    let (sim, _) = cli::start_slow_sim(&pools, 1000).await;
+    sim.set_faults(Faults {
+        hold_jobs_after: Some(1),
+        ..Faults::default()
+    });
+    let dir = tempfile::tempdir().expect("temp dir");
+    cli::write_config(dir.path(), &sim, &pools, None);
+    let config = dir.path().to_string_lossy().into_owned();
+    let mut child = cli::spawn(cli::poolform(&[
+        "apply",
+        &config,
+        "--auto-approve",
+        "--poll-interval",
+        "50ms",
+    ]));
+    let _ = cli::wait_for_line(&mut child, "sync batch 2/3 (2 nodes): sync requested").await;
+    child.kill().expect("SIGKILL delivered");
+    let _ = child.wait();
+    let posted = sync_requests(&sim.request_log());
+    assert_eq!(posted.len(), 2);
+    let state = sim.state();
+    let name = |id: &String| {
+        state
+            .node(CLUSTER_ID, id)
+            .map(|node| node.metadata.name.clone())
+            .expect("node exists")
+    };
+    let first: BTreeSet<String> = posted[0].1.iter().map(name).collect();
+    let second: BTreeSet<String> = posted[1].1.iter().map(name).collect();
+    let all: BTreeSet<String> = state
+        .nodes(CLUSTER_ID)
+        .iter()
+        .map(|node| node.metadata.name.clone())
+        .collect();
+    let third: BTreeSet<String> = all
+        .difference(&first)
+        .filter(|n| !second.contains(*n))
+        .cloned()
+        .collect();
+    assert_eq!(third.len(), 2);
+    // CCE shows nothing of the rollout: no node reads out of date.
+    assert!(state.nodes(CLUSTER_ID).iter().all(|node| {
+        node.status
+            .as_ref()
+            .and_then(|s| s.configuration_up_to_date)
+            != Some(false)
+    }));
+
+    let plan = || cli::run(cli::poolform(&["plan", &config, "--detailed-exitcode"]));
+    // The plan in between: batch 2 (posted, its job not finished) and batch
+    // 3 are pending, from the journal, which the plan names.
+    let output = plan().await;
+    let stdout = cli::text(&output.stdout);
+    assert_eq!(output.status.code(), Some(2), "{stdout}");
+    assert!(stdout.contains("unfinished rollout"), "{stdout}");
+    assert!(stdout.contains(".poolform/journal/"), "{stdout}");
+    for node in second.iter().chain(&third) {
+        assert!(stdout.contains(node.as_str()), "{node} pending:\n{stdout}");
+    }
+    for node in &first {
+        assert!(!stdout.contains(node.as_str()), "{node} is done:\n{stdout}");
+    }
+
+    // The held job runs out: its job now shows batch 2 finished, so only
+    // batch 3 is left.
+    sim.set_faults(Faults::default());
+    sim.advance(Duration::from_secs(600));
+    let output = plan().await;
+    let stdout = cli::text(&output.stdout);
+    assert_eq!(output.status.code(), Some(2), "{stdout}");
+    for node in &second {
+        assert!(!stdout.contains(node.as_str()), "{node} is done:\n{stdout}");
+    }
+    for node in &third {
+        assert!(stdout.contains(node.as_str()), "{node} pending:\n{stdout}");
+    }
+
+    let output = cli::run(cli::poolform(&[
+        "apply",
+        &config,
+        "--auto-approve",
+        "--poll-interval",
+        "50ms",
+    ]))
+    .await;
+    let (stdout, stderr) = (cli::text(&output.stdout), cli::text(&output.stderr));
+    assert!(
+        output.status.success(),
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    let log = sim.request_log();
+    // reset_once panics on a node posted twice.
+    assert_eq!(reset_once(&log).len(), 6);
+    assert_eq!(sync_requests(&log).len(), 3);
+    let output = plan().await;
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        cli::text(&output.stdout)
+    );
 }

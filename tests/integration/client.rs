@@ -693,8 +693,19 @@ async fn fetch_reads_every_cluster_with_default_pool_nodes() {
     assert_eq!(prod.pools["np-b"].nodes.len(), 2);
     assert_eq!(prod.pools[DEFAULT_POOL_NAME].nodes.len(), 2);
     assert!(prod.orphan_nodes.is_empty());
-    // The node template round-trips: system labels are stripped.
-    assert_eq!(np_a.template, template("Huawei Cloud EulerOS 2.0"));
+    // What the client sent reads back; CCE's decorations (the system
+    // label, placeholders, extra extendParam keys) are the diff's to ignore.
+    let sent = template("Huawei Cloud EulerOS 2.0");
+    assert_eq!(np_a.template.os, sent.os);
+    assert_eq!(np_a.template.flavor, sent.flavor);
+    assert_eq!(np_a.template.az, sent.az);
+    assert_eq!(np_a.template.login, sent.login);
+    assert_eq!(np_a.template.runtime, sent.runtime);
+    assert_eq!(np_a.template.root_volume, sent.root_volume);
+    assert_eq!(
+        np_a.template.k8s_labels, sent.k8s_labels,
+        "system label stripped"
+    );
     let dev = &live.clusters[&ClusterName::from("dev")];
     assert_eq!(dev.pools["np-a"].nodes.len(), 1);
     assert!(!dev.pools.contains_key(DEFAULT_POOL_NAME));

@@ -258,6 +258,7 @@ fn live_out_of_date(desired: &Desired) -> Live {
                 up_to_date: Some(false),
                 config: NodeConfig::default(),
                 fingerprint: format!("fp-{}-{index}", pool.name),
+                pending_reset: None,
             })
             .collect();
         cluster.pools.insert(pool.name.clone(), live_pool);

@@ -109,8 +109,8 @@ fn expected_seed(example: &str) -> SimSeed {
         ),
         "default-pool" => format!(
             "The legacy cluster as the simulator starts it: three DefaultPool nodes created \
-             outside any pool with an older post-install script, so a sync is planned. Keep \
-             in step with poolform.toml: {regenerate}"
+             outside any pool with an older OS and post-install script, which CCE reports out \
+             of date, so a sync is planned. Keep in step with poolform.toml: {regenerate}"
         ),
         "fleet" => format!(
             "The fleet's clusters as the simulator starts them: every pool exists with \
@@ -150,6 +150,7 @@ fn expected_seed(example: &str) -> SimSeed {
             cluster.default_pool = Some(SeedDefaultPool {
                 nodes: 3,
                 template: serde_json::to_value(&template).expect("json"),
+                out_of_date: true,
             });
             continue;
         }
