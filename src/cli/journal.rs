@@ -42,8 +42,8 @@ struct ClusterJournal {
     /// Unfinished rollouts by pool id.
     #[serde(default)]
     rollouts: BTreeMap<String, Rollout>,
-    /// The environment variable each password pool (by id) was last
-    /// applied from: CCE never returns a password, so this is how a plan
+    /// The environment variable each password pool (by CCE name, as pools
+    /// are matched) was last applied from: CCE never returns a password, so this is how a plan
     /// sees that the configuration now names another one. The variable's
     /// name only, never its value.
     #[serde(default)]
@@ -135,7 +135,7 @@ impl Journal {
             for pool in cluster.pools.values_mut() {
                 if let (Some(password), Some(variable)) = (
                     pool.template.login.password.as_mut(),
-                    journal.password_variables.get(pool.id.as_str()),
+                    journal.password_variables.get(pool.name.as_str()),
                 ) {
                     password.env.clone_from(variable);
                 }
@@ -289,9 +289,6 @@ impl Journal {
     pub fn applied(&self, plan: &Plan, unfinished: &BTreeSet<PoolAddress>) -> std::io::Result<()> {
         let mut by_cluster: BTreeMap<&str, ClusterJournal> = BTreeMap::new();
         for pool in &plan.pools {
-            let Some(pool_id) = &pool.pool_id else {
-                continue;
-            };
             let Some(identity) = self.identities.get(&pool.cluster) else {
                 continue;
             };
@@ -311,10 +308,10 @@ impl Journal {
                 Some(variable) => {
                     journal
                         .password_variables
-                        .insert(pool_id.to_string(), variable.to_owned());
+                        .insert(pool.name.clone(), variable.to_owned());
                 }
                 None => {
-                    journal.password_variables.remove(pool_id.as_str());
+                    journal.password_variables.remove(&pool.name);
                 }
             }
         }

@@ -1105,6 +1105,32 @@ async fn a_sync_naming_nodes_queued_in_another_job_is_refused() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_example_applies_on_the_builtin_simulator_then_plans_no_changes() {
+    for example in ["quickstart", "fleet", "default-pool", "password"] {
+        let path = format!("{}/examples/{example}", env!("CARGO_MANIFEST_DIR"));
+        let dir = tempfile::tempdir().expect("temp dir");
+        let state = format!("--sim={}", dir.path().join("state.json").display());
+        let output = cli::run(cli::poolform(&["apply", &path, &state, "--auto-approve"])).await;
+        let (stdout, stderr) = (cli::text(&output.stdout), cli::text(&output.stderr));
+        assert!(
+            output.status.success(),
+            "{example}:\nstdout:\n{stdout}\nstderr:\n{stderr}"
+        );
+        assert!(!stdout.contains(cli::SECRET) && !stderr.contains(cli::SECRET));
+        let output = cli::run(cli::poolform(&[
+            "plan",
+            &path,
+            &state,
+            "--detailed-exitcode",
+        ]))
+        .await;
+        let stdout = cli::text(&output.stdout);
+        assert_eq!(output.status.code(), Some(0), "{example}:\n{stdout}");
+        assert!(stdout.contains("No changes."), "{example}:\n{stdout}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cli_quickstart_applies_on_the_builtin_simulator_then_plans_no_changes() {
     let quickstart = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/quickstart");
     let dir = tempfile::tempdir().expect("temp dir");
@@ -2092,4 +2118,245 @@ async fn a_script_rollout_killed_after_its_first_batch_is_finished_by_the_next_a
         "{}",
         cli::text(&output.stdout)
     );
+}
+
+/// The real-API fidelity check: six pools created by apply against the
+/// strict, decorating simulator, then one configuration that changes at
+/// once a data disk, a label, a taint, a user tag, a script and a password
+/// variable. Only the script and password pools are reset, each node once;
+/// the rest reaches the pools (and, for labels, the nodes) without a reset.
+mod many_changes {
+    use super::*;
+
+    const SECOND_SECRET: &str = "Xr4!anotherPassw0rd";
+
+    struct Knobs {
+        disk: u32,
+        label: &'static str,
+        taint: &'static str,
+        tag: &'static str,
+        script: &'static str,
+        password_env: &'static str,
+    }
+
+    fn config(sim: &SimHandle, knobs: &Knobs) -> String {
+        let mut text = format!(
+            "[cloud]\nendpoint = \"{}\"\nproject_id = \"{}\"\n\n[clusters.{CLUSTER}]\nid = \"{CLUSTER_ID}\"\n",
+            sim.endpoint(),
+            sim.project_id()
+        );
+        for name in ["disk", "label", "taint", "tag", "script", "pw"] {
+            let login = if name == "pw" {
+                format!(
+                    "login = {{ password = {{ env = \"{}\", username = \"root\" }} }}",
+                    knobs.password_env
+                )
+            } else {
+                "login = { ssh_key = \"kp-prod\" }".to_owned()
+            };
+            let disk = if name == "disk" { knobs.disk } else { 100 };
+            text.push_str(&format!(
+                "\n[pools.{name}]\ncluster = \"{CLUSTER}\"\nflavor = \"c7.large.2\"\naz = \"ap-southeast-1a\"\n\
+                 os = \"Huawei Cloud EulerOS 2.0\"\nruntime = \"containerd\"\n{login}\nnode_count = 2\n\
+                 root_volume = {{ type = \"GPSSD\", size = 50 }}\ndata_volumes = [{{ type = \"GPSSD\", size = {disk} }}]\n"
+            ));
+            match name {
+                "label" => text.push_str(&format!("k8s_labels = {{ team = \"{}\" }}\n", knobs.label)),
+                "taint" => text.push_str(&format!(
+                    "taints = [{{ key = \"dedicated\", value = \"{}\", effect = \"NoSchedule\" }}]\n",
+                    knobs.taint
+                )),
+                "tag" => text.push_str(&format!("user_tags = {{ env = \"{}\" }}\n", knobs.tag)),
+                _ => {}
+            }
+            let script = if name == "script" {
+                knobs.script
+            } else {
+                "echo same"
+            };
+            text.push_str(&format!(
+                "\n[pools.{name}.lifecycle]\npost_install = \"{script}\"\n\n[pools.{name}.rollout]\nmax_unavailable = 1\n"
+            ));
+        }
+        text
+    }
+
+    async fn run(args: &[&str]) -> (Option<i32>, String, String) {
+        let mut command = cli::poolform(args);
+        command.env("NODE_PASSWORD_2", SECOND_SECRET);
+        let output = cli::run(command).await;
+        (
+            output.status.code(),
+            cli::text(&output.stdout),
+            cli::text(&output.stderr),
+        )
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn only_script_and_password_pools_are_reset_and_everything_converges() {
+        let mut state = SimState::new();
+        state.add_cluster(CLUSTER_ID);
+        let config_fast = SimConfig {
+            time_scale: 1000.0,
+            ..SimConfig::default()
+        };
+        let sim = sim::start(config_fast, state)
+            .await
+            .expect("simulator starts");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().to_string_lossy().into_owned();
+        let before = Knobs {
+            disk: 100,
+            label: "a",
+            taint: "one",
+            tag: "dev",
+            script: "echo v1",
+            password_env: "NODE_PASSWORD",
+        };
+        std::fs::write(dir.path().join("poolform.toml"), config(&sim, &before)).expect("config");
+        let apply = [
+            "apply",
+            path.as_str(),
+            "--auto-approve",
+            "--poll-interval",
+            "20ms",
+        ];
+        let plan = ["plan", path.as_str(), "--detailed-exitcode"];
+        let mut outputs = String::new();
+        let (code, stdout, stderr) = run(&apply).await;
+        assert_eq!(code, Some(0), "create:\n{stdout}\n{stderr}");
+        outputs.push_str(&stdout);
+        outputs.push_str(&stderr);
+        // Created against the decorated answers, planned to nothing.
+        let (code, stdout, stderr) = run(&plan).await;
+        assert_eq!(code, Some(0), "after create:\n{stdout}\n{stderr}");
+        assert!(stdout.contains("No changes."), "{stdout}");
+
+        let state = sim.state();
+        let pool_id = |name: &str| {
+            state
+                .pools(CLUSTER_ID)
+                .iter()
+                .find(|pool| pool.metadata.name == name)
+                .and_then(|pool| pool.metadata.uid.clone())
+                .expect("pool exists")
+        };
+        let nodes_of = |name: &str| -> Vec<String> {
+            state
+                .pool_nodes(CLUSTER_ID, &pool_id(name))
+                .iter()
+                .map(|node| node.metadata.uid.clone())
+                .collect()
+        };
+        let old_nodes: BTreeMap<&str, Vec<String>> =
+            ["disk", "label", "taint", "tag", "script", "pw"]
+                .into_iter()
+                .map(|name| (name, nodes_of(name)))
+                .collect();
+        let syncs_before = sync_requests(&sim.request_log()).len();
+
+        let after = Knobs {
+            disk: 200,
+            label: "b",
+            taint: "two",
+            tag: "prod",
+            script: "echo v2",
+            password_env: "NODE_PASSWORD_2",
+        };
+        std::fs::write(dir.path().join("poolform.toml"), config(&sim, &after)).expect("config");
+        let saved = dir.path().join("changes.plan");
+        let saved_arg = saved.to_string_lossy().into_owned();
+        let (code, stdout, stderr) = run(&["plan", &path, "--out", &saved_arg]).await;
+        assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+        outputs.push_str(&stdout);
+        outputs.push_str(&stderr);
+        assert!(
+            stdout.contains("keep the old"),
+            "disk: existing nodes keep the old disks:\n{stdout}"
+        );
+        let (code, stdout, stderr) = run(&apply).await;
+        assert_eq!(code, Some(0), "changes:\n{stdout}\n{stderr}");
+        outputs.push_str(&stdout);
+        outputs.push_str(&stderr);
+
+        // Reset: the script and password pools' nodes, each once.
+        let log = sim.request_log();
+        let syncs = &sync_requests(&log)[syncs_before..];
+        let mut reset: Vec<String> = syncs.iter().flat_map(|(_, nodes)| nodes.clone()).collect();
+        reset.sort();
+        let mut expected: Vec<String> = old_nodes["script"]
+            .iter()
+            .chain(&old_nodes["pw"])
+            .cloned()
+            .collect();
+        expected.sort();
+        assert_eq!(
+            reset, expected,
+            "only the script and password pools' nodes, once each"
+        );
+
+        let state = sim.state();
+        // The disk pool's template has the new size; its nodes keep the old.
+        let disk_pool = state
+            .pools(CLUSTER_ID)
+            .into_iter()
+            .find(|pool| pool.metadata.name == "disk")
+            .expect("disk pool");
+        let template_disks = disk_pool
+            .spec
+            .node_template
+            .data_volumes
+            .clone()
+            .unwrap_or_default();
+        assert_eq!(template_disks.first().map(|volume| volume.size), Some(200));
+        for id in &old_nodes["disk"] {
+            let node = state.node(CLUSTER_ID, id).expect("disk node kept");
+            let disks = node.spec.data_volumes.clone().unwrap_or_default();
+            assert_eq!(disks.first().map(|volume| volume.size), Some(100), "{id}");
+        }
+        // The label reached the label pool's nodes, with no reset.
+        for id in &old_nodes["label"] {
+            let node = state.node(CLUSTER_ID, id).expect("label node kept");
+            let labels = node.spec.k8s_tags.clone().unwrap_or_default();
+            assert_eq!(labels.get("team").map(String::as_str), Some("b"), "{id}");
+        }
+
+        // Converged against what the simulator answers.
+        let (code, stdout, stderr) = run(&plan).await;
+        assert_eq!(code, Some(0), "after the changes:\n{stdout}\n{stderr}");
+        assert!(stdout.contains("No changes."), "{stdout}");
+
+        // The simulator ignored no key poolform sent.
+        for request in &log {
+            assert!(
+                request.ignored.is_empty(),
+                "{} {} sent keys the API does not have: {:?}",
+                request.method,
+                request.path,
+                request.ignored
+            );
+        }
+        // No password as typed in any output, the saved plan, the journal
+        // or the simulator's log.
+        let saved_text = std::fs::read_to_string(&saved).expect("saved plan");
+        let log_text = serde_json::to_string(&log).expect("log");
+        let mut journals = String::new();
+        for entry in std::fs::read_dir(".poolform/journal")
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            journals.push_str(&std::fs::read_to_string(entry.path()).unwrap_or_default());
+        }
+        for secret in [cli::SECRET, SECOND_SECRET] {
+            for (what, text) in [
+                ("output", &outputs),
+                ("saved plan", &saved_text),
+                ("simulator log", &log_text),
+                ("journal", &journals),
+            ] {
+                assert!(!text.contains(secret), "a password as typed in the {what}");
+            }
+        }
+    }
 }
