@@ -104,6 +104,7 @@ mod tests {
             autoscaling: None,
             server_group: None,
             phase: String::new(),
+            updated_at: None,
             fingerprint: "fp-pool".into(),
             nodes,
         };
