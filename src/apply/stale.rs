@@ -134,6 +134,7 @@ mod tests {
                 ("prod/p1/n1".to_owned(), "fp-n1".to_owned()),
                 ("prod/p1/n2".to_owned(), "fp-n2".to_owned()),
             ]),
+            classification: None,
         }
     }
 
