@@ -434,7 +434,11 @@ mod tests {
             ChangeClass::Change
         );
         assert_eq!(pool.nodes.len(), 6);
-        assert!(pool.nodes.values().all(|class| *class == ChangeClass::Change));
+        assert!(
+            pool.nodes
+                .values()
+                .all(|class| *class == ChangeClass::Change)
+        );
         assert!(!classes.has_outside());
     }
 
@@ -513,7 +517,10 @@ mod tests {
         live_pool_mut(&mut live, "prod", "app").nodes[0].config.os = Some("EulerOS 2.9".into());
         let classes = classify_all(&desired, &desired, &live);
         let pool = app_classes(&classes);
-        assert_eq!(pool.nodes.values().collect::<Vec<_>>(), [&ChangeClass::Drift]);
+        assert_eq!(
+            pool.nodes.values().collect::<Vec<_>>(),
+            [&ChangeClass::Drift]
+        );
     }
 
     #[test]
@@ -527,7 +534,11 @@ mod tests {
         let classes = classify_all(&base, &head, &live);
         let pool = app_classes(&classes);
         assert_eq!(pool.class, None);
-        assert!(pool.nodes.values().all(|class| *class == ChangeClass::Change));
+        assert!(
+            pool.nodes
+                .values()
+                .all(|class| *class == ChangeClass::Change)
+        );
     }
 
     #[test]
@@ -541,7 +552,11 @@ mod tests {
         let classes = classify_all(&desired, &desired, &live);
         let pool = app_classes(&classes);
         assert_eq!(pool.attributes["os"], ChangeClass::Drift);
-        assert!(pool.nodes.values().all(|class| *class == ChangeClass::Drift));
+        assert!(
+            pool.nodes
+                .values()
+                .all(|class| *class == ChangeClass::Drift)
+        );
     }
 
     #[test]
