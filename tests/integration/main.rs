@@ -5,4 +5,5 @@ mod client;
 mod config;
 mod drift;
 mod plan;
+mod recipes;
 mod sim;
