@@ -40,6 +40,16 @@ pub enum GitError {
         /// What to do.
         help: String,
     },
+    /// The configuration's path could not be resolved.
+    #[error("cannot resolve the configuration path {path}")]
+    #[diagnostic(code(poolform::git::path))]
+    Resolve {
+        /// The path as given.
+        path: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
     /// Writing the base configuration to the temporary directory failed.
     #[error("failed to write the base configuration to {path}")]
     #[diagnostic(code(poolform::git::write))]
@@ -83,7 +93,7 @@ impl BaseCheckout {
     /// a git checkout) as of `revision`: the whole directory, so that the
     /// script files its pools name come from the revision too.
     pub fn at(config_path: &Path, revision: &str) -> Result<Self, GitError> {
-        let canonical = std::fs::canonicalize(config_path).map_err(|source| GitError::Write {
+        let canonical = std::fs::canonicalize(config_path).map_err(|source| GitError::Resolve {
             path: config_path.display().to_string(),
             source,
         })?;

@@ -73,7 +73,7 @@ pub async fn make_plan(
                     code = "poolform::plan::invalid_base",
                     help = "fix the configuration on that revision, or plan without --base",
                     "the configuration at {revision} ({}) is invalid",
-                    short(&checkout.revision.commit)
+                    checkout.revision.short_commit()
                 )
             })?;
             Some((checkout.revision.clone(), config))
@@ -105,11 +105,6 @@ pub async fn make_plan(
         ));
     }
     Ok(plan)
-}
-
-/// The short form of a commit id that plans show.
-pub fn short(commit: &str) -> &str {
-    commit.get(..12).unwrap_or(commit)
 }
 
 /// Whether text output gets colour: only on a terminal, and never when

@@ -96,6 +96,13 @@ pub struct BaseRevision {
     pub commit: String,
 }
 
+impl BaseRevision {
+    /// The first 12 hex digits of the commit, as plans show it.
+    pub fn short_commit(&self) -> &str {
+        self.commit.get(..12).unwrap_or(&self.commit)
+    }
+}
+
 /// The classes of a plan made with a base.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Classification {

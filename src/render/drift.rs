@@ -13,7 +13,7 @@ use super::json::{JsonBase, JsonNode, JsonResourceDrift, json_base, json_stale, 
 use super::markdown::{NOTE_RESERVE, code, fenced};
 use super::{
     MARKDOWN_LIMIT, OutsidePool, brief_value, class_note, node_class_words, outside_pools, plural,
-    pool_identity, short_commit, whole_pool_words,
+    pool_identity, whole_pool_words,
 };
 use crate::plan::{ChangeClass, FORMAT_VERSION, Plan};
 
@@ -132,7 +132,7 @@ fn headline(plan: &Plan, pools: usize) -> String {
             format!(
                 "{} (commit {})",
                 classes.base.revision,
-                short_commit(&classes.base.commit)
+                classes.base.short_commit()
             )
         })
         .unwrap_or_else(|| "the base".to_owned());

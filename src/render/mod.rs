@@ -136,8 +136,8 @@ fn class_note(class: ChangeClass) -> &'static str {
 fn node_class_words(class: ChangeClass) -> &'static str {
     match class {
         ChangeClass::Change => "reset by this change",
-        ChangeClass::Drift => "changed outside poolform",
-        ChangeClass::Conflict => "reset for a field changed here and outside poolform",
+        ChangeClass::Drift => "out of step because of a change outside poolform",
+        ChangeClass::Conflict => "to reset for a field changed here and outside poolform",
         ChangeClass::UnfinishedRollout => {
             "in an unfinished rollout (CCE reports them out of date; an earlier apply stopped, or the template was changed outside poolform)"
         }
@@ -152,7 +152,15 @@ fn brief_value(path: &str, value: &Value) -> String {
     if is_script(path) {
         return match value {
             Value::Null => "(none)".to_owned(),
-            Value::String(script) => plural(script.lines().count(), "line", "lines"),
+            Value::String(script) => {
+                use sha2::Digest as _;
+                let digest = sha2::Sha256::digest(script.as_bytes());
+                let short: String = digest.iter().take(4).map(|b| format!("{b:02x}")).collect();
+                format!(
+                    "script of {}, sha256 {short}…",
+                    plural(script.lines().count(), "line", "lines")
+                )
+            }
             other => other.to_string(),
         };
     }
@@ -260,14 +268,9 @@ fn base_line(plan: &Plan) -> Option<String> {
         format!(
             "Compared with the configuration at {} (commit {}).",
             classes.base.revision,
-            short_commit(&classes.base.commit)
+            classes.base.short_commit()
         )
     })
-}
-
-/// The first 12 hex digits of a commit id.
-fn short_commit(commit: &str) -> &str {
-    commit.get(..12).unwrap_or(commit)
 }
 
 /// `Why: attributes change 1, drift 1; nodes …` after the summary line.
