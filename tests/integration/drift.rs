@@ -542,6 +542,25 @@ async fn all_four_classes_in_one_plan_validate_against_the_schema() {
         .collect();
     assert!(errors.is_empty(), "{errors:?}");
 
+    // A saved plan keeps its classes: `show` prints the same JSON.
+    let saved = repo.dir.path().join("classified.plan");
+    let saved_text = saved.display().to_string();
+    let output = repo.poolform(&[
+        "plan",
+        "--base",
+        "HEAD~1",
+        "--out",
+        &saved_text,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(output.code, 0, "{}", output.stderr);
+    let shown = Command::new(env!("CARGO_BIN_EXE_poolform"))
+        .args(["show", &saved_text, "--format", "json"])
+        .output()
+        .expect("poolform runs");
+    assert_eq!(String::from_utf8_lossy(&shown.stdout), output.stdout);
+
     for format in ["text", "markdown"] {
         let output = repo.poolform(&["plan", "--base", "HEAD~1", "--format", format]);
         assert_eq!(output.code, 0, "{}", output.stderr);
