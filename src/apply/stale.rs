@@ -105,6 +105,7 @@ mod tests {
             autoscaling: None,
             server_group: None,
             phase: String::new(),
+            updated_at: None,
             fingerprint: "fp-pool".into(),
             nodes,
         };
@@ -134,6 +135,7 @@ mod tests {
                 ("prod/p1/n1".to_owned(), "fp-n1".to_owned()),
                 ("prod/p1/n2".to_owned(), "fp-n2".to_owned()),
             ]),
+            classification: None,
         }
     }
 

@@ -1,7 +1,8 @@
 //! Command-line definitions (clap) and dispatch. Each command lives in its own
 //! module with one `run` function; this module maps outcomes to exit codes in
 //! one place: 0 success or no changes (and `--help`, `--version`), 1 error
-//! (usage errors included), 2 changes present (only with `--detailed-exitcode`).
+//! (usage errors included), 2 changes present (only with `--detailed-exitcode`)
+//! or, for `poolform drift`, drift found.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -11,6 +12,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 mod apply;
 pub mod common;
 mod docs;
+mod drift;
+mod git;
 mod journal;
 mod lock;
 mod plan;
@@ -36,6 +39,8 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Compare the configuration with the live pools and nodes and show what would change.
     Plan(PlanArgs),
+    /// Report what changed outside poolform: plan against the configuration at HEAD and show only drift and unfinished rollouts (never changes anything).
+    Drift(DriftArgs),
     /// Show a saved plan.
     Show(ShowArgs),
     /// Carry out a plan: a configuration (planned now) or a saved plan file.
@@ -133,6 +138,26 @@ pub struct PlanArgs {
     /// Plan only these pool addresses (and what they depend on).
     #[arg(long, value_name = "ADDR")]
     pub target: Vec<String>,
+    /// Compare three ways: also read the configuration as of this git
+    /// revision (such as `origin/main`) and say of every difference whether
+    /// it is this change, drift (changed outside poolform), a conflict, or an
+    /// unfinished rollout. The configuration must be in a git checkout.
+    #[arg(long, value_name = "REF")]
+    pub base: Option<String>,
+    /// Live source.
+    #[command(flatten)]
+    pub live: LiveSource,
+}
+
+/// `poolform drift`.
+#[derive(Debug, Args)]
+pub struct DriftArgs {
+    /// A config file or a directory of `*.toml` files, in a git checkout.
+    #[arg(default_value = ".")]
+    pub path: PathBuf,
+    /// Output format; markdown is a complete issue body.
+    #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+    pub format: PlanFormat,
     /// Live source.
     #[command(flatten)]
     pub live: LiveSource,
@@ -264,7 +289,8 @@ pub struct CompletionsArgs {
 pub enum Outcome {
     /// Exit 0.
     Success,
-    /// Exit 2: changes present and `--detailed-exitcode` given.
+    /// Exit 2: changes present and `--detailed-exitcode` given, or drift
+    /// found by `poolform drift`.
     ChangesPresent,
 }
 
@@ -294,6 +320,7 @@ pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Validate(args) => validate::run(args),
         Command::Plan(args) => plan::run(args),
+        Command::Drift(args) => drift::run(args),
         Command::Show(args) => show::run(args),
         Command::Apply(args) => apply::run(args),
         Command::Sim(command) => sim::run(command),

@@ -5,9 +5,10 @@ use std::io::{IsTerminal as _, Write as _};
 
 use miette::{IntoDiagnostic as _, WrapErr as _, miette};
 
-use super::common::{prepare, write_file_atomically};
+use super::common::{load_config, prepare_loaded, write_file_atomically};
+use super::git::BaseCheckout;
 use super::signals::StopSignals;
-use super::{Outcome, PlanArgs, PlanFormat};
+use super::{LiveSource, Outcome, PlanArgs, PlanFormat};
 use crate::plan::Plan;
 use crate::render::{self, TextOptions};
 
@@ -19,24 +20,12 @@ pub fn run(args: PlanArgs) -> miette::Result<Outcome> {
         .build()
         .into_diagnostic()
         .wrap_err("failed to start the async runtime")?;
-    let plan = runtime.block_on(async {
-        // SIGTERM is listened for, not left to kill the process: while the
-        // live state is read it ends the run with nothing written; once the
-        // plan is made it is ignored, so the state file of --sim and the
-        // plan file are written whole.
-        let mut terminations = StopSignals::terminate();
-        let prepared = tokio::select! {
-            prepared = prepare(&args.path, &args.target, &args.live) => prepared?,
-            () = terminations.recv() => {
-                return Err(miette!(
-                    code = "poolform::plan::interrupted",
-                    "plan was terminated (SIGTERM) before it was made; nothing was written"
-                ));
-            }
-        };
-        prepared.connection.close().await?;
-        Ok::<_, miette::Report>(prepared.plan)
-    })?;
+    let plan = runtime.block_on(make_plan(
+        &args.path,
+        &args.target,
+        &args.live,
+        args.base.as_deref(),
+    ))?;
     if let Some(out) = &args.out {
         write_file_atomically(out, crate::plan::save(&plan).as_bytes())
             .into_diagnostic()
@@ -60,6 +49,62 @@ pub fn run(args: PlanArgs) -> miette::Result<Outcome> {
     } else {
         Outcome::Success
     })
+}
+
+/// Loads the configuration at `path` (and, with `base`, the one at that git
+/// revision), reads the live state and makes the plan, classified against
+/// the base when there is one.
+pub async fn make_plan(
+    path: &std::path::Path,
+    targets: &[String],
+    live: &LiveSource,
+    base: Option<&str>,
+) -> miette::Result<Plan> {
+    let desired = load_config(path)?;
+    // The base is read before the cloud is: a revision that does not exist
+    // fails at once, with nothing read.
+    let base = match base {
+        None => None,
+        Some(revision) => {
+            let checkout = BaseCheckout::at(path, revision)?;
+            let config = checkout.load(&desired).map_err(|errors| {
+                eprint!("{}", super::validate::render(&errors));
+                miette!(
+                    code = "poolform::plan::invalid_base",
+                    help = "fix the configuration on that revision, or plan without --base",
+                    "the configuration at {revision} ({}) is invalid",
+                    checkout.revision.short_commit()
+                )
+            })?;
+            Some((checkout.revision.clone(), config))
+        }
+    };
+    // SIGTERM is listened for, not left to kill the process: while the
+    // live state is read it ends the run with nothing written; once the
+    // plan is made it is ignored, so the state file of --sim and the
+    // plan file are written whole.
+    let mut terminations = StopSignals::terminate();
+    let prepared = tokio::select! {
+        prepared = prepare_loaded(desired, path, targets, live) => prepared?,
+        () = terminations.recv() => {
+            return Err(miette!(
+                code = "poolform::plan::interrupted",
+                "plan was terminated (SIGTERM) before it was made; nothing was written"
+            ));
+        }
+    };
+    prepared.connection.close().await?;
+    let mut plan = prepared.plan;
+    if let Some((revision, base)) = base {
+        plan.classification = Some(crate::plan::classify(
+            &plan,
+            revision,
+            &base,
+            &prepared.desired,
+            &prepared.live,
+        ));
+    }
+    Ok(plan)
 }
 
 /// Whether text output gets colour: only on a terminal, and never when

@@ -518,6 +518,7 @@ pub fn pool_from_wire(pool: &wire::NodePool) -> LivePool {
             .and_then(|m| m.server_group_reference.clone())
             .filter(|s| !s.is_empty()),
         phase: status.phase,
+        updated_at: pool.metadata.update_timestamp.clone(),
         fingerprint: fingerprint(&(&pool.metadata, &pool.spec)),
         nodes: Vec::new(),
     }

@@ -210,6 +210,7 @@ fn synthetic_default_pool(cluster: &ClusterId) -> LivePool {
         autoscaling: None,
         server_group: None,
         phase: String::new(),
+        updated_at: None,
         fingerprint: fingerprint(&(cluster, DEFAULT_POOL_NAME)),
         nodes: Vec::new(),
     }

@@ -432,6 +432,10 @@ pub struct LivePool {
     pub server_group: Option<String>,
     /// `status.phase` (empty when settled).
     pub phase: String,
+    /// `metadata.updateTimestamp`, as CCE wrote it (opaque text): when the
+    /// pool was last changed, by poolform or anyone else.
+    #[serde(default)]
+    pub updated_at: Option<String>,
     /// A digest of the pool as read, so a saved plan can detect changes.
     pub fingerprint: String,
     /// The pool's nodes, sorted by id.

@@ -178,6 +178,7 @@ pub fn build_plan(
         unmanaged: diff::unmanaged_pools(&desired.pools, live),
         steps,
         fingerprints,
+        classification: None,
     })
 }
 

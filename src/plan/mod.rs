@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 mod batches;
 mod build;
+mod classify;
 #[cfg(test)]
 mod proptests;
 mod saved;
@@ -21,6 +22,9 @@ pub(crate) mod test_support;
 
 pub use batches::{order_across_zones, plan_sync};
 pub use build::{PlanError, PlanErrors, build_plan, create_body, sync_body, update_body};
+pub use classify::{
+    BaseRevision, ChangeClass, ClassCounts, Classification, PoolClasses, Tally, classify,
+};
 pub use saved::{LoadPlanError, load, save};
 
 use crate::live::request;
@@ -51,6 +55,11 @@ pub struct Plan {
     /// Fingerprints of every live object read: key `cluster/pool-id` or
     /// `cluster/pool-id/node-id`, value the fingerprint.
     pub fingerprints: BTreeMap<String, String>,
+    /// Why each difference exists, when the plan was compared with the
+    /// configuration at a base revision (`plan --base`); absent otherwise, so
+    /// a plan without a base saves exactly as before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub classification: Option<Classification>,
 }
 
 /// A cluster as the plan sees it.

@@ -115,6 +115,7 @@ pub fn live_pool(desired: &DesiredPool, nodes: usize) -> LivePool {
         autoscaling: desired.autoscaling.clone(),
         server_group: desired.server_group.clone(),
         phase: String::new(),
+        updated_at: None,
         fingerprint: format!("fp-pool-{}", desired.name),
         nodes,
     }
@@ -232,6 +233,7 @@ pub fn add_default_pool_live(live: &mut Live) {
         autoscaling: None,
         server_group: None,
         phase: String::new(),
+        updated_at: None,
         fingerprint: "fp-pool-default".into(),
         nodes,
     };

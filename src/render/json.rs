@@ -6,13 +6,21 @@
 //! Terraform has no word for sits beside it: `node_syncs[]` (which nodes are
 //! reset, why, and in which batches), `unmanaged_pools[]`, the ordered
 //! `steps[]` and the `summary` counts. Minor versions only add fields.
+//!
+//! A plan made with a base (`plan --base`) adds Terraform's
+//! `resource_drift[]` (what changed outside poolform: `before` as the base
+//! configured it, `after` as live), the `base` it was compared with, a
+//! `class` on every resource change, attribute change and node, and
+//! `class_counts`. Without a base none of these fields appear.
 
 use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::model::VolumeResetPolicy;
-use crate::plan::{FORMAT_VERSION, Plan, PoolAction, StaleNode, StepKind};
+use crate::plan::{
+    ChangeClass, Classification, FORMAT_VERSION, Plan, PoolAction, StaleNode, StepKind, Tally,
+};
 
 /// The JSON document of a plan.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -28,8 +36,18 @@ pub struct JsonPlan {
     pub summary: JsonSummary,
     /// The summary line, as the text output prints it.
     pub summary_line: String,
+    /// The git revision the plan was compared with (`plan --base`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub base: Option<JsonBase>,
+    /// With a base: how many attribute changes and nodes fall in each class.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub class_counts: Option<JsonClassCounts>,
     /// One entry per configured pool in the plan, sorted by address.
     pub resource_changes: Vec<JsonResourceChange>,
+    /// With a base: the pools that changed outside poolform (drift or a
+    /// conflict), Terraform's `resource_drift`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource_drift: Option<Vec<JsonResourceDrift>>,
     /// The node synchronisations (resets), one per pool with stale nodes.
     pub node_syncs: Vec<JsonSync>,
     /// Live pools that no configuration names; never touched.
@@ -76,6 +94,10 @@ pub struct JsonResourceChange {
     /// existing nodes keep the old value.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub new_nodes_only: Option<JsonNewNodesOnly>,
+    /// With a base: the class of the pool's change as a whole (its most
+    /// severe attribute); absent when only its nodes are reset.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub class: Option<ChangeClass>,
 }
 
 /// Changes that reach new nodes only.
@@ -85,6 +107,70 @@ pub struct JsonNewNodesOnly {
     pub paths: Vec<String>,
     /// Existing nodes that keep the old value: a reset does not change it.
     pub existing_nodes_keep_old_value: usize,
+}
+
+/// The git revision a plan was compared with.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct JsonBase {
+    /// The revision as given, such as `origin/main`.
+    pub revision: String,
+    /// The commit it named.
+    pub commit: String,
+}
+
+/// Counts by class.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct JsonClassCounts {
+    /// Attribute changes (a pool created or deleted as a whole counts once).
+    pub attributes: Tally,
+    /// Nodes to reset or left out.
+    pub nodes: Tally,
+}
+
+/// A pool changed outside poolform, in Terraform's `resource_drift` shape.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct JsonResourceDrift {
+    /// The pool's config address.
+    pub address: String,
+    /// Always `cce_node_pool`.
+    #[serde(rename = "type")]
+    pub resource_type: String,
+    /// The CCE pool name.
+    pub name: String,
+    /// The cluster's config key.
+    pub cluster: String,
+    /// The live pool id; absent when it was deleted outside poolform.
+    pub pool_id: Option<String>,
+    /// What happened outside poolform.
+    pub change: JsonDriftChange,
+    /// The live pool's `metadata.updateTimestamp`: when it last changed.
+    pub updated_at: Option<String>,
+}
+
+/// Terraform's `change` object of a drift entry.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct JsonDriftChange {
+    /// `["update"]`, or `["delete"]` for a pool deleted outside poolform,
+    /// or `["create"]` for one that exists although the base deletes it.
+    pub actions: Vec<String>,
+    /// Every compared attribute as the base configured it, by path; null
+    /// when the base configures the pool absent.
+    pub before: Option<Value>,
+    /// Every compared attribute as live, by path; null when the pool is
+    /// gone.
+    pub after: Option<Value>,
+    /// The paths that changed outside poolform, with their class (`drift`,
+    /// or `conflict` when this change sets them too).
+    pub attribute_changes: Vec<JsonDriftAttribute>,
+}
+
+/// One attribute changed outside poolform.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct JsonDriftAttribute {
+    /// Dotted path.
+    pub path: String,
+    /// `drift` or `conflict`.
+    pub class: ChangeClass,
 }
 
 /// Terraform's `change` object.
@@ -117,6 +203,9 @@ pub struct JsonAttributeChange {
     pub after: Value,
     /// Whether existing nodes get it only by a reset (sync).
     pub needs_reset: bool,
+    /// With a base: `change`, `drift` or `conflict`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub class: Option<ChangeClass>,
 }
 
 /// A node as shown in plans.
@@ -132,6 +221,10 @@ pub struct JsonNode {
     pub phase: String,
     /// Why it is reset (empty for nodes that are merely unavailable).
     pub reasons: Vec<String>,
+    /// With a base, for nodes reset or left out: `change`, `drift`,
+    /// `conflict` or `unfinished_rollout`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub class: Option<ChangeClass>,
 }
 
 /// One sync batch.
@@ -225,16 +318,82 @@ fn json_node(node: &crate::plan::NodeRef, reasons: &[String]) -> JsonNode {
         az: node.az.clone(),
         phase: node.phase.clone(),
         reasons: reasons.to_vec(),
+        class: None,
     }
 }
 
-fn json_stale(node: &StaleNode) -> JsonNode {
-    json_node(&node.node, &node.reasons)
+/// A stale node of the pool at `address`, with its class when classified.
+pub(super) fn json_stale(
+    classes: Option<&Classification>,
+    address: &crate::model::PoolAddress,
+    node: &StaleNode,
+) -> JsonNode {
+    JsonNode {
+        class: classes.and_then(|classes| classes.node(address, &node.node.id)),
+        ..json_node(&node.node, &node.reasons)
+    }
+}
+
+/// Terraform's `resource_drift`: every pool with an attribute (or the
+/// pool itself) changed outside poolform.
+pub(super) fn resource_drift(plan: &Plan, classes: &Classification) -> Vec<JsonResourceDrift> {
+    plan.pools
+        .iter()
+        .filter_map(|pool| {
+            let pool_classes = classes.pool(&pool.address)?;
+            let outside =
+                |class: &ChangeClass| matches!(class, ChangeClass::Drift | ChangeClass::Conflict);
+            let attribute_changes: Vec<JsonDriftAttribute> = pool_classes
+                .attributes
+                .iter()
+                .filter(|(_, class)| outside(class))
+                .map(|(path, class)| JsonDriftAttribute {
+                    path: path.clone(),
+                    class: *class,
+                })
+                .collect();
+            let whole_pool = pool_classes.attributes.is_empty()
+                && pool_classes.class.as_ref().is_some_and(outside);
+            if attribute_changes.is_empty() && !whole_pool {
+                return None;
+            }
+            let actions = match pool.action {
+                // Live is gone although the base configured it.
+                PoolAction::Create => "delete",
+                // Live exists although the base configured it absent.
+                PoolAction::Delete => "create",
+                _ => "update",
+            };
+            Some(JsonResourceDrift {
+                address: pool.address.to_string(),
+                resource_type: "cce_node_pool".to_owned(),
+                name: pool.name.clone(),
+                cluster: pool.cluster.to_string(),
+                pool_id: pool.pool_id.as_ref().map(ToString::to_string),
+                change: JsonDriftChange {
+                    actions: vec![actions.to_owned()],
+                    before: pool_classes.base.clone(),
+                    after: pool.before.clone(),
+                    attribute_changes,
+                },
+                updated_at: pool_classes.live_updated_at.clone(),
+            })
+        })
+        .collect()
+}
+
+/// The base of a classified plan.
+pub(super) fn json_base(classes: &Classification) -> JsonBase {
+    JsonBase {
+        revision: classes.base.revision.clone(),
+        commit: classes.base.commit.clone(),
+    }
 }
 
 /// The JSON document of a plan, as a value.
 pub fn json_plan(plan: &Plan) -> JsonPlan {
     let summary = plan.summary();
+    let classes = plan.classification.as_ref();
     let resource_changes = plan
         .pools
         .iter()
@@ -273,6 +432,8 @@ pub fn json_plan(plan: &Plan) -> JsonPlan {
                             before: change.before.clone(),
                             after: change.after.clone(),
                             needs_reset: change.needs_reset,
+                            class: classes
+                                .and_then(|classes| classes.attribute(&pool.address, &change.path)),
                         })
                         .collect(),
                 },
@@ -282,6 +443,9 @@ pub fn json_plan(plan: &Plan) -> JsonPlan {
                     paths: kept.paths.clone(),
                     existing_nodes_keep_old_value: kept.existing_nodes,
                 }),
+                class: classes
+                    .and_then(|classes| classes.pool(&pool.address))
+                    .and_then(|pool| pool.class),
             }
         })
         .collect();
@@ -301,7 +465,11 @@ pub fn json_plan(plan: &Plan) -> JsonPlan {
                     .iter()
                     .map(|node| json_node(node, &[]))
                     .collect(),
-                nodes: sync.stale_nodes.iter().map(json_stale).collect(),
+                nodes: sync
+                    .stale_nodes
+                    .iter()
+                    .map(|node| json_stale(classes, &pool.address, node))
+                    .collect(),
                 batches: sync
                     .batches
                     .iter()
@@ -310,7 +478,11 @@ pub fn json_plan(plan: &Plan) -> JsonPlan {
                         node_ids: batch.node_ids.iter().map(ToString::to_string).collect(),
                     })
                     .collect(),
-                skipped: sync.skipped.iter().map(json_stale).collect(),
+                skipped: sync
+                    .skipped
+                    .iter()
+                    .map(|node| json_stale(classes, &pool.address, node))
+                    .collect(),
                 notes: sync.notes.clone(),
                 volume_reset_policy: sync
                     .volume_reset_policy
@@ -360,7 +532,16 @@ pub fn json_plan(plan: &Plan) -> JsonPlan {
             batches: summary.batches,
         },
         summary_line: summary.to_string(),
+        base: classes.map(json_base),
+        class_counts: classes.map(|classes| {
+            let counts = classes.counts();
+            JsonClassCounts {
+                attributes: counts.attributes,
+                nodes: counts.nodes,
+            }
+        }),
         resource_changes,
+        resource_drift: classes.map(|classes| resource_drift(plan, classes)),
         node_syncs,
         unmanaged_pools: plan
             .unmanaged

@@ -13,15 +13,19 @@ use std::fmt::Write as _;
 use serde_json::Value;
 use similar::TextDiff;
 
-use super::{action_words, forces_replacement, group_members, is_script, plural, reason_groups};
+use super::text::by_class;
+use super::{
+    action_words, base_line, brief_value, class_summary_line, forces_replacement, group_members,
+    is_script, node_class_words, outside_pools, plural, reason_groups, whole_pool_words,
+};
 use crate::model::VolumeResetPolicy;
-use crate::plan::{Plan, PoolAction, PoolPlan, SyncPlan};
+use crate::plan::{ChangeClass, Classification, Plan, PoolAction, PoolPlan, SyncPlan};
 
 /// The most characters a rendered comment has (GitHub's limit).
 pub const MARKDOWN_LIMIT: usize = 65_536;
 
 /// Room kept for the truncation note.
-const NOTE_RESERVE: usize = 400;
+pub(super) const NOTE_RESERVE: usize = 400;
 
 fn chars(text: &str) -> usize {
     text.chars().count()
@@ -48,8 +52,14 @@ fn html_escape(text: &str) -> String {
         .replace('>', "&gt;")
 }
 
+/// A fenced code block of `body` (which ends in a newline).
+pub(super) fn fenced(language: &str, body: &str) -> String {
+    let fence = fence(body);
+    format!("{fence}{language}\n{body}{fence}\n")
+}
+
 /// Inline code that survives backticks in the text.
-fn code(text: &str) -> String {
+pub(super) fn code(text: &str) -> String {
     if text.contains('`') {
         format!("`` {text} ``")
     } else {
@@ -113,8 +123,54 @@ fn destructive_items(plan: &Plan) -> Vec<String> {
     items
 }
 
+/// One line per pool attribute or node group that is not this change's
+/// doing: drift and conflicts first in the comment, as reviewers must see
+/// that applying reverts them.
+fn outside_items(plan: &Plan) -> Vec<String> {
+    let mut items = Vec::new();
+    for outside in outside_pools(plan) {
+        let address = code(outside.pool.address.as_str());
+        if let Some(class) = outside.whole {
+            items.push(format!(
+                "- {address}: **{}**: {}",
+                class.label(),
+                whole_pool_words(outside.pool.action)
+            ));
+        }
+        for (change, class) in &outside.attributes {
+            let value = |value: &Value| code(&brief_value(&change.path, value));
+            let line = if *class == ChangeClass::Conflict {
+                format!(
+                    "- {address} {}: **conflict**: {} at the base, {} in this change, {} live",
+                    code(&change.path),
+                    value(&outside.base_value(&change.path)),
+                    value(&change.after),
+                    value(&change.before),
+                )
+            } else {
+                format!(
+                    "- {address} {}: **{}**: configured {}, live {}; applying reverts it",
+                    code(&change.path),
+                    class.label(),
+                    value(&change.after),
+                    value(&change.before),
+                )
+            };
+            items.push(line);
+        }
+        for (class, nodes) in &outside.nodes {
+            items.push(format!(
+                "- {address}: **{}** {}",
+                plural(nodes.len(), "node", "nodes"),
+                node_class_words(*class)
+            ));
+        }
+    }
+    items
+}
+
 /// The pool's attribute changes as a `diff` code block.
-fn changes_block(pool: &PoolPlan) -> String {
+fn changes_block(pool: &PoolPlan, classes: Option<&Classification>) -> String {
     let mut body = String::new();
     match pool.action {
         PoolAction::Create | PoolAction::Delete => {
@@ -150,6 +206,14 @@ fn changes_block(pool: &PoolPlan) -> String {
                 } else {
                     ""
                 };
+                let class = classes
+                    .and_then(|classes| classes.attribute(&pool.address, &change.path))
+                    .map(|class| {
+                        let separator = if note.is_empty() { "  # " } else { "; " };
+                        format!("{separator}{}", super::class_note(class))
+                    })
+                    .unwrap_or_default();
+                let note = format!("{note}{class}");
                 if is_script(&change.path) {
                     let _ = writeln!(body, "! {}{note}", change.path);
                     let before = change.before.as_str().unwrap_or_default();
@@ -191,7 +255,30 @@ enum Detail {
     Minimal,
 }
 
-fn sync_section(sync: &SyncPlan, detail: Detail) -> String {
+/// The reason groups of a sync, each with its class when classified.
+fn why_groups<'a>(
+    pool: &PoolPlan,
+    sync: &'a SyncPlan,
+    classes: Option<&Classification>,
+) -> Vec<(String, Vec<&'a crate::plan::StaleNode>)> {
+    let mut groups = Vec::new();
+    for (class, stale) in by_class(pool, &sync.stale_nodes, classes) {
+        let prefix = class
+            .map(|class| format!("**{}**: ", class.label()))
+            .unwrap_or_default();
+        for (reasons, nodes) in reason_groups(stale) {
+            groups.push((format!("{prefix}{}", reasons.join("; ")), nodes));
+        }
+    }
+    groups
+}
+
+fn sync_section(
+    pool: &PoolPlan,
+    sync: &SyncPlan,
+    detail: Detail,
+    classes: Option<&Classification>,
+) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -227,10 +314,10 @@ fn sync_section(sync: &SyncPlan, detail: Detail) -> String {
                 let _ = writeln!(out, "| {}/{of} | {} |", batch.number, nodes.join(", "));
             }
             out.push_str("\n**Why**:\n");
-            for (reasons, nodes) in reason_groups(&sync.stale_nodes) {
+            for (reasons, nodes) in why_groups(pool, sync, classes) {
                 let names =
                     group_members(&nodes, sync.stale_nodes.len(), |node| code(&node.node.name));
-                let _ = writeln!(out, "- {}: {names}", reasons.join("; "));
+                let _ = writeln!(out, "- {reasons}: {names}");
             }
             out.push('\n');
         }
@@ -265,13 +352,8 @@ fn sync_section(sync: &SyncPlan, detail: Detail) -> String {
                 );
             }
             out.push_str("\n**Why**:\n");
-            for (reasons, nodes) in reason_groups(&sync.stale_nodes) {
-                let _ = writeln!(
-                    out,
-                    "- {}: {}",
-                    reasons.join("; "),
-                    plural(nodes.len(), "node", "nodes")
-                );
+            for (reasons, nodes) in why_groups(pool, sync, classes) {
+                let _ = writeln!(out, "- {reasons}: {}", plural(nodes.len(), "node", "nodes"));
             }
             out.push('\n');
         }
@@ -296,7 +378,7 @@ fn sync_section(sync: &SyncPlan, detail: Detail) -> String {
     out
 }
 
-fn pool_details(pool: &PoolPlan, detail: Detail) -> String {
+fn pool_details(pool: &PoolPlan, detail: Detail, classes: Option<&Classification>) -> String {
     // GitHub does not render markdown inside <summary>: HTML only.
     let mut summary = format!(
         "<code>{}</code> {}",
@@ -324,7 +406,7 @@ fn pool_details(pool: &PoolPlan, detail: Detail) -> String {
         let names: Vec<String> = pool.depends_on.iter().map(|a| code(a.as_str())).collect();
         let _ = writeln!(out, "Runs after: {}\n", names.join(", "));
     }
-    out.push_str(&changes_block(pool));
+    out.push_str(&changes_block(pool, classes));
     if let Some(kept) = &pool.new_nodes_only {
         let paths: Vec<String> = kept.paths.iter().map(|path| code(path)).collect();
         let _ = writeln!(
@@ -335,44 +417,65 @@ fn pool_details(pool: &PoolPlan, detail: Detail) -> String {
         );
     }
     if let Some(sync) = &pool.sync {
-        out.push_str(&sync_section(sync, detail));
+        out.push_str(&sync_section(pool, sync, detail, classes));
     }
     out.push_str("</details>\n\n");
     out
 }
 
+/// Pushes one line per item while the head keeps room for the rest of the
+/// comment, then how many were left out, then a blank line.
+fn push_capped(head: &mut String, items: &[String], what: &str) {
+    let mut listed = 0;
+    for item in items {
+        // Only an absurd plan gets here (thousands of destructive pools);
+        // the cap still holds, and the note says how many are missing.
+        if chars(head) + chars(item) + 1 + 2 * NOTE_RESERVE > MARKDOWN_LIMIT {
+            break;
+        }
+        head.push_str(item);
+        head.push('\n');
+        listed += 1;
+    }
+    if listed < items.len() {
+        let _ = writeln!(
+            head,
+            "- … and {} more {what}: see the JSON output",
+            items.len() - listed
+        );
+    }
+    head.push('\n');
+}
+
 /// Renders a plan as markdown of at most [`MARKDOWN_LIMIT`] characters.
 pub fn markdown(plan: &Plan) -> String {
+    let classes = plan.classification.as_ref();
     let mut head = String::from("### poolform plan\n\n");
     if plan.has_changes() {
         let _ = writeln!(head, "**{}**\n", plan.summary());
     } else {
         head.push_str("**No changes.** The live node pools and nodes match the configuration.\n\n");
     }
+    if let Some(line) = base_line(plan) {
+        let _ = writeln!(head, "{line}");
+        if let Some(line) = class_summary_line(plan).filter(|_| plan.has_changes()) {
+            let _ = writeln!(head, "{line}");
+        }
+        head.push('\n');
+    }
+    let outside = outside_items(plan);
+    if !outside.is_empty() {
+        head.push_str(
+            "> [!CAUTION]\n> **Changed outside poolform**: drift and conflicts are reverted by applying this plan; unfinished rollouts are finished by it.\n\n",
+        );
+        push_capped(&mut head, &outside, "items changed outside poolform");
+    }
     let destructive = destructive_items(plan);
     if !destructive.is_empty() {
         head.push_str(
             "> [!WARNING]\n> **Destructive changes**: these wipe disks or destroy nodes.\n\n",
         );
-        let mut listed = 0;
-        for item in &destructive {
-            // Only an absurd plan gets here (thousands of destructive pools);
-            // the cap still holds, and the note says how many are missing.
-            if chars(&head) + chars(item) + 1 + 2 * NOTE_RESERVE > MARKDOWN_LIMIT {
-                break;
-            }
-            head.push_str(item);
-            head.push('\n');
-            listed += 1;
-        }
-        if listed < destructive.len() {
-            let _ = writeln!(
-                head,
-                "- … and {} more destructive items: see the JSON output",
-                destructive.len() - listed
-            );
-        }
-        head.push('\n');
+        push_capped(&mut head, &destructive, "destructive items");
     }
 
     let pools: Vec<&PoolPlan> = plan
@@ -403,9 +506,9 @@ pub fn markdown(plan: &Plan) -> String {
     }
     for pool in &pools {
         sections.push(vec![
-            pool_details(pool, Detail::Full),
-            pool_details(pool, Detail::Compact),
-            pool_details(pool, Detail::Minimal),
+            pool_details(pool, Detail::Full, classes),
+            pool_details(pool, Detail::Compact, classes),
+            pool_details(pool, Detail::Minimal, classes),
         ]);
     }
     if !plan.unmanaged.is_empty() {

@@ -6,12 +6,16 @@
 //! inspected here (the CLI decides about colour). Secrets cannot appear: a
 //! plan never holds one.
 
+mod drift;
 mod json;
 mod markdown;
 #[cfg(test)]
 mod tests;
 mod text;
 
+pub use drift::{
+    DriftOptions, JsonDriftReport, JsonNodeDrift, drift_json, drift_markdown, drift_text,
+};
 pub use json::{
     JsonBatch, JsonChange, JsonNode, JsonPlan, JsonResourceChange, JsonStep, JsonSummary, JsonSync,
     JsonUnmanagedPool, json, json_plan, plan_json_schema,
@@ -19,8 +23,14 @@ pub use json::{
 pub use markdown::{MARKDOWN_LIMIT, markdown};
 pub use text::{TextOptions, text};
 
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
 use crate::diff::Reach;
-use crate::plan::{PoolAction, PoolPlan, StaleNode};
+use crate::plan::{
+    AttributeChange, ChangeClass, Plan, PoolAction, PoolClasses, PoolPlan, StaleNode,
+};
 
 /// The paths whose values are shell scripts, shown as unified diffs.
 fn is_script(path: &str) -> bool {
@@ -56,8 +66,10 @@ fn forces_replacement(path: &str) -> bool {
 
 /// Groups stale nodes by their reasons, in the order first seen: most syncs
 /// have one or two distinct reasons for many nodes.
-fn reason_groups(nodes: &[StaleNode]) -> Vec<(Vec<String>, Vec<&StaleNode>)> {
-    let mut groups: Vec<(Vec<String>, Vec<&StaleNode>)> = Vec::new();
+fn reason_groups<'a>(
+    nodes: impl IntoIterator<Item = &'a StaleNode>,
+) -> Vec<(Vec<String>, Vec<&'a StaleNode>)> {
+    let mut groups: Vec<(Vec<String>, Vec<&'a StaleNode>)> = Vec::new();
     for node in nodes {
         match groups
             .iter_mut()
@@ -107,4 +119,183 @@ fn unchanged_count(pool: &PoolPlan) -> usize {
 
 fn plural(count: usize, one: &str, many: &str) -> String {
     format!("{count} {}", if count == 1 { one } else { many })
+}
+
+/// The words plans put after a classified attribute. Drift and conflicts
+/// are in capitals so that they stand out without colour.
+fn class_note(class: ChangeClass) -> &'static str {
+    match class {
+        ChangeClass::Change => "change",
+        ChangeClass::Drift => "DRIFT: changed outside poolform, applying reverts it",
+        ChangeClass::Conflict => "CONFLICT: changed here and outside poolform, differently",
+        ChangeClass::UnfinishedRollout => "unfinished rollout",
+    }
+}
+
+/// What a group of nodes of one class means.
+fn node_class_words(class: ChangeClass) -> &'static str {
+    match class {
+        ChangeClass::Change => "reset by this change",
+        ChangeClass::Drift => "out of step because of a change outside poolform",
+        ChangeClass::Conflict => "to reset for a field changed here and outside poolform",
+        ChangeClass::UnfinishedRollout => {
+            "in an unfinished rollout (CCE reports them out of date; an earlier apply stopped, or the template was changed outside poolform)"
+        }
+    }
+}
+
+/// The most characters of a value shown in a summary line.
+const BRIEF_VALUE_CHARS: usize = 120;
+
+/// A value for one line: scripts are named, not shown; long values are cut.
+fn brief_value(path: &str, value: &Value) -> String {
+    if is_script(path) {
+        return match value {
+            Value::Null => "(none)".to_owned(),
+            Value::String(script) => {
+                use sha2::Digest as _;
+                let digest = sha2::Sha256::digest(script.as_bytes());
+                let short: String = digest.iter().take(4).map(|b| format!("{b:02x}")).collect();
+                format!(
+                    "script of {}, sha256 {short}…",
+                    plural(script.lines().count(), "line", "lines")
+                )
+            }
+            other => other.to_string(),
+        };
+    }
+    let text = value.to_string();
+    if text.chars().count() > BRIEF_VALUE_CHARS {
+        let cut: String = text.chars().take(BRIEF_VALUE_CHARS).collect();
+        format!("{cut}…")
+    } else {
+        text
+    }
+}
+
+/// A pool with something that is not this change's doing.
+struct OutsidePool<'a> {
+    pool: &'a PoolPlan,
+    classes: &'a PoolClasses,
+    /// Attribute changes classed drift or conflict.
+    attributes: Vec<(&'a AttributeChange, ChangeClass)>,
+    /// The pool as a whole changed outside (deleted, or back although
+    /// deleted) when it has no attribute of its own to show.
+    whole: Option<ChangeClass>,
+    /// Stale nodes not reset by this change, by class.
+    nodes: BTreeMap<ChangeClass, Vec<&'a StaleNode>>,
+}
+
+impl OutsidePool<'_> {
+    /// The value the base configured at `path`.
+    fn base_value(&self, path: &str) -> Value {
+        self.classes
+            .base
+            .as_ref()
+            .and_then(|base| base.get(path))
+            .cloned()
+            .unwrap_or(Value::Null)
+    }
+
+    /// Whether the pool's template or the pool itself changed outside, as
+    /// opposed to only its nodes.
+    fn pool_drifted(&self) -> bool {
+        !self.attributes.is_empty() || self.whole.is_some()
+    }
+}
+
+/// Every pool of a classified plan with drift, a conflict or an unfinished
+/// rollout, in address order; empty without a classification.
+fn outside_pools(plan: &Plan) -> Vec<OutsidePool<'_>> {
+    let Some(classification) = &plan.classification else {
+        return Vec::new();
+    };
+    plan.pools
+        .iter()
+        .filter_map(|pool| {
+            let classes = classification.pool(&pool.address)?;
+            if !classes.has_outside() {
+                return None;
+            }
+            let attributes = pool
+                .changes
+                .iter()
+                .filter_map(|change| {
+                    let class = *classes.attributes.get(&change.path)?;
+                    class.is_outside().then_some((change, class))
+                })
+                .collect();
+            let whole = classes
+                .class
+                .filter(|class| classes.attributes.is_empty() && class.is_outside());
+            let mut nodes: BTreeMap<ChangeClass, Vec<&StaleNode>> = BTreeMap::new();
+            for stale in pool
+                .sync
+                .iter()
+                .flat_map(|sync| sync.stale_nodes.iter().chain(&sync.skipped))
+            {
+                if let Some(class) = classes.nodes.get(&stale.node.id)
+                    && class.is_outside()
+                {
+                    nodes.entry(*class).or_default().push(stale);
+                }
+            }
+            Some(OutsidePool {
+                pool,
+                classes,
+                attributes,
+                whole,
+                nodes,
+            })
+        })
+        .collect()
+}
+
+/// What happened to a pool as a whole outside poolform.
+fn whole_pool_words(action: PoolAction) -> &'static str {
+    match action {
+        PoolAction::Create => "the pool was deleted outside poolform; applying creates it again",
+        PoolAction::Delete => {
+            "the pool exists although the configuration deletes it; applying deletes it"
+        }
+        _ => "the pool changed outside poolform",
+    }
+}
+
+/// The line that says what a classified plan was compared with.
+fn base_line(plan: &Plan) -> Option<String> {
+    plan.classification.as_ref().map(|classes| {
+        format!(
+            "Compared with the configuration at {} (commit {}).",
+            classes.base.revision,
+            classes.base.short_commit()
+        )
+    })
+}
+
+/// `Why: attributes change 1, drift 1; nodes …` after the summary line.
+fn class_summary_line(plan: &Plan) -> Option<String> {
+    let counts = plan.classification.as_ref()?.counts();
+    let words = |tally: crate::plan::Tally| {
+        let parts: Vec<String> = [
+            (tally.change, ChangeClass::Change),
+            (tally.drift, ChangeClass::Drift),
+            (tally.conflict, ChangeClass::Conflict),
+            (tally.unfinished_rollout, ChangeClass::UnfinishedRollout),
+        ]
+        .into_iter()
+        .filter(|(count, _)| *count > 0)
+        .map(|(count, class)| format!("{} {count}", class.label()))
+        .collect();
+        if parts.is_empty() {
+            "none".to_owned()
+        } else {
+            parts.join(", ")
+        }
+    };
+    Some(format!(
+        "Why: attributes: {}; nodes: {}.",
+        words(counts.attributes),
+        words(counts.nodes)
+    ))
 }

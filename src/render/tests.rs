@@ -129,6 +129,68 @@ fn unavailable() -> Plan {
     plan_of(&desired, &live)
 }
 
+/// One plan with every class, compared with a base: `prod-app`'s script
+/// changes (this change), `prod-web`'s labels were changed in the console
+/// (drift), `prod-api`'s labels changed both here and in the console
+/// (conflict), and two of `prod-batch`'s nodes are still out of date from
+/// an earlier apply (unfinished rollout).
+fn four_classes() -> Plan {
+    let (mut base, mut live) = world();
+    for (address_text, name) in [
+        ("prod-web", "web"),
+        ("prod-api", "api"),
+        ("prod-batch", "batch"),
+    ] {
+        add_pool(
+            &mut base,
+            &mut live,
+            desired_pool(address_text, "prod", name),
+            Some(3),
+        );
+    }
+    let mut head = base.clone();
+    let app = head.pools.get_mut(&address("prod-app")).expect("pool");
+    app.template.lifecycle.post_install = Some("sysctl -w vm.max_map_count=524288\n".into());
+    let api = head.pools.get_mut(&address("prod-api")).expect("pool");
+    api.template.k8s_labels.insert("team".into(), "api".into());
+
+    let web = live_pool_mut(&mut live, "prod", "web");
+    web.template
+        .k8s_labels
+        .insert("team".into(), "hotfix".into());
+    web.updated_at = Some("2026-11-20 09:41:07.120 +0000 UTC".into());
+    let api = live_pool_mut(&mut live, "prod", "api");
+    api.template
+        .k8s_labels
+        .insert("team".into(), "oncall".into());
+    api.updated_at = Some("2026-11-21 17:02:55.001 +0000 UTC".into());
+    let batch = live_pool_mut(&mut live, "prod", "batch");
+    batch.updated_at = Some("2026-11-25 08:00:00.000 +0000 UTC".into());
+    for node in &mut batch.nodes[1..] {
+        node.up_to_date = Some(false);
+    }
+
+    let mut plan = plan_of(&head, &live);
+    plan.classification = Some(crate::plan::classify(
+        &plan,
+        crate::plan::BaseRevision {
+            revision: "origin/main".into(),
+            commit: "4f1c2d3e5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d".into(),
+        },
+        &base,
+        &head,
+        &live,
+    ));
+    plan
+}
+
+fn drift_options() -> DriftOptions {
+    DriftOptions {
+        config_path: "infra/prod".into(),
+        color: false,
+    }
+}
+
 fn no_changes() -> Plan {
     let (desired, live) = world();
     plan_of(&desired, &live)
@@ -143,7 +205,144 @@ fn scenarios() -> Vec<(&'static str, Plan)> {
         ("multi_cluster", multi_cluster()),
         ("unavailable", unavailable()),
         ("no_changes", no_changes()),
+        ("four_classes", four_classes()),
     ]
+}
+
+#[test]
+fn drift_reports_match_snapshots() {
+    let plan = four_classes();
+    insta::assert_snapshot!(
+        "four_classes__drift_text",
+        drift_text(&plan, &drift_options())
+    );
+    insta::assert_snapshot!("four_classes__drift_json", drift_json(&plan));
+    insta::assert_snapshot!(
+        "four_classes__drift_markdown",
+        drift_markdown(&plan, &drift_options())
+    );
+    // Nothing outside: the report says so and nothing else.
+    let mut clean = no_changes();
+    clean.classification = four_classes().classification.map(|mut classes| {
+        classes.pools.clear();
+        classes
+    });
+    assert_eq!(
+        drift_text(&clean, &drift_options()),
+        "No drift. The live node pools and nodes match the configuration at origin/main (commit 4f1c2d3e5a6b).\n"
+    );
+}
+
+#[test]
+fn plans_without_a_base_mention_no_class() {
+    for (name, plan) in scenarios() {
+        if plan.classification.is_some() {
+            continue;
+        }
+        for rendered in [text(&plan, &plain()), json(&plan), markdown(&plan)] {
+            for word in [
+                "drift",
+                "DRIFT",
+                "conflict",
+                "unfinished",
+                "class",
+                "Compared with",
+            ] {
+                assert!(!rendered.contains(word), "{name}: {word}");
+            }
+        }
+    }
+}
+
+#[test]
+fn resource_drift_has_terraforms_field_names() {
+    let document: serde_json::Value = serde_json::from_str(&json(&four_classes())).expect("JSON");
+    let drift = document["resource_drift"]
+        .as_array()
+        .expect("resource_drift");
+    let addresses: Vec<&str> = drift
+        .iter()
+        .map(|entry| entry["address"].as_str().expect("address"))
+        .collect();
+    assert_eq!(addresses, ["prod-api", "prod-web"]);
+    for entry in drift {
+        assert_eq!(entry["type"], "cce_node_pool");
+        assert!(entry["name"].is_string());
+        assert_eq!(entry["change"]["actions"], serde_json::json!(["update"]));
+        assert!(entry["change"]["before"].is_object());
+        assert!(entry["change"]["after"].is_object());
+    }
+    assert_eq!(
+        drift[1]["change"]["before"]["k8s_labels"],
+        serde_json::json!({"team": "platform"})
+    );
+    assert_eq!(
+        drift[1]["change"]["after"]["k8s_labels"],
+        serde_json::json!({"team": "hotfix"})
+    );
+}
+
+#[test]
+fn drift_markdown_of_many_drifted_pools_fits_an_issue() {
+    let (mut desired, mut live) = world();
+    for index in 0..400 {
+        let name = format!("pool{index:03}");
+        add_pool(
+            &mut desired,
+            &mut live,
+            desired_pool(&format!("prod-{name}"), "prod", &name),
+            Some(40),
+        );
+        let pool = live_pool_mut(&mut live, "prod", &name);
+        pool.template
+            .k8s_labels
+            .insert("team".into(), "x".repeat(60));
+        for node in &mut pool.nodes {
+            node.up_to_date = Some(false);
+        }
+    }
+    let mut plan = plan_of(&desired, &live);
+    plan.classification = Some(crate::plan::classify(
+        &plan,
+        crate::plan::BaseRevision {
+            revision: "HEAD".into(),
+            commit: "0".repeat(40),
+        },
+        &desired,
+        &desired,
+        &live,
+    ));
+    let rendered = drift_markdown(&plan, &drift_options());
+    assert!(
+        rendered.chars().count() <= MARKDOWN_LIMIT,
+        "{}",
+        rendered.chars().count()
+    );
+    assert!(rendered.contains("**Drift: 400 pools differ"));
+    assert!(
+        rendered.contains("too long for one issue"),
+        "a note says what was cut"
+    );
+    // The plan's comment keeps the drift list at the top within the cap too.
+    let comment = markdown(&plan);
+    assert!(comment.chars().count() <= MARKDOWN_LIMIT);
+    assert!(comment.contains("[!CAUTION]"));
+}
+
+#[test]
+fn markdown_leaves_room_for_a_ci_marker() {
+    // The CI recipes add a hidden marker of under 100 characters to find
+    // their comment again; even a plan cut to fit must leave room for it.
+    let (mut desired, mut live) = world();
+    let pool = desired.pools.get_mut(&address("prod-app")).expect("pool");
+    live.clusters
+        .get_mut(&"prod".into())
+        .expect("prod")
+        .pools
+        .insert("app".into(), live_pool(pool, 5_000));
+    pool.template.lifecycle.post_install = Some("echo v2\n".into());
+    let rendered = markdown(&plan_of(&desired, &live));
+    assert!(rendered.chars().count() + 100 <= MARKDOWN_LIMIT);
 }
 
 #[test]

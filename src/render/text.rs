@@ -12,11 +12,14 @@ use serde_json::Value;
 use similar::TextDiff;
 
 use super::{
-    action_symbol, action_words, forces_replacement, group_members, is_script, plural,
-    pool_identity, reason_groups, unchanged_count,
+    OutsidePool, action_symbol, action_words, base_line, brief_value, class_note,
+    class_summary_line, forces_replacement, group_members, is_script, node_class_words,
+    outside_pools, plural, pool_identity, reason_groups, unchanged_count, whole_pool_words,
 };
 use crate::model::{PoolAddress, VolumeResetPolicy};
-use crate::plan::{NodeRef, Plan, PoolAction, PoolPlan, StepKind, SyncPlan};
+use crate::plan::{
+    ChangeClass, Classification, NodeRef, Plan, PoolAction, PoolPlan, StaleNode, StepKind, SyncPlan,
+};
 
 /// How to render text.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -53,6 +56,18 @@ impl Paint {
     fn bold(self, text: &str) -> String {
         self.wrap("1", text)
     }
+    fn magenta(self, text: &str) -> String {
+        self.wrap("35", text)
+    }
+    /// A class note, coloured by how much it needs a reviewer.
+    fn class(self, class: ChangeClass) -> String {
+        let note = class_note(class);
+        match class {
+            ChangeClass::Change => note.to_owned(),
+            ChangeClass::Drift | ChangeClass::UnfinishedRollout => self.magenta(note),
+            ChangeClass::Conflict => self.red(note),
+        }
+    }
     fn symbol(self, action: PoolAction) -> String {
         let symbol = action_symbol(action);
         match action {
@@ -71,6 +86,10 @@ pub fn text(plan: &Plan, options: &TextOptions) -> String {
         color: options.color,
     };
     let mut out = String::new();
+    if let Some(line) = base_line(plan) {
+        let _ = writeln!(out, "{line}\n");
+        outside_note(&mut out, &outside_pools(plan), paint);
+    }
     if plan.has_changes() {
         out.push_str(
             "poolform will perform the following actions. Symbols:\n  \
@@ -92,12 +111,13 @@ pub fn text(plan: &Plan, options: &TextOptions) -> String {
         .map(|step| &step.address)
         .collect();
     for pool in &plan.pools {
+        let classes = plan.classification.as_ref();
         if pool.action != PoolAction::NoOp {
-            pool_block(&mut out, pool, paint);
+            pool_block(&mut out, pool, classes, paint);
         }
         if let Some(sync) = &pool.sync {
             let force = forced.contains(&pool.address);
-            sync_block(&mut out, pool, sync, force, paint);
+            sync_block(&mut out, pool, sync, classes, force, paint);
         }
     }
     if !plan.unmanaged.is_empty() {
@@ -116,6 +136,9 @@ pub fn text(plan: &Plan, options: &TextOptions) -> String {
     }
     if plan.has_changes() {
         let _ = writeln!(out, "{}", paint.bold(&plan.summary().to_string()));
+        if let Some(line) = class_summary_line(plan) {
+            let _ = writeln!(out, "{line}");
+        }
     }
     while out.ends_with("\n\n") {
         out.pop();
@@ -127,7 +150,70 @@ fn format_value(value: &Value) -> String {
     value.to_string()
 }
 
-fn pool_block(out: &mut String, pool: &PoolPlan, paint: Paint) {
+/// Terraform's "objects have changed outside" note: every pool with drift,
+/// a conflict or an unfinished rollout, before the actions that would undo
+/// or finish them.
+fn outside_note(out: &mut String, pools: &[OutsidePool<'_>], paint: Paint) {
+    if pools.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "{}\n",
+        paint.bold("Note: Objects have changed outside of poolform")
+    );
+    for outside in pools {
+        let pool = outside.pool;
+        let since = outside
+            .classes
+            .live_updated_at
+            .as_ref()
+            .map(|at| format!("; the live pool last changed {at}"))
+            .unwrap_or_default();
+        let _ = writeln!(out, "  # {} ({}){since}", pool.address, pool_identity(pool));
+        if let Some(class) = outside.whole {
+            let _ = writeln!(
+                out,
+                "      {}  # {}",
+                whole_pool_words(pool.action),
+                paint.class(class)
+            );
+        }
+        for (change, class) in &outside.attributes {
+            let base = outside.base_value(&change.path);
+            let configured = if *class == ChangeClass::Conflict {
+                format!(
+                    "configured {}, this change {}",
+                    brief_value(&change.path, &base),
+                    brief_value(&change.path, &change.after)
+                )
+            } else {
+                format!("configured {}", brief_value(&change.path, &change.after))
+            };
+            let _ = writeln!(
+                out,
+                "      ~ {}: {configured}, live {}  # {}",
+                change.path,
+                brief_value(&change.path, &change.before),
+                paint.class(*class)
+            );
+        }
+        for (class, nodes) in &outside.nodes {
+            let names: Vec<&str> = nodes.iter().map(|node| node.node.name.as_str()).collect();
+            let _ = writeln!(
+                out,
+                "      {} {} {}: {}",
+                paint.cyan("↻"),
+                plural(nodes.len(), "node", "nodes"),
+                node_class_words(*class),
+                names.join(", ")
+            );
+        }
+        out.push('\n');
+    }
+}
+
+fn pool_block(out: &mut String, pool: &PoolPlan, classes: Option<&Classification>, paint: Paint) {
     let _ = writeln!(
         out,
         "  # {} ({}) {}",
@@ -190,6 +276,13 @@ fn pool_block(out: &mut String, pool: &PoolPlan, paint: Paint) {
                     }
                 } else {
                     String::new()
+                };
+                let comment = match classes
+                    .and_then(|classes| classes.attribute(&pool.address, &change.path))
+                {
+                    Some(class) if comment.is_empty() => format!("  # {}", paint.class(class)),
+                    Some(class) => format!("{comment}; {}", paint.class(class)),
+                    None => comment,
                 };
                 if is_script(&change.path) {
                     let before = change.before.as_str().unwrap_or_default();
@@ -272,7 +365,14 @@ fn node_label(node: &NodeRef) -> String {
     format!("{} ({})", node.name, node.az)
 }
 
-fn sync_block(out: &mut String, pool: &PoolPlan, sync: &SyncPlan, force: bool, paint: Paint) {
+fn sync_block(
+    out: &mut String,
+    pool: &PoolPlan,
+    sync: &SyncPlan,
+    classes: Option<&Classification>,
+    force: bool,
+    paint: Paint,
+) {
     let batched: usize = sync.batches.iter().map(|batch| batch.node_ids.len()).sum();
     if sync.batches.is_empty() {
         let _ = writeln!(
@@ -325,11 +425,16 @@ fn sync_block(out: &mut String, pool: &PoolPlan, sync: &SyncPlan, force: bool, p
     }
     if !sync.stale_nodes.is_empty() {
         out.push_str("        why:\n");
-        for (reasons, nodes) in reason_groups(&sync.stale_nodes) {
-            let names = group_members(&nodes, sync.stale_nodes.len(), |node| {
-                node.node.name.clone()
-            });
-            let _ = writeln!(out, "          {}: {names}", reasons.join("; "));
+        for (class, stale) in by_class(pool, &sync.stale_nodes, classes) {
+            let prefix = class
+                .map(|class| format!("[{}] ", paint.class(class)))
+                .unwrap_or_default();
+            for (reasons, nodes) in reason_groups(stale) {
+                let names = group_members(&nodes, sync.stale_nodes.len(), |node| {
+                    node.node.name.clone()
+                });
+                let _ = writeln!(out, "          {prefix}{}: {names}", reasons.join("; "));
+            }
         }
     }
     if !sync.unavailable_now.is_empty() {
@@ -345,9 +450,13 @@ fn sync_block(out: &mut String, pool: &PoolPlan, sync: &SyncPlan, force: bool, p
         );
     }
     for stale in &sync.skipped {
+        let class = classes
+            .and_then(|classes| classes.node(&pool.address, &stale.node.id))
+            .map(|class| format!("[{}] ", paint.class(class)))
+            .unwrap_or_default();
         let _ = writeln!(
             out,
-            "        left out, not Active: {} ({}, {}): {}",
+            "        left out, not Active: {class}{} ({}, {}): {}",
             stale.node.name,
             stale.node.az,
             stale.node.phase,
@@ -373,4 +482,24 @@ fn sync_block(out: &mut String, pool: &PoolPlan, sync: &SyncPlan, force: bool, p
         }
     }
     out.push_str("    }\n\n");
+}
+
+/// Stale nodes grouped by class, most severe last, each group in the
+/// plan's order; one group with no class when the plan has no base.
+pub(super) fn by_class<'a>(
+    pool: &PoolPlan,
+    nodes: &'a [StaleNode],
+    classes: Option<&Classification>,
+) -> Vec<(Option<ChangeClass>, Vec<&'a StaleNode>)> {
+    let Some(classes) = classes else {
+        return vec![(None, nodes.iter().collect())];
+    };
+    let mut groups: BTreeMap<Option<ChangeClass>, Vec<&StaleNode>> = BTreeMap::new();
+    for node in nodes {
+        groups
+            .entry(classes.node(&pool.address, &node.node.id))
+            .or_default()
+            .push(node);
+    }
+    groups.into_iter().collect()
 }

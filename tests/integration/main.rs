@@ -4,5 +4,7 @@ mod cli;
 mod client;
 mod config;
 mod contract;
+mod drift;
 mod plan;
+mod recipes;
 mod sim;
