@@ -10,6 +10,7 @@ pub mod client;
 pub mod convert;
 mod error;
 pub mod fetch;
+pub mod limit;
 pub mod sign;
 pub mod wire;
 
