@@ -26,7 +26,7 @@ pub fn run(args: PlanArgs) -> miette::Result<Outcome> {
         // plan file are written whole.
         let mut terminations = StopSignals::terminate();
         let prepared = tokio::select! {
-            prepared = prepare(&args.path, &args.target, &args.live) => prepared?,
+            prepared = prepare(&args.path, &args.target, &args.fleet, &args.live) => prepared?,
             () = terminations.recv() => {
                 return Err(miette!(
                     code = "poolform::plan::interrupted",

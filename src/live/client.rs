@@ -904,6 +904,7 @@ mod tests {
             region: region.map(str::to_owned),
             endpoint: endpoint.map(str::to_owned),
             project_id: Some("p1".to_owned()),
+            max_concurrency: None,
         }
     }
 

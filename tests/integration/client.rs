@@ -639,6 +639,7 @@ fn desired(clusters: &[(&str, &str)]) -> Desired {
                         name: ClusterName::from(*name),
                         id: ClusterId::from(*id),
                         max_unavailable: None,
+                        cloud: CloudSettings::default(),
                     },
                 )
             })
