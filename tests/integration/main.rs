@@ -3,5 +3,6 @@ mod apply;
 mod cli;
 mod client;
 mod config;
+mod fleet;
 mod plan;
 mod sim;
