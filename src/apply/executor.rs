@@ -1,4 +1,4 @@
-//! The scheduler loop: starts ready steps up to the parallelism bound,
+//! The scheduler loop: starts ready steps up to the parallelism bounds,
 //! collects their outcomes, skips what a failure takes down, and reacts to
 //! the cancel token. What each step does lives in `steps`.
 
@@ -92,7 +92,8 @@ impl<A, S: EventSink> Context<'_, A, S> {
 }
 
 /// Carries out `plan` against `api`: steps in dependency order, up to
-/// `options.parallelism` at once, each sync batch within its pool budget and
+/// `options.parallelism` at once and `options.cluster_parallelism` in one
+/// cluster, each sync batch within its pool budget and
 /// its cluster cap. Emits progress through `events` and returns what was
 /// done, what failed and what was skipped. Fails only when the plan's steps
 /// are not a valid order; every other problem is in the report.
@@ -152,12 +153,18 @@ pub async fn apply<A: CceApi, S: EventSink>(
     let mut fail_fast_triggered = false;
     let mut graceful_seen = false;
     let parallelism = options.parallelism.max(1);
+    let cluster_parallelism = options.cluster_parallelism.max(1);
 
     loop {
         if !fail_fast_triggered && cancel.level() == CancelLevel::None {
             for step in schedule.ready() {
                 if schedule.running() >= parallelism {
                     break;
+                }
+                // A cluster at its limit leaves the slot to the next
+                // cluster's ready steps.
+                if schedule.running_in_cluster_of(step) >= cluster_parallelism {
+                    continue;
                 }
                 schedule.start(step);
                 lock(&context.in_flight).insert(

@@ -1,7 +1,8 @@
 //! Apply: carries out a [`Plan`] against the CCE API.
 //!
 //! The executor walks the plan's steps in dependency order, several pools at
-//! once (bounded by [`ApplyOptions::parallelism`]) but never more nodes down
+//! once (bounded per cluster by [`ApplyOptions::cluster_parallelism`], and in
+//! all by [`ApplyOptions::parallelism`]) but never more nodes down
 //! than a pool's budget or its cluster's cap allows, counting nodes that
 //! became unavailable outside poolform. It makes no decision the plan did not
 //! already make: it only re-reads the live state before each batch to check
@@ -32,11 +33,20 @@ mod steps;
 pub use executor::apply;
 pub use stale::stale_objects;
 
+/// Pools of one cluster worked on at once by default: Terraform's default
+/// `-parallelism`, which is what a Terraform user's one-state-per-cluster
+/// setup would do to a cluster. Clusters are separate failure domains, so
+/// they proceed side by side; the node budgets (each pool's and the
+/// cluster's `max_unavailable`) bound what is down at once in any case.
+pub const DEFAULT_CLUSTER_PARALLELISM: u32 = 10;
+
 /// How apply runs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApplyOptions {
-    /// How many steps (in practice: pools) may run at once.
+    /// How many steps (in practice: pools) may run at once in all.
     pub parallelism: usize,
+    /// How many steps (pools) of one cluster may run at once.
+    pub cluster_parallelism: usize,
     /// Stop starting anything at the first failure, not only the failed pool.
     pub fail_fast: bool,
     /// How often to re-read pools, nodes and jobs while waiting.
@@ -54,7 +64,8 @@ pub struct ApplyOptions {
 impl Default for ApplyOptions {
     fn default() -> Self {
         Self {
-            parallelism: 4,
+            parallelism: usize::MAX,
+            cluster_parallelism: DEFAULT_CLUSTER_PARALLELISM as usize,
             fail_fast: false,
             poll_interval: Duration::from_secs(5),
             time_scale: 1.0,

@@ -32,6 +32,7 @@ pub(crate) struct Schedule {
     depends_on: Vec<Vec<usize>>,
     dependents: Vec<Vec<usize>>,
     addresses: Vec<PoolAddress>,
+    clusters: Vec<ClusterName>,
 }
 
 impl Schedule {
@@ -62,6 +63,7 @@ impl Schedule {
             depends_on: steps.iter().map(|step| step.depends_on.clone()).collect(),
             dependents,
             addresses: steps.iter().map(|step| step.address.clone()).collect(),
+            clusters: steps.iter().map(|step| step.cluster.clone()).collect(),
         })
     }
 
@@ -87,6 +89,16 @@ impl Schedule {
         self.states
             .iter()
             .filter(|state| **state == StepState::Running)
+            .count()
+    }
+
+    /// Steps of `step`'s cluster being carried out.
+    pub(crate) fn running_in_cluster_of(&self, step: usize) -> usize {
+        let cluster = &self.clusters[step];
+        self.states
+            .iter()
+            .zip(&self.clusters)
+            .filter(|(state, other)| **state == StepState::Running && *other == cluster)
             .count()
     }
 

@@ -19,7 +19,7 @@ use tokio::sync::mpsc;
 
 use super::common::{
     Connection, FETCH_CONCURRENCY, SIM_TIME_SCALE, cluster_identity, connect, journal_for,
-    load_config, prepare_loaded, read_saved_plan,
+    load_config, prepare_loaded, read_saved_plan, select_clusters,
 };
 use super::journal::Journal;
 use super::lock::{self, ApplyLocks, LockKey};
@@ -30,7 +30,7 @@ use crate::apply::{
     self, ApplyOptions, ApplyReport, CancelLevel, CancelToken, Event, InFlight, NodeLabel, StepInfo,
 };
 use crate::live::fetch;
-use crate::model::{CloudSettings, ClusterId, Desired, DesiredCluster, PoolAddress};
+use crate::model::{Desired, DesiredCluster, PoolAddress};
 use crate::plan::Plan;
 
 /// Runs `poolform apply`.
@@ -61,13 +61,10 @@ async fn run_async(mut args: ApplyArgs) -> miette::Result<Outcome> {
         if saved {
             prepare_saved(&args).await
         } else {
-            let desired = load_config(&args.path)?;
-            let clusters = desired
-                .clusters
-                .values()
-                .map(|cluster| (cluster.name.to_string(), cluster.id.clone()));
-            let locks = lock(&args, &desired.cloud, clusters).await?;
-            let prepared = prepare_loaded(desired, &args.path, &args.target, &args.live).await?;
+            let desired = select_clusters(load_config(&args.path)?, &args.fleet.clusters)?;
+            let locks = lock(&args, &desired).await?;
+            let prepared =
+                prepare_loaded(desired, &args.path, &args.target, &args.fleet, &args.live).await?;
             Ok((prepared.plan, prepared.connection, locks))
         }
     };
@@ -116,7 +113,8 @@ async fn approve_and_apply(
     }
     let on_sim = connection.sim.is_some();
     let options = ApplyOptions {
-        parallelism: args.parallelism.max(1),
+        parallelism: args.parallelism.map_or(usize::MAX, |n| n as usize),
+        cluster_parallelism: args.cluster_parallelism as usize,
         fail_fast: args.fail_fast,
         // The built-in simulator runs faster than real time; soaks and
         // timeouts follow its clock, and polling keeps up with it.
@@ -129,10 +127,9 @@ async fn approve_and_apply(
         ..ApplyOptions::default()
     };
     let journal = journal_for(
-        &plan.cloud,
         plan.clusters
             .iter()
-            .map(|(name, cluster)| (name, &cluster.id)),
+            .map(|(name, cluster)| (name, &cluster.id, cluster.cloud.clone())),
         &args.live,
         &args.path,
     );
@@ -784,15 +781,18 @@ impl Display {
 /// Reads a saved plan and checks it against fresh live state: every object
 /// it read must be unchanged, or nothing is sent.
 /// Takes the lock of every cluster the apply touches (see [`lock`]).
-async fn lock(
-    args: &ApplyArgs,
-    cloud: &CloudSettings,
-    clusters: impl Iterator<Item = (String, ClusterId)>,
-) -> miette::Result<ApplyLocks> {
-    let keys: Vec<LockKey> = clusters
-        .map(|(cluster, id)| LockKey {
-            identity: cluster_identity(cloud, &args.live, &args.path, &id),
-            cluster,
+async fn lock(args: &ApplyArgs, desired: &Desired) -> miette::Result<ApplyLocks> {
+    let keys: Vec<LockKey> = desired
+        .clusters
+        .values()
+        .map(|cluster| LockKey {
+            identity: cluster_identity(
+                &desired.cloud_of(cluster),
+                &args.live,
+                &args.path,
+                &cluster.id,
+            ),
+            cluster: cluster.name.to_string(),
         })
         .collect();
     let owner = lock::owner(&args.path);
@@ -822,23 +822,17 @@ async fn prepare_saved(args: &ApplyArgs) -> miette::Result<(Plan, Connection, Ap
             "--target cannot narrow a saved plan"
         ));
     }
+    if !args.fleet.clusters.is_empty() {
+        return Err(miette!(
+            code = "poolform::apply::cluster_with_saved_plan",
+            help = "pass --cluster to `poolform plan --out FILE` instead",
+            "--cluster cannot narrow a saved plan"
+        ));
+    }
     let plan = read_saved_plan(&args.path, true)?;
     let desired = clusters_of(&plan);
-    let locks = lock(
-        args,
-        &plan.cloud,
-        desired
-            .clusters
-            .values()
-            .map(|cluster| (cluster.name.to_string(), cluster.id.clone())),
-    )
-    .await?;
-    let clusters: Vec<ClusterId> = desired
-        .clusters
-        .values()
-        .map(|cluster| cluster.id.clone())
-        .collect();
-    let connection = connect(&plan.cloud, &args.live, &args.path, &clusters).await?;
+    let locks = lock(args, &desired).await?;
+    let connection = connect(&desired, &args.fleet, &args.live, &args.path).await?;
     let live = match fetch(&connection.client, &desired, FETCH_CONCURRENCY).await {
         Ok(live) => live,
         Err(error) => {
@@ -878,6 +872,7 @@ fn clusters_of(plan: &Plan) -> Desired {
                         name: name.clone(),
                         id: cluster.id.clone(),
                         max_unavailable: cluster.max_unavailable,
+                        cloud: cluster.cloud.clone(),
                     },
                 )
             })

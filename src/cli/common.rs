@@ -2,8 +2,10 @@
 //! cloud (or start the built-in simulator), read the live state, build the
 //! plan.
 //!
-//! [`prepare`] does all of it. [`connect`] alone gives a client for a saved
-//! plan's cloud settings. With `--sim` the simulator runs in this process on
+//! [`prepare`] does all of it. [`connect`] alone gives the clients for a
+//! saved plan's cloud settings: one per endpoint (a fleet may span regions
+//! and projects, see [`FleetClient`]), each with its own adaptive limit on
+//! requests in flight. With `--sim` the simulator runs in this process on
 //! a local state file (one per configuration under `.poolform/sim/` unless
 //! named, see [`default_sim_state_file`]), seeded when
 //! the file is absent from `sim-seed.json` beside the configuration; the
@@ -18,15 +20,16 @@ use std::path::{Path, PathBuf};
 use miette::{IntoDiagnostic as _, WrapErr as _};
 use serde::{Deserialize, Serialize};
 
-use super::LiveSource;
+use super::{FleetArgs, LiveSource};
 use crate::live::auth::Credentials;
-use crate::live::{CceClient, ClientOptions, fetch};
-use crate::model::{CloudSettings, ClusterId, Desired, Live, PoolAddress};
+use crate::live::{CceClient, ClientOptions, FleetClient, fetch};
+use crate::model::{CloudSettings, ClusterId, ClusterName, Desired, Live, PoolAddress};
 use crate::plan::Plan;
 use crate::sim::{self, SimAuth, SimConfig, SimHandle, SimState};
 
-/// Clusters read at once.
-pub const FETCH_CONCURRENCY: usize = 4;
+/// Clusters read at once: all of them; each endpoint's client limits its
+/// own requests in flight.
+pub const FETCH_CONCURRENCY: usize = fetch::DEFAULT_CONCURRENCY;
 
 /// The seed file looked for beside the configuration.
 pub const SEED_FILE: &str = "sim-seed.json";
@@ -54,12 +57,12 @@ pub struct ClientSetup {
     pub error: crate::live::LiveError,
 }
 
-/// A client, and the simulator behind it when `--sim` was given (it serves
-/// as long as this value lives).
+/// The clients, and the simulator behind them when `--sim` was given (it
+/// serves as long as this value lives).
 #[derive(Debug)]
 pub struct Connection {
-    /// The CCE client.
-    pub client: CceClient,
+    /// The CCE clients, one per endpoint.
+    pub client: FleetClient,
     /// The in-process simulator, if any.
     pub sim: Option<SimHandle>,
 }
@@ -120,16 +123,16 @@ pub fn cluster_identity(
     format!("{place}|{cluster}")
 }
 
-/// The rollout journal of the clusters of a configuration or saved plan.
+/// The rollout journal of the clusters of a configuration or saved plan,
+/// each with the cloud settings it is reached with.
 pub fn journal_for<'c>(
-    cloud: &crate::model::CloudSettings,
-    clusters: impl Iterator<Item = (&'c crate::model::ClusterName, &'c ClusterId)>,
+    clusters: impl Iterator<Item = (&'c ClusterName, &'c ClusterId, CloudSettings)>,
     source: &LiveSource,
     path: &Path,
 ) -> super::journal::Journal {
     super::journal::Journal::new(
         clusters
-            .map(|(name, id)| (name.clone(), cluster_identity(cloud, source, path, id)))
+            .map(|(name, id, cloud)| (name.clone(), cluster_identity(&cloud, source, path, id)))
             .collect(),
     )
 }
@@ -173,29 +176,29 @@ pub struct Prepared {
 
 /// Loads the configuration at `path` (passwords named by the configuration
 /// are checked against CCE's rules when set in the environment, never
-/// printed), connects, reads every configured cluster and builds the plan,
-/// limited to `targets` and their dependencies when any are given.
+/// printed), narrows it to the clusters `fleet` names, connects, reads every
+/// remaining cluster and builds the plan, limited to `targets` and their
+/// dependencies when any are given.
 pub async fn prepare(
     path: &Path,
     targets: &[String],
+    fleet: &FleetArgs,
     source: &LiveSource,
 ) -> miette::Result<Prepared> {
-    prepare_loaded(load_config(path)?, path, targets, source).await
+    let desired = select_clusters(load_config(path)?, &fleet.clusters)?;
+    prepare_loaded(desired, path, targets, fleet, source).await
 }
 
-/// [`prepare`] for a configuration already loaded from `path`.
+/// [`prepare`] for a configuration already loaded from `path` (and narrowed
+/// with [`select_clusters`]).
 pub async fn prepare_loaded(
     desired: Desired,
     path: &Path,
     targets: &[String],
+    fleet: &FleetArgs,
     source: &LiveSource,
 ) -> miette::Result<Prepared> {
-    let clusters: Vec<ClusterId> = desired
-        .clusters
-        .values()
-        .map(|cluster| cluster.id.clone())
-        .collect();
-    let connection = connect(&desired.cloud, source, path, &clusters).await?;
+    let connection = connect(&desired, fleet, source, path).await?;
     let mut live = match fetch(&connection.client, &desired, FETCH_CONCURRENCY).await {
         Ok(live) => live,
         Err(error) => {
@@ -206,8 +209,8 @@ pub async fn prepare_loaded(
     let clusters = desired
         .clusters
         .values()
-        .map(|cluster| (&cluster.name, &cluster.id));
-    journal_for(&desired.cloud, clusters, source, path)
+        .map(|cluster| (&cluster.name, &cluster.id, desired.cloud_of(cluster)));
+    journal_for(clusters, source, path)
         .annotate(&mut live, &connection.client)
         .await;
     if let Err(error) = mark_resync(&mut live, &desired, &source.resync) {
@@ -322,19 +325,24 @@ pub fn read_saved_plan(path: &Path, for_apply: bool) -> Result<Plan, SavedPlanFi
     })
 }
 
-/// A client for the cloud (credentials and project from the environment,
-/// see `live::auth`), or, with `--sim`, for a simulator started here whose
-/// state holds at least `clusters` (empty ones are added: their pools plan
-/// as creates). `config_path` locates the seed file.
+/// Clients for the clusters of `desired` (credentials from the
+/// environment, see `live::auth`; each cluster's endpoint and project from
+/// its own table or `[cloud]`), one per endpoint; or, with `--sim`, one
+/// client for a simulator started here whose state holds at least the
+/// configured clusters (empty ones are added: their pools plan as creates).
+/// `config_path` locates the seed file.
 pub async fn connect(
-    cloud: &CloudSettings,
+    desired: &Desired,
+    fleet: &FleetArgs,
     source: &LiveSource,
     config_path: &Path,
-    clusters: &[ClusterId],
 ) -> miette::Result<Connection> {
+    let max_concurrency = fleet
+        .max_concurrency
+        .or(desired.cloud.max_concurrency)
+        .map_or(crate::live::client::DEFAULT_MAX_CONCURRENCY, |n| n as usize);
     let Some(state_file) = &source.sim_state_file(config_path) else {
-        let client = ClientOptions::from_settings(cloud)
-            .and_then(CceClient::new)
+        let client = cloud_clients(desired, max_concurrency, |name| std::env::var(name).ok())
             .map_err(|error| ClientSetup { error })?;
         return Ok(Connection { client, sim: None });
     };
@@ -345,8 +353,8 @@ pub async fn connect(
         );
     }
     let mut state = sim_state(state_file, config_path)?;
-    for cluster in clusters {
-        state.add_cluster(cluster.as_str());
+    for cluster in desired.clusters.values() {
+        state.add_cluster(cluster.id.as_str());
     }
     // A fresh secret per run: the simulator checks real signatures, and no
     // credential is stored anywhere.
@@ -364,17 +372,137 @@ pub async fn connect(
     let endpoint = url::Url::parse(&handle.endpoint())
         .into_diagnostic()
         .wrap_err("the simulator reported an unusable endpoint")?;
-    let options = ClientOptions::new(
+    let mut options = ClientOptions::new(
         endpoint,
         handle.project_id(),
         Credentials::ak_sk(SIM_ACCESS_KEY, secret_key),
     );
+    options.max_concurrency = max_concurrency;
     let client = CceClient::new(options)
         .map_err(|error| miette::Report::new(error).wrap_err("failed to set up the CCE client"))?;
     Ok(Connection {
-        client,
+        client: FleetClient::single(client),
         sim: Some(handle),
     })
+}
+
+/// One client per endpoint and project among the clusters of `desired`,
+/// credentials read through `lookup`. A configuration without clusters gets
+/// the client of `[cloud]`.
+pub fn cloud_clients(
+    desired: &Desired,
+    max_concurrency: usize,
+    lookup: impl Fn(&str) -> Option<String>,
+) -> Result<FleetClient, crate::live::LiveError> {
+    let options_for = |cloud: &crate::model::CloudSettings| {
+        ClientOptions::from_settings_with(cloud, &lookup).map(|mut options| {
+            options.max_concurrency = max_concurrency;
+            options
+        })
+    };
+    if desired.clusters.is_empty() {
+        return options_for(&desired.cloud)
+            .and_then(CceClient::new)
+            .map(FleetClient::single);
+    }
+    let clusters = desired
+        .clusters
+        .values()
+        .map(|cluster| Ok((cluster.id.clone(), options_for(&desired.cloud_of(cluster))?)))
+        .collect::<Result<Vec<_>, crate::live::LiveError>>()?;
+    FleetClient::new(clusters, CceClient::new)
+}
+
+/// `--cluster` named a cluster the configuration does not define, or one
+/// whose pools depend on a pool it leaves out.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum ClusterSelectionError {
+    /// No such cluster.
+    #[error("--cluster {name}: the configuration defines no cluster `{name}`")]
+    #[diagnostic(code(poolform::cli::unknown_cluster))]
+    Unknown {
+        /// The key given.
+        name: String,
+        /// What was meant, or what exists.
+        #[help]
+        help: String,
+    },
+    /// A selected pool depends on a pool of a cluster left out.
+    #[error(
+        "--cluster leaves out pool `{dependency}` (cluster `{cluster}`), which pool `{pool}` depends on"
+    )]
+    #[diagnostic(
+        code(poolform::cli::cluster_dependency),
+        help(
+            "add --cluster {cluster} to this run, so the dependency is planned and applied first"
+        )
+    )]
+    Dependency {
+        /// The selected pool.
+        pool: String,
+        /// The pool it depends on.
+        dependency: String,
+        /// The dependency's cluster.
+        cluster: String,
+    },
+}
+
+/// `desired` narrowed to the clusters named (all of them when none is) and
+/// their pools. A pool that depends on a pool of a cluster left out is an
+/// error: its order could not be kept by a run that does not see the other.
+pub fn select_clusters(
+    mut desired: Desired,
+    names: &[String],
+) -> Result<Desired, ClusterSelectionError> {
+    if names.is_empty() {
+        return Ok(desired);
+    }
+    for name in names {
+        if !desired
+            .clusters
+            .contains_key(&ClusterName::from(name.as_str()))
+        {
+            let known: Vec<&str> = desired.clusters.keys().map(ClusterName::as_str).collect();
+            let help = match strsim_closest(name, &known) {
+                Some(candidate) => format!("did you mean `{candidate}`?"),
+                None => format!("the clusters are: {}", known.join(", ")),
+            };
+            return Err(ClusterSelectionError::Unknown {
+                name: name.clone(),
+                help,
+            });
+        }
+    }
+    let keep = |cluster: &ClusterName| names.iter().any(|name| name == cluster.as_str());
+    desired.clusters.retain(|name, _| keep(name));
+    let pools = std::mem::take(&mut desired.pools);
+    let (kept, left_out): (
+        std::collections::BTreeMap<_, _>,
+        std::collections::BTreeMap<_, _>,
+    ) = pools.into_iter().partition(|(_, pool)| keep(&pool.cluster));
+    for pool in kept.values() {
+        for dependency in &pool.rollout.depends_on {
+            if let Some(other) = left_out.get(dependency) {
+                return Err(ClusterSelectionError::Dependency {
+                    pool: pool.address.to_string(),
+                    dependency: dependency.to_string(),
+                    cluster: other.cluster.to_string(),
+                });
+            }
+        }
+    }
+    desired.pools = kept;
+    Ok(desired)
+}
+
+/// The candidate closest to `name`, if any is close.
+fn strsim_closest<'a>(name: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    candidates
+        .iter()
+        .map(|candidate| (strsim::jaro_winkler(name, candidate), *candidate))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, candidate)| candidate)
 }
 
 /// Where `--sim` keeps the simulator's state for the configuration at

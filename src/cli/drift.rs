@@ -25,7 +25,13 @@ pub fn run(args: DriftArgs) -> miette::Result<Outcome> {
         .build()
         .into_diagnostic()
         .wrap_err("failed to start the async runtime")?;
-    let plan = runtime.block_on(make_plan(&args.path, &[], &args.live, Some(BASE)))?;
+    let plan = runtime.block_on(make_plan(
+        &args.path,
+        &[],
+        &super::FleetArgs::default(),
+        &args.live,
+        Some(BASE),
+    ))?;
     let options = DriftOptions {
         config_path: args.path.display().to_string(),
         color: use_color(),

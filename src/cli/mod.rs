@@ -144,6 +144,9 @@ pub struct PlanArgs {
     /// unfinished rollout. The configuration must be in a git checkout.
     #[arg(long, value_name = "REF")]
     pub base: Option<String>,
+    /// Which clusters, and how to talk to their APIs.
+    #[command(flatten)]
+    pub fleet: FleetArgs,
     /// Live source.
     #[command(flatten)]
     pub live: LiveSource,
@@ -161,6 +164,20 @@ pub struct DriftArgs {
     /// Live source.
     #[command(flatten)]
     pub live: LiveSource,
+}
+
+/// The part of a fleet a run covers, and how hard it may press the APIs:
+/// shared by `plan` and `apply`.
+#[derive(Debug, Clone, Default, Args)]
+pub struct FleetArgs {
+    /// Only this cluster (its `[clusters.KEY]` key) and its pools; repeatable.
+    /// Shards a fleet over CI jobs, one job per cluster.
+    #[arg(long = "cluster", value_name = "KEY")]
+    pub clusters: Vec<String>,
+    /// At most N requests in flight at once per endpoint [default: `[cloud]
+    /// max_concurrency`, or 64]. Fewer are sent while the API throttles.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub max_concurrency: Option<u32>,
 }
 
 /// `poolform show`.
@@ -182,9 +199,14 @@ pub struct ApplyArgs {
     /// Do not ask for confirmation.
     #[arg(long)]
     pub auto_approve: bool,
-    /// How many pools may be worked on at once.
-    #[arg(long, default_value_t = 4)]
-    pub parallelism: usize,
+    /// How many pools may be worked on at once in all [default: no limit
+    /// beyond --cluster-parallelism].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    pub parallelism: Option<u32>,
+    /// How many pools of one cluster may be worked on at once; node budgets
+    /// and the cluster's `max_unavailable` always hold besides.
+    #[arg(long, value_name = "N", default_value_t = crate::apply::DEFAULT_CLUSTER_PARALLELISM, value_parser = clap::value_parser!(u32).range(1..))]
+    pub cluster_parallelism: u32,
     /// Stop every pool at the first failure, not only the failing one.
     #[arg(long)]
     pub fail_fast: bool,
@@ -202,6 +224,9 @@ pub struct ApplyArgs {
     /// machine to finish before giving up, such as `30m`.
     #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = humantime::parse_duration)]
     pub lock_timeout: std::time::Duration,
+    /// Which clusters, and how to talk to their APIs.
+    #[command(flatten)]
+    pub fleet: FleetArgs,
     /// Live source.
     #[command(flatten)]
     pub live: LiveSource,

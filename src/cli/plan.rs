@@ -5,10 +5,10 @@ use std::io::{IsTerminal as _, Write as _};
 
 use miette::{IntoDiagnostic as _, WrapErr as _, miette};
 
-use super::common::{load_config, prepare_loaded, write_file_atomically};
+use super::common::{load_config, prepare_loaded, select_clusters, write_file_atomically};
 use super::git::BaseCheckout;
 use super::signals::StopSignals;
-use super::{LiveSource, Outcome, PlanArgs, PlanFormat};
+use super::{FleetArgs, LiveSource, Outcome, PlanArgs, PlanFormat};
 use crate::plan::Plan;
 use crate::render::{self, TextOptions};
 
@@ -23,6 +23,7 @@ pub fn run(args: PlanArgs) -> miette::Result<Outcome> {
     let plan = runtime.block_on(make_plan(
         &args.path,
         &args.target,
+        &args.fleet,
         &args.live,
         args.base.as_deref(),
     ))?;
@@ -57,10 +58,11 @@ pub fn run(args: PlanArgs) -> miette::Result<Outcome> {
 pub async fn make_plan(
     path: &std::path::Path,
     targets: &[String],
+    fleet: &FleetArgs,
     live: &LiveSource,
     base: Option<&str>,
 ) -> miette::Result<Plan> {
-    let desired = load_config(path)?;
+    let desired = select_clusters(load_config(path)?, &fleet.clusters)?;
     // The base is read before the cloud is: a revision that does not exist
     // fails at once, with nothing read.
     let base = match base {
@@ -85,7 +87,7 @@ pub async fn make_plan(
     // plan file are written whole.
     let mut terminations = StopSignals::terminate();
     let prepared = tokio::select! {
-        prepared = prepare_loaded(desired, path, targets, live) => prepared?,
+        prepared = prepare_loaded(desired, path, targets, fleet, live) => prepared?,
         () = terminations.recv() => {
             return Err(miette!(
                 code = "poolform::plan::interrupted",

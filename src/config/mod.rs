@@ -469,15 +469,14 @@ impl Loader {
 
         let mut cloud = CloudSettings::default();
         for (key, (_, entry)) in self.cloud {
-            // `allow_scripts_outside` only governs reading; it has done its
-            // work by now and is not part of the model.
-            let CloudValue::Text(value) = entry.value else {
-                continue;
-            };
-            match key {
-                "region" => cloud.region = Some(value),
-                "endpoint" => cloud.endpoint = Some(value),
-                _ => cloud.project_id = Some(value),
+            match (key, entry.value) {
+                ("region", CloudValue::Text(value)) => cloud.region = Some(value),
+                ("endpoint", CloudValue::Text(value)) => cloud.endpoint = Some(value),
+                (_, CloudValue::Text(value)) => cloud.project_id = Some(value),
+                (_, CloudValue::Count(count)) => cloud.max_concurrency = Some(count),
+                // `allow_scripts_outside` only governs reading; it has done
+                // its work by now and is not part of the model.
+                (_, CloudValue::Flag(_)) => {}
             }
         }
         let clusters: BTreeMap<ClusterName, DesiredCluster> = self

@@ -38,6 +38,9 @@ pub struct RawCloud {
     pub project_id: Option<String>,
     /// Let `{ file = ... }` scripts name files outside the configuration's directory (absolute paths, `..`, links out of it), default false. Not sent to CCE; the scripts' contents are.
     pub allow_scripts_outside: Option<bool>,
+    /// Cap on requests in flight at once to each endpoint (1..=1024, default 64); `--max-concurrency` overrides it. poolform starts at the cap, halves on throttling (429) and timeouts, and grows back by one per success. Not sent to CCE.
+    #[schemars(range(min = 1, max = 1024))]
+    pub max_concurrency: Option<u32>,
 }
 
 /// `[clusters.KEY]`: a CCE cluster.
@@ -49,6 +52,12 @@ pub struct RawCluster {
     /// Cap on nodes being reset at once across all pools of this cluster (1..=200). Not sent to CCE: poolform schedules sync batches within it.
     #[schemars(range(min = 1, max = 200))]
     pub max_unavailable: Option<u32>,
+    /// The cluster's region, when not `[cloud] region`; the cluster is then read and changed through that region's endpoint. CCE: the `{region}` of the endpoint.
+    pub region: Option<String>,
+    /// The cluster's CCE endpoint, when not the one `[cloud]` gives. Must be https; plain http only for loopback. CCE: the base URL of this cluster's requests.
+    pub endpoint: Option<String>,
+    /// The cluster's project id, when not `[cloud] project_id` (each region has its own project). CCE: `{project_id}` in this cluster's paths.
+    pub project_id: Option<String>,
 }
 
 /// Whether the pool should exist.

@@ -437,10 +437,14 @@ pub(super) const FULL_CONFIG: &str = indoc! {r#"
         endpoint = "http://127.0.0.1:8765"
         project_id = "p1"
         allow_scripts_outside = false
+        max_concurrency = 32
 
         [clusters.prod]
         id = "c1"
         max_unavailable = 4
+        region = "eu-west-101"
+        endpoint = "https://cce.eu-west-101.myhuaweicloud.eu"
+        project_id = "p2"
 
         [pools.prod-system]
         cluster = "prod"

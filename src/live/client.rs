@@ -3,8 +3,11 @@
 //!
 //! Every request carries `Content-Type: application/json`, `X-Project-Id` and
 //! either an SDK-HMAC-SHA256 signature (AK/SK, see [`super::sign`]) or an
-//! `X-Auth-Token`; every attempt has a timeout, and at most
-//! `max_concurrency` requests are in flight per client.
+//! `X-Auth-Token`; every attempt has a timeout. How many requests are in
+//! flight at once is learnt per client (one client per endpoint): see
+//! [`super::limit`]. Every attempt, retries included, waits for a slot, and
+//! throttling and timeouts shrink the number of slots, so a throttled
+//! server sees fewer requests rather than the same number retried.
 //!
 //! Retries, with exponential backoff and jitter ([`RetryPolicy`]):
 //! - reads (GET): connection errors, timeouts, 429 and 5xx;
@@ -34,10 +37,11 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Method, StatusCode};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use tokio::sync::{OnceCell, Semaphore};
+use tokio::sync::OnceCell;
 use url::Url;
 
 use super::auth::{self, Credentials, Secret};
+use super::limit::{AdaptiveLimit, Signal};
 use super::{CceApi, LiveError, Service, request, sign, wire};
 use crate::model::{CloudSettings, ClusterId, NodeId, PoolId};
 
@@ -47,6 +51,13 @@ pub const USER_AGENT: &str = concat!("poolform/", env!("CARGO_PKG_VERSION"));
 pub const REQUEST_ID_HEADER: &str = "X-Request-Id";
 /// The largest `limit` ListNodes accepts.
 pub const MAX_PAGE_LIMIT: u32 = 2000;
+/// The default cap on requests in flight per endpoint (`[cloud]
+/// max_concurrency`, `--max-concurrency`): what the adaptive limit starts at
+/// and may not grow past.
+pub const DEFAULT_MAX_CONCURRENCY: usize = super::limit::INITIAL_LIMIT;
+/// Error codes that mean "throttled" whatever the status: the API gateway's
+/// and CCE's own.
+pub const THROTTLING_CODES: &[&str] = &["APIG.0308", "CCE.01429002", "CCE.02429001"];
 
 /// How failed requests are retried.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -128,13 +139,16 @@ pub struct ClientOptions {
     pub retry: RetryPolicy,
     /// `limit` of each ListNodes page, 1..=2000.
     pub page_limit: u32,
-    /// Requests in flight at once through this client.
+    /// The cap on requests in flight at once through this client; the
+    /// client starts at this cap or [`super::limit::INITIAL_LIMIT`],
+    /// whichever is lower, and adapts below it.
     pub max_concurrency: usize,
 }
 
 impl ClientOptions {
     /// Options with the defaults: 30 s timeout, [`RetryPolicy::default`],
-    /// pages of 1000 nodes, 8 requests at once.
+    /// pages of 1000 nodes, at most [`DEFAULT_MAX_CONCURRENCY`] requests at
+    /// once.
     pub fn new(endpoint: Url, project_id: impl Into<String>, credentials: Credentials) -> Self {
         Self {
             endpoint,
@@ -143,7 +157,7 @@ impl ClientOptions {
             timeout: Duration::from_secs(30),
             retry: RetryPolicy::default(),
             page_limit: 1000,
-            max_concurrency: 8,
+            max_concurrency: DEFAULT_MAX_CONCURRENCY,
         }
     }
 
@@ -347,7 +361,7 @@ pub struct CceClient {
     options: ClientOptions,
     /// The IAM token of a password login, fetched on first use.
     token: OnceCell<Secret>,
-    permits: Semaphore,
+    limit: AdaptiveLimit,
 }
 
 impl CceClient {
@@ -364,18 +378,23 @@ impl CceClient {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|source| LiveError::Client { source })?;
-        let permits = Semaphore::new(options.max_concurrency.max(1));
+        let limit = AdaptiveLimit::new(options.max_concurrency);
         Ok(Self {
             http,
             options,
             token: OnceCell::new(),
-            permits,
+            limit,
         })
     }
 
     /// The options the client was built with.
     pub fn options(&self) -> &ClientOptions {
         &self.options
+    }
+
+    /// The adaptive limit on requests in flight (for progress and tests).
+    pub fn limit(&self) -> &AdaptiveLimit {
+        &self.limit
     }
 
     /// One page of ListNodes.
@@ -582,16 +601,15 @@ impl CceClient {
         let mut throttled_since: Option<Instant> = None;
         loop {
             let started = Instant::now();
-            let result = {
-                // Signed after waiting for a slot, so the signature's date is
-                // fresh; the slot is freed before any backoff. The semaphore
-                // is never closed, so acquiring only waits.
-                let _permit = self.permits.acquire().await.ok();
-                let headers = self.headers(&call, &url).await?;
-                self.attempt(&call, &url, headers).await
-            };
+            // Signed after waiting for a slot, so the signature's date is
+            // fresh; the slot is given back before any backoff, so waiting
+            // out throttling takes nothing from other requests.
+            let permit = self.limit.acquire().await;
+            let headers = self.headers(&call, &url).await?;
+            let result = self.attempt(&call, &url, headers).await;
             let (retryable, retry_after, error) = match result {
                 Ok(answer) if answer.status.is_success() => {
+                    permit.release(Signal::Success);
                     tracing::debug!(
                         operation = %operation,
                         status = answer.status.as_u16(),
@@ -602,20 +620,35 @@ impl CceClient {
                     );
                     return Ok(answer.body);
                 }
-                Ok(answer) => (
-                    retry_status(call.is_read(), answer.status.as_u16()),
-                    answer.retry_after,
-                    LiveError::from_response(
+                Ok(answer) => {
+                    let error = LiveError::from_response(
                         answer.status.as_u16(),
                         &answer.body,
                         answer.request_id,
-                    ),
-                ),
-                Err((failure, source)) => (
-                    retry_transport(call.is_read(), failure),
-                    None,
-                    self.transport_error(&call, &operation, failure, source),
-                ),
+                    );
+                    permit.release(if is_throttling(&error) {
+                        Signal::Throttled
+                    } else {
+                        Signal::Ignore
+                    });
+                    (
+                        retry_status(call.is_read(), answer.status.as_u16()),
+                        answer.retry_after,
+                        error,
+                    )
+                }
+                Err((failure, source)) => {
+                    permit.release(if failure == TransportFailure::Timeout {
+                        Signal::Timeout
+                    } else {
+                        Signal::Ignore
+                    });
+                    (
+                        retry_transport(call.is_read(), failure),
+                        None,
+                        self.transport_error(&call, &operation, failure, source),
+                    )
+                }
             };
             if error.status() == Some(429) {
                 throttled_since.get_or_insert(started);
@@ -681,6 +714,15 @@ impl CceClient {
         let body = self.call(call).await?;
         decode(what, &body)
     }
+}
+
+/// Whether an error is throttling: a 429, or one of [`THROTTLING_CODES`]
+/// whatever the status.
+pub fn is_throttling(error: &LiveError) -> bool {
+    error.status() == Some(429)
+        || error
+            .code()
+            .is_some_and(|code| THROTTLING_CODES.contains(&code))
 }
 
 /// Decodes a JSON answer; a malformed one becomes [`LiveError::Decode`]
@@ -862,6 +904,7 @@ mod tests {
             region: region.map(str::to_owned),
             endpoint: endpoint.map(str::to_owned),
             project_id: Some("p1".to_owned()),
+            max_concurrency: None,
         }
     }
 

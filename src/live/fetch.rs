@@ -23,11 +23,12 @@ use crate::model::{
 /// (`nodePoolID: "DefaultPool"`), used when ListNodePools does not list it.
 pub const DEFAULT_POOL_ID: &str = DEFAULT_POOL_NAME;
 
-/// Clusters read at once by default. Each cluster costs two requests in
-/// flight (its pool list and its node pages), so 64 clusters keep 128
-/// requests in the air: a fleet of a hundred clusters is read in two round
-/// trips instead of dozens, while one client still caps its own total.
-pub const DEFAULT_CONCURRENCY: usize = 64;
+/// Clusters read at once by default: all of them. Each cluster costs two
+/// requests (its pool list and its node pages); how many of those are in
+/// flight at once is for each endpoint's client to decide (its adaptive
+/// limit), not for a second, fixed limit here that would only ever be
+/// wrong for one fleet or another.
+pub const DEFAULT_CONCURRENCY: usize = usize::MAX;
 
 /// Reads every cluster of the configuration. A failure names the cluster.
 pub async fn fetch<A: CceApi>(

@@ -11,6 +11,8 @@ pub mod client;
 pub mod convert;
 mod error;
 pub mod fetch;
+pub mod fleet;
+pub mod limit;
 pub mod request;
 pub mod salt;
 pub mod sign;
@@ -20,6 +22,7 @@ pub use auth::Credentials;
 pub use client::{CceClient, ClientOptions, RetryPolicy};
 pub use error::{LiveError, Service};
 pub use fetch::{fetch, fetch_pool_nodes};
+pub use fleet::FleetClient;
 
 /// The CCE operations poolform uses. The HTTP client implements it; apply is
 /// generic over it so the same code runs against the cloud and the simulator.

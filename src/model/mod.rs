@@ -84,7 +84,7 @@ pub struct Desired {
     pub digest: String,
 }
 
-/// The `[cloud]` table.
+/// The `[cloud]` table, or what a `[clusters.NAME]` table sets of it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CloudSettings {
     /// Region, such as `ap-southeast-1`.
@@ -93,6 +93,41 @@ pub struct CloudSettings {
     pub endpoint: Option<String>,
     /// Project id; may also come from the environment.
     pub project_id: Option<String>,
+    /// Cap on requests in flight at once per endpoint (`[cloud]` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_concurrency: Option<u32>,
+}
+
+impl CloudSettings {
+    /// These settings with every unset place (`region`, `endpoint`,
+    /// `project_id`) taken from `defaults`. A cluster that names its own
+    /// region gets that region's endpoint, not the default's explicit one:
+    /// an endpoint is inherited only together with the region it belongs to.
+    pub fn or(&self, defaults: &CloudSettings) -> CloudSettings {
+        let own_place = self.region.is_some() || self.endpoint.is_some();
+        CloudSettings {
+            region: self.region.clone().or_else(|| {
+                (self.endpoint.is_none())
+                    .then(|| defaults.region.clone())
+                    .flatten()
+            }),
+            endpoint: if own_place {
+                self.endpoint.clone()
+            } else {
+                defaults.endpoint.clone()
+            },
+            project_id: self
+                .project_id
+                .clone()
+                .or_else(|| defaults.project_id.clone()),
+            max_concurrency: self.max_concurrency.or(defaults.max_concurrency),
+        }
+    }
+
+    /// Whether nothing is set.
+    pub fn is_empty(&self) -> bool {
+        *self == CloudSettings::default()
+    }
 }
 
 /// A `[clusters.NAME]` table.
@@ -104,6 +139,17 @@ pub struct DesiredCluster {
     pub id: ClusterId,
     /// Cap on nodes unavailable at once across all pools of the cluster.
     pub max_unavailable: Option<u32>,
+    /// Where this cluster's API is, when not where `[cloud]` says: its own
+    /// `region`, `endpoint` and `project_id` (see [`CloudSettings::or`]).
+    #[serde(default, skip_serializing_if = "CloudSettings::is_empty")]
+    pub cloud: CloudSettings,
+}
+
+impl Desired {
+    /// Where the API of `cluster` is: its own settings over `[cloud]`.
+    pub fn cloud_of(&self, cluster: &DesiredCluster) -> CloudSettings {
+        cluster.cloud.or(&self.cloud)
+    }
 }
 
 /// Whether a pool should exist.

@@ -164,6 +164,7 @@ pub fn build_plan(
                     PlanCluster {
                         id: cluster.id.clone(),
                         max_unavailable: cluster.max_unavailable,
+                        cloud: cluster.cloud.clone(),
                     },
                 )
             })

@@ -69,6 +69,11 @@ pub struct PlanCluster {
     pub id: ClusterId,
     /// Cluster-wide cap on unavailable nodes.
     pub max_unavailable: Option<u32>,
+    /// Where the cluster's API is when not where [`Plan::cloud`] says, so
+    /// that a saved plan of a fleet across regions is applied to each
+    /// cluster's own endpoint. Absent (and not written) when empty.
+    #[serde(default, skip_serializing_if = "CloudSettings::is_empty")]
+    pub cloud: CloudSettings,
 }
 
 /// What happens to a pool itself.

@@ -131,6 +131,7 @@ pub fn world() -> (Desired, Live) {
             region: Some("ap-southeast-1".into()),
             endpoint: None,
             project_id: None,
+            max_concurrency: None,
         },
         clusters: BTreeMap::from([(
             ClusterName::from("prod"),
@@ -138,6 +139,7 @@ pub fn world() -> (Desired, Live) {
                 name: "prod".into(),
                 id: ClusterId("prod-cluster-id".into()),
                 max_unavailable: None,
+                cloud: crate::model::CloudSettings::default(),
             },
         )]),
         pools: BTreeMap::from([(pool.address.clone(), pool)]),
@@ -164,6 +166,7 @@ pub fn add_cluster(desired: &mut Desired, live: &mut Live, name: &str, cap: Opti
             name: name.into(),
             id: ClusterId(format!("{name}-cluster-id")),
             max_unavailable: cap,
+            cloud: crate::model::CloudSettings::default(),
         },
     );
     live.clusters.insert(

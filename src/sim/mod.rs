@@ -83,7 +83,8 @@
 //! See [`Faults`]: latency, seeded random 429/5xx/malformed-body rates,
 //! deterministic "answer the next N reads/writes with these statuses",
 //! writes that take effect but answer late, nodes whose reset fails or never
-//! ends, and [`OutsideChange`]s scheduled after the Nth successful write.
+//! ends, [`OutsideChange`]s scheduled after the Nth successful write, and a
+//! gateway quota ([`RateLimit`]) past which requests are answered 429.
 //!
 //! # Control
 //!
@@ -177,6 +178,9 @@ pub struct Faults {
     /// `Retry-After` seconds on the 429s the simulator injects; absent by
     /// default, as CCE documents none.
     pub retry_after_secs: Option<u64>,
+    /// The gateway's request quota: past it, requests are answered 429
+    /// (`APIG.0308`) without reaching the API.
+    pub rate_limit: Option<RateLimit>,
 }
 
 impl Default for Faults {
@@ -198,6 +202,7 @@ impl Default for Faults {
             stale_fields: documented_stale_fields(),
             job_hidden_reads: 0,
             retry_after_secs: None,
+            rate_limit: None,
         }
     }
 }
@@ -225,6 +230,18 @@ pub enum SyncAnswer {
     JobId,
     /// 200 with no body.
     Empty,
+}
+
+/// A request quota like the API gateway's: at most `requests` API requests
+/// per fixed window of `window_ms` real milliseconds (windows start at the
+/// first request); every request past the quota, retries included, is
+/// answered 429 and counts toward nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RateLimit {
+    /// Requests let through per window.
+    pub requests: u32,
+    /// The window, in real milliseconds.
+    pub window_ms: u64,
 }
 
 /// An [`OutsideChange`] that happens once a client has made a number of
@@ -441,6 +458,33 @@ impl SimHandle {
         self.shared
             .requests_served
             .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// How many API requests the gateway answered 429 because of
+    /// [`Faults::rate_limit`].
+    pub fn requests_rate_limited(&self) -> u64 {
+        self.shared
+            .requests_rate_limited
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// The most API requests the simulator was working on at once since the
+    /// last [`SimHandle::reset_in_flight_peak`] (or the start).
+    pub fn in_flight_peak(&self) -> usize {
+        self.shared
+            .in_flight_peak
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Restarts the in-flight peak from what is in flight now.
+    pub fn reset_in_flight_peak(&self) {
+        let now = self
+            .shared
+            .in_flight
+            .load(std::sync::atomic::Ordering::Relaxed);
+        self.shared
+            .in_flight_peak
+            .store(now, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Forgets the recorded peaks; recording restarts from what is

@@ -3,7 +3,7 @@
 //! control endpoints under `/_sim/`, and the background clock tick.
 
 use std::collections::{BTreeSet, HashMap};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -42,6 +42,14 @@ pub(crate) struct Shared {
     /// for the whole of each write, so that one write at a time touches the
     /// file and an older snapshot never lands over a newer one.
     written: Arc<Mutex<u64>>,
+    /// Requests answered 429 by the gateway's rate limit.
+    pub requests_rate_limited: std::sync::atomic::AtomicU64,
+    /// API requests being served now, and the most at once.
+    pub in_flight: std::sync::atomic::AtomicUsize,
+    pub in_flight_peak: std::sync::atomic::AtomicUsize,
+    /// The current rate-limit window: when it started and how many
+    /// requests it let through.
+    rate_window: Mutex<Option<(Instant, u32)>>,
 }
 
 impl std::fmt::Debug for Shared {
@@ -115,6 +123,10 @@ impl Shared {
             }),
             requests_served: std::sync::atomic::AtomicU64::new(0),
             written: Arc::new(Mutex::new(0)),
+            requests_rate_limited: std::sync::atomic::AtomicU64::new(0),
+            in_flight: std::sync::atomic::AtomicUsize::new(0),
+            in_flight_peak: std::sync::atomic::AtomicUsize::new(0),
+            rate_window: Mutex::new(None),
             config,
         }
     }
@@ -378,6 +390,9 @@ async fn gateway(State(shared): State<Arc<Shared>>, request: Request, next: Next
     shared
         .requests_served
         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let _in_flight = InFlight::enter(&shared);
+    // The quota is counted on arrival, as a gateway does, before any work.
+    let over_quota = path != IAM_TOKENS_PATH && over_rate_limit(&shared);
 
     let latency = shared.config.latency + Duration::from_millis(shared.lock().faults.latency_ms);
     if !latency.is_zero() {
@@ -417,6 +432,13 @@ async fn gateway(State(shared): State<Arc<Shared>>, request: Request, next: Next
     let is_iam = path == IAM_TOKENS_PATH;
     let injected = if is_iam {
         None
+    } else if over_quota {
+        Some(gateway_error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "APIG.0308",
+            "The throttling threshold has been reached: policy user over ratelimit (simulated rate limit)",
+            &request_id,
+        ))
     } else {
         inject_fault(&shared, mutating)
     };
@@ -480,6 +502,57 @@ async fn gateway(State(shared): State<Arc<Shared>>, request: Request, next: Next
     }
     set_request_id(&mut response, &request_id);
     response
+}
+
+/// Counts an API request as in flight while it lives.
+struct InFlight<'a>(&'a Shared);
+
+impl<'a> InFlight<'a> {
+    fn enter(shared: &'a Shared) -> Self {
+        let now = shared
+            .in_flight
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            + 1;
+        shared
+            .in_flight_peak
+            .fetch_max(now, std::sync::atomic::Ordering::Relaxed);
+        Self(shared)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0
+            .in_flight
+            .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// Whether this request is past [`super::RateLimit`]'s quota for the current
+/// window (counting it when it is not).
+fn over_rate_limit(shared: &Shared) -> bool {
+    let Some(limit) = shared.lock().faults.rate_limit else {
+        return false;
+    };
+    let window = Duration::from_millis(limit.window_ms.max(1));
+    let now = Instant::now();
+    let mut current = shared
+        .rate_window
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    let (started, admitted) = match *current {
+        Some((started, admitted)) if now.duration_since(started) < window => (started, admitted),
+        _ => (now, 0),
+    };
+    if admitted >= limit.requests {
+        *current = Some((started, admitted));
+        shared
+            .requests_rate_limited
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        return true;
+    }
+    *current = Some((started, admitted + 1));
+    false
 }
 
 /// Counts a successful write against the scheduled outside changes and

@@ -74,6 +74,7 @@ fn desired(pools: &[PoolSpec], cluster_cap: Option<u32>) -> Desired {
                 name: ClusterName::from(CLUSTER),
                 id: ClusterId::from(CLUSTER_ID),
                 max_unavailable: cluster_cap,
+                cloud: poolform::model::CloudSettings::default(),
             },
         )]),
         pools: pools

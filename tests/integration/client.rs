@@ -641,6 +641,7 @@ fn desired(clusters: &[(&str, &str)]) -> Desired {
                         name: ClusterName::from(*name),
                         id: ClusterId::from(*id),
                         max_unavailable: None,
+                        cloud: CloudSettings::default(),
                     },
                 )
             })
@@ -832,4 +833,83 @@ async fn secrets_never_reach_the_logs() {
     ] {
         assert!(!text.contains(secret), "{secret} leaked into the logs");
     }
+}
+
+/// Runs `count` ListNodePools at once through `client`; all must succeed.
+async fn burst(client: &CceClient, count: usize) {
+    let cluster = cluster();
+    let reads = (0..count).map(|_| client.list_pools(&cluster));
+    for result in futures::future::join_all(reads).await {
+        result.expect("every read gets through in the end");
+    }
+}
+
+#[tokio::test]
+async fn throttling_shrinks_the_requests_in_flight_and_they_recover_after() {
+    let mut config = SimConfig {
+        // Long enough that a burst is really in flight at once.
+        latency: Duration::from_millis(20),
+        faults: Faults {
+            rate_limit: Some(sim::RateLimit {
+                requests: 20,
+                window_ms: 100,
+            }),
+            ..Faults::default()
+        },
+        ..SimConfig::default()
+    };
+    config.auth.enabled = false;
+    let mut state = SimState::new();
+    state.add_cluster(CLUSTER);
+    let sim = sim::start(config, state).await.expect("simulator starts");
+    let mut options = options(&sim, Credentials::token("t"));
+    options.retry.throttle_window = Duration::from_secs(30);
+    let client = CceClient::new(options).expect("client");
+    let start_limit = client.limit().limit();
+    assert_eq!(start_limit, 64);
+
+    // The first burst goes out at the starting limit and is throttled.
+    burst(&client, 128).await;
+    let first_peak = sim.in_flight_peak();
+    assert_eq!(
+        first_peak, 64,
+        "the first burst is sent at the starting limit"
+    );
+    assert!(sim.requests_rate_limited() > 0, "the quota was hit");
+    let after_throttling = client.limit().limit();
+    assert!(
+        after_throttling < start_limit,
+        "throttling lowered the limit ({after_throttling})"
+    );
+
+    // Still throttled: the server sees fewer requests at once.
+    sim.reset_in_flight_peak();
+    burst(&client, 128).await;
+    let throttled_peak = sim.in_flight_peak();
+    assert!(
+        throttled_peak < first_peak,
+        "in flight under throttling: {throttled_peak}, before: {first_peak}"
+    );
+
+    // The quota lifted: the limit climbs back to the cap, and the server
+    // sees as many requests at once as at the start.
+    sim.set_faults(Faults::default());
+    let mut bursts = 0;
+    while client.limit().limit() < start_limit {
+        bursts += 1;
+        assert!(
+            bursts <= 50,
+            "the limit did not recover: {}",
+            client.limit().limit()
+        );
+        burst(&client, 128).await;
+    }
+    sim.reset_in_flight_peak();
+    burst(&client, 128).await;
+    let recovered_peak = sim.in_flight_peak();
+    assert!(
+        recovered_peak > throttled_peak,
+        "in flight after recovery: {recovered_peak}, under throttling: {throttled_peak}"
+    );
+    sim.shutdown().await.expect("simulator stops");
 }

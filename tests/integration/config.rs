@@ -41,6 +41,7 @@ fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
 #[test_case::test_case("fleet")]
 #[test_case::test_case("default-pool")]
 #[test_case::test_case("password")]
+#[test_case::test_case("two-regions")]
 fn shipped_example_is_valid(example: &str) {
     let (code, stdout, stderr) = run(poolform().args(["validate", &format!("examples/{example}")]));
     assert_eq!(code, 0, "stdout: {stdout}\nstderr: {stderr}");
@@ -389,6 +390,7 @@ fn snapshot_of_login_and_script_problems() {
 #[test_case::test_case("fleet")]
 #[test_case::test_case("default-pool")]
 #[test_case::test_case("password")]
+#[test_case::test_case("two-regions")]
 fn shipped_example_is_valid_against_the_committed_schema(example: &str) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let schema: serde_json::Value = serde_json::from_str(

@@ -5,6 +5,7 @@ mod client;
 mod config;
 mod contract;
 mod drift;
+mod fleet;
 mod plan;
 mod recipes;
 mod sim;

@@ -20,8 +20,8 @@ use super::diagnostic::{Draft, codes};
 use super::rules;
 use super::script_file::ScriptRoot;
 use crate::model::{
-    ClusterId, ClusterName, DEFAULT_POOL_NAME, DesiredCluster, DesiredPool, Ensure, NodeTemplate,
-    PoolAddress, Rollout, Runtime,
+    CloudSettings, ClusterId, ClusterName, DEFAULT_POOL_NAME, DesiredCluster, DesiredPool, Ensure,
+    NodeTemplate, PoolAddress, Rollout, Runtime,
 };
 
 type Key<'i> = Spanned<DeString<'i>>;
@@ -30,10 +30,18 @@ type Val<'i> = Spanned<DeValue<'i>>;
 /// Keys of the document root.
 pub(crate) const ROOT_KEYS: &[&str] = &["cloud", "clusters", "pools"];
 /// Keys of `[cloud]`.
-pub(crate) const CLOUD_KEYS: &[&str] =
-    &["region", "endpoint", "project_id", "allow_scripts_outside"];
+pub(crate) const CLOUD_KEYS: &[&str] = &[
+    "region",
+    "endpoint",
+    "project_id",
+    "allow_scripts_outside",
+    "max_concurrency",
+];
 /// Keys of `[clusters.X]`.
-pub(crate) const CLUSTER_KEYS: &[&str] = &["id", "max_unavailable"];
+pub(crate) const CLUSTER_KEYS: &[&str] =
+    &["id", "max_unavailable", "region", "endpoint", "project_id"];
+/// The largest `[cloud] max_concurrency`.
+pub(crate) const MAX_CONCURRENCY: u32 = 1024;
 /// Keys of `[pools.X]`.
 pub(crate) const POOL_KEYS: &[&str] = &[
     "cluster",
@@ -169,6 +177,8 @@ pub(crate) enum CloudValue {
     Text(String),
     /// `allow_scripts_outside`.
     Flag(bool),
+    /// `max_concurrency`.
+    Count(u32),
 }
 
 /// Whether a parsed document sets `[cloud] allow_scripts_outside = true`.
@@ -587,15 +597,17 @@ impl<'a> FileWalker<'a> {
                 }
                 continue;
             }
-            let Some(text) = self.nonempty(&path, value) else {
+            if known == "max_concurrency" {
+                if let Some(count) = self.unsigned(&path, value, 1, MAX_CONCURRENCY) {
+                    out.push(CloudEntry {
+                        key: known,
+                        value: CloudValue::Count(count),
+                        span: value.span(),
+                    });
+                }
                 continue;
-            };
-            let valid = match known {
-                "region" => self.check_region(&path, &text, value.span()),
-                "endpoint" => self.check_endpoint(&path, &text, value.span()),
-                _ => self.check_simple_id(&path, &text, value.span()),
-            };
-            if valid {
+            }
+            if let Some(text) = self.place(&path, known, value) {
                 out.push(CloudEntry {
                     key: known,
                     value: CloudValue::Text(text),
@@ -603,6 +615,18 @@ impl<'a> FileWalker<'a> {
                 });
             }
         }
+    }
+
+    /// A `region`, `endpoint` or `project_id`, of `[cloud]` or of a
+    /// cluster, checked; `None` when it is invalid (reported).
+    fn place(&mut self, path: &str, key: &str, value: &Val<'_>) -> Option<String> {
+        let text = self.nonempty(path, value)?;
+        let valid = match key {
+            "region" => self.check_region(path, &text, value.span()),
+            "endpoint" => self.check_endpoint(path, &text, value.span()),
+            _ => self.check_simple_id(path, &text, value.span()),
+        };
+        valid.then_some(text)
     }
 
     fn check_region(&mut self, path: &str, region: &str, span: Range<usize>) -> bool {
@@ -716,6 +740,19 @@ impl<'a> FileWalker<'a> {
             .and_then(|(_, value)| {
                 self.unsigned(&format!("{path}.max_unavailable"), value, 1, 200)
             });
+        // A cluster in another region or project than `[cloud]` says where
+        // it is; what it leaves out comes from `[cloud]`.
+        let mut place = |key: &str| {
+            table
+                .get_key_value(key)
+                .and_then(|(_, value)| self.place(&format!("{path}.{key}"), key, value))
+        };
+        let cloud = CloudSettings {
+            region: place("region"),
+            endpoint: place("endpoint"),
+            project_id: place("project_id"),
+            max_concurrency: None,
+        };
         let id = id?;
         valid_key.then(|| ClusterDraft {
             key_span: key.span(),
@@ -723,6 +760,7 @@ impl<'a> FileWalker<'a> {
                 name: ClusterName::from(name),
                 id: ClusterId(id),
                 max_unavailable,
+                cloud,
             },
         })
     }
