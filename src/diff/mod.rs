@@ -304,10 +304,9 @@ pub fn live_attributes(desired: &DesiredPool, live: &LivePool) -> Vec<Attribute>
         &live.template.login.password,
         &desired.template.login.password,
     ) && live_password.env.is_empty()
+        && let Some(password) = template.to_mut().login.password.as_mut()
     {
-        if let Some(password) = template.to_mut().login.password.as_mut() {
-            password.env.clone_from(&wanted.env);
-        }
+        password.env.clone_from(&wanted.env);
     }
     pool_attributes(
         desired,
