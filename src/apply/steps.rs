@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use crate::diff;
 use crate::live::convert;
 use crate::live::{CceApi, LiveError, request, salt, wire};
-use crate::model::{ClusterId, DEFAULT_POOL_NAME, NodeId, NodePhase, PoolId};
+use crate::model::{ClusterId, DEFAULT_POOL_NAME, NodeId, NodePhase, PoolId, Provider};
 use crate::plan::{Step, StepKind};
 
 use super::executor::{Context, lock};
@@ -690,11 +690,25 @@ async fn sync_batch<A: CceApi, S: EventSink>(
     }
     context.mark_requested(index, None);
     let started = Instant::now();
-    let job_id = match context
-        .api
-        .sync_nodes(batch.cluster_id, batch.pool_id, &body)
-        .await
-    {
+    let sent = match provider_of(context.plan, batch.step) {
+        Provider::Huawei => {
+            context
+                .api
+                .sync_nodes(batch.cluster_id, batch.pool_id, &body)
+                .await
+        }
+        // Open Telekom Cloud has no UpgradeNodePool; ResetNode takes the
+        // batch's node list, and CCE reinstalls a pool's node from the pool.
+        Provider::Otc => context
+            .api
+            .reset_nodes(
+                batch.cluster_id,
+                &reset_request(context.plan, batch.step, &body),
+            )
+            .await
+            .map(Some),
+    };
+    let job_id = match sent {
         Ok(job_id) => job_id,
         Err(error) if certainly_refused(&error) => {
             return StepError::Api {
@@ -904,6 +918,51 @@ async fn sync_batch<A: CceApi, S: EventSink>(
         ),
         nodes_reset: labelled(context, &needed),
         nodes_up_to_date: up_to_date,
+    }
+}
+
+/// Whose CCE the step's cluster is.
+fn provider_of(plan: &crate::plan::Plan, step: &Step) -> Provider {
+    plan.clusters
+        .get(&step.cluster)
+        .map_or_else(
+            || plan.cloud.clone(),
+            |cluster| cluster.cloud.or(&plan.cloud),
+        )
+        .provider()
+}
+
+/// The ResetNode request for a sync batch: the batch's nodes, each with the
+/// pool's OS (the API requires it) and the sync's login.
+fn reset_request(
+    plan: &crate::plan::Plan,
+    step: &Step,
+    sync: &request::UpgradeNodePool,
+) -> request::ResetNodeList {
+    let os = plan
+        .pools
+        .iter()
+        .find(|pool| pool.address == step.address)
+        .and_then(|pool| pool.after.as_ref())
+        .and_then(|after| after.get("os"))
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    request::ResetNodeList {
+        kind: "List".to_owned(),
+        api_version: "v3".to_owned(),
+        node_list: sync
+            .spec
+            .node_ids
+            .iter()
+            .map(|node| request::ResetNode {
+                node_id: node.clone(),
+                spec: request::ReinstallNodeSpec {
+                    os: os.clone(),
+                    login: sync.spec.node_template.login.clone(),
+                },
+            })
+            .collect(),
     }
 }
 

@@ -474,6 +474,7 @@ impl Loader {
                 ("endpoint", CloudValue::Text(value)) => cloud.endpoint = Some(value),
                 (_, CloudValue::Text(value)) => cloud.project_id = Some(value),
                 (_, CloudValue::Count(count)) => cloud.max_concurrency = Some(count),
+                (_, CloudValue::Provider(provider)) => cloud.provider = Some(provider),
                 // `allow_scripts_outside` only governs reading; it has done
                 // its work by now and is not part of the model.
                 (_, CloudValue::Flag(_)) => {}

@@ -41,6 +41,18 @@ pub struct RawCloud {
     /// Cap on requests in flight at once to each endpoint (1..=1024, default 64); `--max-concurrency` overrides it. poolform starts at the cap, halves on throttling (429) and timeouts, and grows back by one per success. Not sent to CCE.
     #[schemars(range(min = 1, max = 1024))]
     pub max_concurrency: Option<u32>,
+    /// Whose CCE the endpoint is: `huawei` or `otc` (Open Telekom Cloud). Default: `otc` for an endpoint under `otc.t-systems.com`, else `huawei`. Decides how existing nodes are synchronised: Huawei Cloud's UpgradeNodePool (`POST …/nodepools/{id}/operation/upgrade`), or, on Open Telekom Cloud, which has none, ResetNode (`POST …/nodes/reset`) with each batch's node list.
+    pub provider: Option<RawProvider>,
+}
+
+/// `[cloud] provider`.
+#[derive(JsonSchema)]
+#[schemars(rename_all = "lowercase")]
+pub enum RawProvider {
+    /// Huawei Cloud.
+    Huawei,
+    /// Open Telekom Cloud.
+    Otc,
 }
 
 /// `[clusters.KEY]`: a CCE cluster.

@@ -438,6 +438,7 @@ pub(super) const FULL_CONFIG: &str = indoc! {r#"
         project_id = "p1"
         allow_scripts_outside = false
         max_concurrency = 32
+        provider = "huawei"
 
         [clusters.prod]
         id = "c1"

@@ -889,6 +889,27 @@ impl CceApi for CceClient {
         Ok(Some(answer.jobid).filter(|id| !id.is_empty()))
     }
 
+    async fn reset_nodes(
+        &self,
+        cluster: &ClusterId,
+        body: &request::ResetNodeList,
+    ) -> Result<String, LiveError> {
+        let call = Call::new(
+            Method::POST,
+            "ResetNode",
+            &["clusters", cluster.as_str(), "nodes", "reset"],
+        )
+        .json(body)?;
+        let answer: wire::JobIdResponse = self.call_json(call).await?;
+        if answer.jobid.is_empty() {
+            return Err(LiveError::Decode {
+                what: "ResetNode response".to_owned(),
+                detail: "no jobid in the answer".to_owned(),
+            });
+        }
+        Ok(answer.jobid)
+    }
+
     async fn show_job(&self, job: &str) -> Result<wire::Job, LiveError> {
         let call = Call::new(Method::GET, "ShowJob", &["jobs", job]);
         self.call_json(call).await
@@ -905,6 +926,7 @@ mod tests {
             endpoint: endpoint.map(str::to_owned),
             project_id: Some("p1".to_owned()),
             max_concurrency: None,
+            provider: None,
         }
     }
 

@@ -154,6 +154,19 @@ impl CceApi for FleetClient {
         Ok(job)
     }
 
+    async fn reset_nodes(
+        &self,
+        cluster: &ClusterId,
+        body: &request::ResetNodeList,
+    ) -> Result<String, LiveError> {
+        let job = self.client_for(cluster).reset_nodes(cluster, body).await?;
+        self.jobs
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(job.clone(), self.index_of(cluster));
+        Ok(job)
+    }
+
     async fn show_job(&self, job: &str) -> Result<wire::Job, LiveError> {
         // A job this client started is asked of its endpoint. One it did not
         // start (a sync in flight from another run, a job the rollout

@@ -76,6 +76,13 @@ pub trait CceApi: Send + Sync {
         pool: &PoolId,
         body: &UpgradeNodePool,
     ) -> impl Future<Output = Result<Option<String>, LiveError>> + Send;
+    /// ResetNode: reset chosen nodes (Open Telekom Cloud's sync); returns
+    /// the job id.
+    fn reset_nodes(
+        &self,
+        cluster: &ClusterId,
+        body: &request::ResetNodeList,
+    ) -> impl Future<Output = Result<String, LiveError>> + Send;
     /// ShowJob.
     fn show_job(&self, job: &str) -> impl Future<Output = Result<wire::Job, LiveError>> + Send;
 }

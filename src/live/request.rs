@@ -244,6 +244,40 @@ pub struct NodePoolUpgradeSpec {
     pub node_template: UpgradeNodeTemplate,
 }
 
+/// The ResetNode body (SDK `ResetNodeList`): Open Telekom Cloud's way to
+/// reset chosen nodes, since it has no UpgradeNodePool.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResetNodeList {
+    /// `List`.
+    pub kind: String,
+    /// `v3`.
+    pub api_version: String,
+    /// The nodes.
+    pub node_list: Vec<ResetNode>,
+}
+
+/// SDK `ResetNode`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ResetNode {
+    /// The node's id.
+    #[serde(rename = "nodeID")]
+    pub node_id: String,
+    /// Required by the API; for a node of a pool, CCE takes the OS, login,
+    /// runtime and scripts from the pool.
+    pub spec: ReinstallNodeSpec,
+}
+
+/// SDK `ReinstallNodeSpec`, as far as poolform fills it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReinstallNodeSpec {
+    /// The OS (required).
+    pub os: String,
+    /// The login of the reset node.
+    pub login: Login,
+}
+
 /// SDK `UpgradeNodePoolSpecNodeTemplate`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

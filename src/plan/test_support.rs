@@ -132,6 +132,7 @@ pub fn world() -> (Desired, Live) {
             endpoint: None,
             project_id: None,
             max_concurrency: None,
+            provider: None,
         },
         clusters: BTreeMap::from([(
             ClusterName::from("prod"),

@@ -2361,3 +2361,77 @@ mod many_changes {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_open_telekom_cloud_each_batch_goes_through_the_node_reset_api() {
+    let pools = app_pool(4);
+    let (sim, _) = start_sim(&pools).await;
+    let state = sim.state();
+    drop(sim);
+    // OTC has no UpgradeNodePool: the simulator in its OTC flavour answers
+    // it 404, as OTC does.
+    let config = SimConfig {
+        time_scale: 1000.0,
+        flavour: sim::Flavour::Otc,
+        ..SimConfig::default()
+    };
+    let sim = sim::start(config, state).await.expect("simulator starts");
+    let dir = tempfile::tempdir().expect("temp dir");
+    cli::write_config(dir.path(), &sim, &pools, None);
+    // The endpoint is loopback, so the configuration says which cloud it is
+    // (an endpoint under otc.t-systems.com says so by itself).
+    let file = dir.path().join("poolform.toml");
+    let text = std::fs::read_to_string(&file).expect("config");
+    std::fs::write(
+        &file,
+        text.replacen("[cloud]\n", "[cloud]\nprovider = \"otc\"\n", 1),
+    )
+    .expect("config");
+    let config = dir.path().to_string_lossy().into_owned();
+    let output = cli::run(cli::poolform(&[
+        "apply",
+        &config,
+        "--auto-approve",
+        "--poll-interval",
+        "20ms",
+    ]))
+    .await;
+    let (stdout, stderr) = (cli::text(&output.stdout), cli::text(&output.stderr));
+    assert!(
+        output.status.success(),
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    let log = sim.request_log();
+    assert!(sync_requests(&log).is_empty(), "no UpgradeNodePool on OTC");
+    let resets: Vec<Vec<String>> = log
+        .iter()
+        .filter(|request| request.method == "POST" && request.path.ends_with("/nodes/reset"))
+        .map(|request| {
+            assert!(request.ignored.is_empty(), "{:?}", request.ignored);
+            let body = request.body.clone().unwrap_or_default();
+            body["nodeList"]
+                .as_array()
+                .map(|nodes| {
+                    nodes
+                        .iter()
+                        .filter_map(|node| node["nodeID"].as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default()
+        })
+        .collect();
+    // Two batches of at most max_unavailable (2), every node once.
+    assert_eq!(resets.len(), 2, "{resets:?}");
+    assert!(resets.iter().all(|batch| batch.len() <= 2));
+    let mut all: Vec<&String> = resets.iter().flatten().collect();
+    all.sort();
+    all.dedup();
+    assert_eq!(all.len(), 4);
+    let output = cli::run(cli::poolform(&["plan", &config, "--detailed-exitcode"])).await;
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        cli::text(&output.stdout)
+    );
+}

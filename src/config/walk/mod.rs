@@ -36,6 +36,7 @@ pub(crate) const CLOUD_KEYS: &[&str] = &[
     "project_id",
     "allow_scripts_outside",
     "max_concurrency",
+    "provider",
 ];
 /// Keys of `[clusters.X]`.
 pub(crate) const CLUSTER_KEYS: &[&str] =
@@ -179,6 +180,8 @@ pub(crate) enum CloudValue {
     Flag(bool),
     /// `max_concurrency`.
     Count(u32),
+    /// `provider`.
+    Provider(crate::model::Provider),
 }
 
 /// Whether a parsed document sets `[cloud] allow_scripts_outside = true`.
@@ -597,6 +600,22 @@ impl<'a> FileWalker<'a> {
                 }
                 continue;
             }
+            if known == "provider" {
+                let provider =
+                    match self.choice(&path, value, &["huawei", "otc"], codes::INVALID_VALUE) {
+                        Some("otc") => Some(crate::model::Provider::Otc),
+                        Some(_) => Some(crate::model::Provider::Huawei),
+                        None => None,
+                    };
+                if let Some(provider) = provider {
+                    out.push(CloudEntry {
+                        key: known,
+                        value: CloudValue::Provider(provider),
+                        span: value.span(),
+                    });
+                }
+                continue;
+            }
             if known == "max_concurrency" {
                 if let Some(count) = self.unsigned(&path, value, 1, MAX_CONCURRENCY) {
                     out.push(CloudEntry {
@@ -752,6 +771,7 @@ impl<'a> FileWalker<'a> {
             endpoint: place("endpoint"),
             project_id: place("project_id"),
             max_concurrency: None,
+            provider: None,
         };
         let id = id?;
         valid_key.then(|| ClusterDraft {
