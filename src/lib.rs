@@ -13,6 +13,7 @@ pub mod apply;
 pub mod cli;
 pub mod config;
 pub mod diff;
+pub mod import;
 pub mod live;
 pub mod model;
 pub mod plan;
