@@ -102,6 +102,13 @@ pub fn run(args: ImportArgs) -> miette::Result<Outcome> {
     )?;
     let out_dir = args.out.clone().unwrap_or_else(|| config_dir(&args.path));
     let schema_path = schema_path_from(&out_dir);
+    if schema_path == FALLBACK_SCHEMA {
+        eprintln!(
+            "hint: no schema/poolform.schema.json above {}; `poolform schema config > {}` writes the one the files name",
+            out_dir.display(),
+            out_dir.join(FALLBACK_SCHEMA).display()
+        );
+    }
     let pools = runtime.block_on(read_and_import(&args, &desired, &schema_path))?;
     if pools.is_empty() {
         eprintln!(
@@ -256,6 +263,10 @@ async fn read_cluster(
     Ok((assemble_cluster(id, &pools, &nodes), raw))
 }
 
+/// The `#:schema` path when no committed schema is found: a file beside
+/// the imported ones.
+const FALLBACK_SCHEMA: &str = "poolform.schema.json";
+
 /// The directory of the configuration at `path`.
 fn config_dir(path: &Path) -> PathBuf {
     if path.is_dir() {
@@ -277,7 +288,7 @@ fn schema_path_from(dir: &Path) -> String {
             return format!("{}schema/poolform.schema.json", "../".repeat(ups));
         }
     }
-    "poolform.schema.json".to_owned()
+    FALLBACK_SCHEMA.to_owned()
 }
 
 /// Lists on stderr what each pool holds only as comments.
