@@ -202,7 +202,9 @@ async fn read_and_import(
                 .into());
             }
         }
-        args.pools.clone()
+        // Named twice is imported once.
+        let named: BTreeSet<&String> = args.pools.iter().collect();
+        named.into_iter().cloned().collect()
     };
     let settings = ImportSettings {
         cluster: &cluster_name,

@@ -245,7 +245,8 @@ fn inexpressible_fields_are_named_in_a_comment_and_on_stderr() {
     plan_clean(&config, &state, &env);
 }
 
-/// `--format json` prints the files and writes none.
+/// `--format json` prints the files and writes none; `--force`, `--pool`
+/// and an already managed pool.
 #[test]
 fn json_format_prints_the_files_and_writes_nothing() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -297,6 +298,31 @@ fn json_format_prints_the_files_and_writes_nothing() {
     assert_eq!(
         std::fs::read_to_string(out.join("prod-web.toml")).expect("read"),
         contents
+    );
+
+    // A pool the cluster does not have, and one already managed, are errors.
+    let unknown = import(&config, &state, "prod", &["--pool", "nope"]);
+    assert_eq!(unknown.code, 1, "{}", unknown.stderr);
+    assert!(
+        unknown.stderr.contains("has no pool named `nope`"),
+        "{}",
+        unknown.stderr
+    );
+    let imported = import(&config, &state, "prod", &["--pool", "web", "--pool", "web"]);
+    assert_eq!(imported.code, 0, "{}", imported.stderr);
+    let managed = import(&config, &state, "prod", &["--pool", "web"]);
+    assert_eq!(managed.code, 1, "{}", managed.stderr);
+    assert!(
+        managed.stderr.contains("already managed as `prod-web`"),
+        "{}",
+        managed.stderr
+    );
+    let nothing = import(&config, &state, "prod", &[]);
+    assert_eq!(nothing.code, 0, "{}", nothing.stderr);
+    assert!(
+        nothing.stderr.contains("nothing to import"),
+        "{}",
+        nothing.stderr
     );
 }
 
