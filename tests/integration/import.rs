@@ -149,6 +149,12 @@ fn example_seed_round_trips_through_import(example: &str) {
     std::fs::write(&seed_path, seed.to_string()).expect("write seed");
     let clusters = strip_pools(&config);
     let state = dir.path().join("state.json");
+    // A plan of the configuration without pools starts the simulated world,
+    // which import must leave as it found it: it only reads.
+    let sim = format!("--sim={}", state.display());
+    let started = run(&["plan", text(&config), &sim], &[]);
+    assert_eq!(started.code, 0, "{}", started.stderr);
+    let before = world(&state);
     for cluster in &clusters {
         let imported = import(&config, &state, cluster, &[]);
         assert_eq!(imported.code, 0, "{}", imported.stderr);
@@ -158,8 +164,17 @@ fn example_seed_round_trips_through_import(example: &str) {
             imported.stderr
         );
     }
+    assert_eq!(world(&state), before, "import changed the simulated world");
     assert_valid(&config, &[]);
     plan_clean(&config, &state, &[]);
+}
+
+/// The simulator's state file without its clock, which moves on every run.
+fn world(state: &Path) -> serde_json::Value {
+    let mut world: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(state).expect("state")).expect("JSON");
+    world.as_object_mut().expect("state object").remove("now");
+    world
 }
 
 /// A config directory defining the one cluster, with `seed` beside it.
