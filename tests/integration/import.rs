@@ -355,6 +355,11 @@ struct GeneratedPool {
     post_install: Option<String>,
     autoscaling: Option<(u32, u32)>,
     node_count: u32,
+    max_pods: Option<u32>,
+    wait_post_install_finish: bool,
+    public_ip: Option<(u32, &'static str)>,
+    agency: Option<String>,
+    reserved_mem: Option<u32>,
 }
 
 fn quoted(text: &str) -> String {
@@ -384,6 +389,9 @@ impl GeneratedPool {
         }
         if let Some(script) = &self.post_install {
             lifecycle.push(format!("post_install = {}", quoted(script)));
+        }
+        if self.wait_post_install_finish && !self.default_pool {
+            lifecycle.push("wait_post_install_finish = true".to_owned());
         }
         let lifecycle = if lifecycle.is_empty() {
             String::new()
@@ -419,6 +427,24 @@ impl GeneratedPool {
             .collect();
         text.push_str(&format!("taints = [{}]\n", taints.join(", ")));
         text.push_str(&format!("user_tags = {}\n", inline_map(&self.tags)));
+        if let Some(max_pods) = self.max_pods {
+            text.push_str(&format!("max_pods = {max_pods}\n"));
+        }
+        if let Some((size, share)) = self.public_ip {
+            text.push_str(&format!(
+                "public_ip = {{ ip_type = \"5_bgp\", bandwidth_size = {size}, share_type = \"{share}\" }}\n"
+            ));
+        }
+        let mut params = Vec::new();
+        if let Some(agency) = &self.agency {
+            params.push(format!("agency_name = {}", quoted(agency)));
+        }
+        if let Some(mem) = self.reserved_mem {
+            params.push(format!("kubeReservedMem = {mem}"));
+        }
+        if !params.is_empty() {
+            text.push_str(&format!("extend_params = {{ {} }}\n", params.join(", ")));
+        }
         text.push_str(&lifecycle);
         match self.autoscaling {
             Some((min, max)) => {
@@ -455,6 +481,13 @@ fn generated_pool() -> impl Strategy<Value = GeneratedPool> {
         (script(), script()),
         proptest::option::of((0u32..=3, 3u32..=10)),
         0u32..=3,
+        (
+            proptest::option::of(16u32..=256),
+            any::<bool>(),
+            proptest::option::of((1u32..=300, prop_oneof![Just("PER"), Just("WHOLE")])),
+            proptest::option::of("[a-z][a-z0-9-]{0,10}"),
+            proptest::option::of(100u32..=2000),
+        ),
     )
         .prop_map(
             |(
@@ -467,6 +500,7 @@ fn generated_pool() -> impl Strategy<Value = GeneratedPool> {
                 (pre_install, post_install),
                 autoscaling,
                 node_count,
+                (max_pods, wait_post_install_finish, public_ip, agency, reserved_mem),
             )| GeneratedPool {
                 default_pool,
                 // The DefaultPool's login is read from its nodes, which show
@@ -484,6 +518,11 @@ fn generated_pool() -> impl Strategy<Value = GeneratedPool> {
                 post_install,
                 autoscaling,
                 node_count,
+                max_pods,
+                wait_post_install_finish,
+                public_ip,
+                agency,
+                reserved_mem,
             },
         )
 }
