@@ -8,11 +8,14 @@
 //! [`render`] shows a plan as text, JSON or markdown; [`apply`] carries it out
 //! against the API batch by batch. [`sim`] is a CCE simulator that speaks the
 //! same HTTP API, used by tests, examples, benchmarks and the quickstart.
+//! [`import`] runs the other way: live pools the configuration does not
+//! manage become configuration text.
 
 pub mod apply;
 pub mod cli;
 pub mod config;
 pub mod diff;
+pub mod import;
 pub mod live;
 pub mod model;
 pub mod plan;

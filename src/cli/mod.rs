@@ -14,6 +14,7 @@ pub mod common;
 mod docs;
 mod drift;
 mod git;
+mod import;
 mod journal;
 mod lock;
 mod plan;
@@ -41,6 +42,8 @@ pub enum Command {
     Plan(PlanArgs),
     /// Report what changed outside poolform: plan against the configuration at HEAD and show only drift and unfinished rollouts (never changes anything).
     Drift(DriftArgs),
+    /// Write configuration for live pools the configuration does not manage yet (reads only, never changes anything).
+    Import(ImportArgs),
     /// Show a saved plan.
     Show(ShowArgs),
     /// Carry out a plan: a configuration (planned now) or a saved plan file.
@@ -178,6 +181,43 @@ pub struct FleetArgs {
     /// max_concurrency`, or 64]. Fewer are sent while the API throttles.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub max_concurrency: Option<u32>,
+}
+
+/// Output formats of `import`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ImportFormat {
+    /// Write the files; say on stderr what was written.
+    Text,
+    /// Write nothing; print the files that would be written as JSON.
+    Json,
+}
+
+/// `poolform import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// A config file or a directory of `*.toml` files; it must define the
+    /// cluster.
+    #[arg(default_value = ".")]
+    pub path: PathBuf,
+    /// The cluster to read (its `[clusters.KEY]` key).
+    #[arg(long, value_name = "KEY")]
+    pub cluster: String,
+    /// Import only this pool (its CCE name; repeatable) [default: every
+    /// pool the configuration does not manage].
+    #[arg(long = "pool", value_name = "NAME")]
+    pub pools: Vec<String>,
+    /// Write the files into DIR [default: the configuration's directory].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Overwrite files that already exist.
+    #[arg(long)]
+    pub force: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ImportFormat::Text)]
+    pub format: ImportFormat,
+    /// Read the built-in simulator instead of the cloud, as `plan --sim`.
+    #[arg(long, value_name = "FILE", num_args = 0..=1, require_equals = true)]
+    pub sim: Option<Option<PathBuf>>,
 }
 
 /// `poolform show`.
@@ -346,6 +386,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Validate(args) => validate::run(args),
         Command::Plan(args) => plan::run(args),
         Command::Drift(args) => drift::run(args),
+        Command::Import(args) => import::run(args),
         Command::Show(args) => show::run(args),
         Command::Apply(args) => apply::run(args),
         Command::Sim(command) => sim::run(command),

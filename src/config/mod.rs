@@ -28,6 +28,8 @@ pub mod schema;
 mod script_file;
 mod walk;
 
+pub(crate) use walk::EXTEND_PARAM_KEYS;
+
 pub use diagnostic::{ConfigDiagnostic, ConfigErrors, JsonDiagnostic, JsonReport, codes};
 pub use password::{PASSWORD_SPECIALS, check_password};
 pub use schema::config_json_schema;

@@ -397,6 +397,24 @@ impl CceClient {
         &self.limit
     }
 
+    /// ListNodePools (DefaultPool included) as CCE answered it, each pool
+    /// the JSON object it was: for `poolform import`, which must see the
+    /// fields the wire types do not keep, to say which of them the
+    /// configuration cannot express.
+    pub async fn list_pools_json(
+        &self,
+        cluster: &ClusterId,
+    ) -> Result<Vec<serde_json::Value>, LiveError> {
+        let call = Call::new(
+            Method::GET,
+            "ListNodePools",
+            &["clusters", cluster.as_str(), "nodepools"],
+        )
+        .query("showDefaultNodePool", "true");
+        let list: wire::List<serde_json::Value> = self.call_json(call).await?;
+        Ok(list.items)
+    }
+
     /// One page of ListNodes.
     pub async fn list_nodes_page(
         &self,

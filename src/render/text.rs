@@ -132,6 +132,15 @@ pub fn text(plan: &Plan, options: &TextOptions) -> String {
                 plural(pool.node_count, "node", "nodes")
             );
         }
+        // The way in for those pools, named per cluster so it can be run as is.
+        let clusters: std::collections::BTreeSet<_> =
+            plan.unmanaged.iter().map(|pool| &pool.cluster).collect();
+        for cluster in clusters {
+            let _ = writeln!(
+                out,
+                "  hint: `poolform import --cluster {cluster}` writes configuration for them"
+            );
+        }
         out.push('\n');
     }
     if plan.has_changes() {

@@ -6,6 +6,7 @@ mod config;
 mod contract;
 mod drift;
 mod fleet;
+mod import;
 mod plan;
 mod recipes;
 mod sim;
