@@ -2981,6 +2981,29 @@ mod tests {
     }
 
     #[test]
+    fn a_state_reloaded_mid_sync_goes_on_as_if_it_had_not_been() {
+        let mut state = SimState::new();
+        let pool_id = state.add_pool("c1", pool("np"), 7);
+        let ids = node_ids(&state, &pool_id);
+        state
+            .start_sync("c1", &pool_id, sync_body(&pool_id, ids, 3), &TIMING)
+            .expect("accepted");
+        state.advance_to(90.0, &TIMING, &Faults::default());
+        // A load starts without the event index; it is rebuilt from the
+        // nodes and jobs.
+        let text = serde_json::to_string(&state).expect("serialises");
+        let mut reloaded: SimState = serde_json::from_str(&text).expect("parses");
+        assert!(!reloaded.pending.built);
+        state.advance_to(10_000.0, &TIMING, &Faults::default());
+        reloaded.advance_to(10_000.0, &TIMING, &Faults::default());
+        assert_eq!(
+            serde_json::to_value(&reloaded).expect("serialises"),
+            serde_json::to_value(&state).expect("serialises")
+        );
+        assert_eq!(up_to_date(&reloaded, &pool_id), [Some(true); 7]);
+    }
+
+    #[test]
     fn only_os_and_runtime_make_nodes_stale_by_default() {
         let base = template();
         let documented = documented_stale_fields();
