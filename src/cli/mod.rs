@@ -178,7 +178,8 @@ pub struct FleetArgs {
     #[arg(long = "cluster", value_name = "KEY")]
     pub clusters: Vec<String>,
     /// At most N requests in flight at once per endpoint [default: `[cloud]
-    /// max_concurrency`, or 64]. Fewer are sent while the API throttles.
+    /// max_concurrency`, or 256]. Starts at 64; fewer are sent while the
+    /// API throttles.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub max_concurrency: Option<u32>,
 }

@@ -38,7 +38,7 @@ pub struct RawCloud {
     pub project_id: Option<String>,
     /// Let `{ file = ... }` scripts name files outside the configuration's directory (absolute paths, `..`, links out of it), default false. Not sent to CCE; the scripts' contents are.
     pub allow_scripts_outside: Option<bool>,
-    /// Cap on requests in flight at once to each endpoint (1..=1024, default 64); `--max-concurrency` overrides it. poolform starts at the cap, halves on throttling (429) and timeouts, and grows back by one per success. Not sent to CCE.
+    /// Cap on requests in flight at once to each endpoint (1..=1024, default 256); `--max-concurrency` overrides it. poolform starts at 64 (or the cap if lower), halves on throttling (429) and timeouts, and grows by one per success (two before the first throttling). Not sent to CCE.
     #[schemars(range(min = 1, max = 1024))]
     pub max_concurrency: Option<u32>,
     /// Whose CCE the endpoint is: `huawei` or `otc` (Open Telekom Cloud). Default: `otc` for an endpoint under `otc.t-systems.com`, else `huawei`. Decides how existing nodes are synchronised: Huawei Cloud's UpgradeNodePool (`POST …/nodepools/{id}/operation/upgrade`), or, on Open Telekom Cloud, which has none, ResetNode (`POST …/nodes/reset`) with each batch's node list.

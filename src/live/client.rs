@@ -52,9 +52,11 @@ pub const REQUEST_ID_HEADER: &str = "X-Request-Id";
 /// The largest `limit` ListNodes accepts.
 pub const MAX_PAGE_LIMIT: u32 = 2000;
 /// The default cap on requests in flight per endpoint (`[cloud]
-/// max_concurrency`, `--max-concurrency`): what the adaptive limit starts at
-/// and may not grow past.
-pub const DEFAULT_MAX_CONCURRENCY: usize = super::limit::INITIAL_LIMIT;
+/// max_concurrency`, `--max-concurrency`): what the adaptive limit may not
+/// grow past. It starts lower ([`super::limit::INITIAL_LIMIT`]); the cap is
+/// above the start so that a large fleet read that meets no throttling is
+/// not held to 64 round trips at a time (100 clusters are 200 requests).
+pub const DEFAULT_MAX_CONCURRENCY: usize = 256;
 /// Error codes that mean "throttled" whatever the status: the API gateway's
 /// and CCE's own.
 pub const THROTTLING_CODES: &[&str] = &["APIG.0308", "CCE.01429002", "CCE.02429001"];

@@ -10,6 +10,12 @@
 //! raises it by one, up to the cap. A throttled server therefore sees fewer
 //! requests in flight, not the same number retried.
 //!
+//! Until the first of those signals the limit grows faster, by two per
+//! success in use, so it triples every round trip (TCP's slow start, a
+//! little steeper): a fleet read of a few hundred requests against an API
+//! that takes them all then needs two round trips, not four. The first
+//! throttling answer ends this for the life of the client.
+//!
 //! One congestion event answers many requests at once: when 64 requests are
 //! in flight and the gateway's window is full, all 64 come back throttled.
 //! Halving 64 times would leave a limit of 1 for a single event, so only
@@ -56,6 +62,11 @@ pub struct LimitState {
     throttled: u64,
 }
 
+/// What one success in use adds to the limit before the first decrease.
+const SLOW_START_STEP: f64 = 2.0;
+/// What it adds after.
+const RECOVERY_STEP: f64 = 1.0;
+
 impl LimitState {
     /// A state with the limit at [`INITIAL_LIMIT`], or `max` if lower.
     pub fn new(max: usize) -> Self {
@@ -94,7 +105,13 @@ impl LimitState {
         self.in_flight = self.in_flight.saturating_sub(1);
         match signal {
             Signal::Success if in_use => {
-                self.limit = (self.limit + 1.0).min(self.max as f64);
+                // Epoch 0 is the time before any decrease.
+                let step = if self.epoch == 0 {
+                    SLOW_START_STEP
+                } else {
+                    RECOVERY_STEP
+                };
+                self.limit = (self.limit + step).min(self.max as f64);
             }
             Signal::Throttled | Signal::Timeout => {
                 if signal == Signal::Throttled {
@@ -260,6 +277,28 @@ mod tests {
         assert!(seen.windows(2).all(|pair| pair[1] >= pair[0]), "{seen:?}");
         assert_eq!(state.limit(), 10);
         assert_eq!(state.high_water, 10);
+    }
+
+    #[test]
+    fn grows_faster_until_the_first_throttling() {
+        let mut state = LimitState::new(1024);
+        let epochs: Vec<u64> = std::iter::from_fn(|| state.try_acquire()).collect();
+        assert_eq!(epochs.len(), 64);
+        // The first 17 answers come back while half the limit is in use
+        // and add two each.
+        for epoch in epochs {
+            state.release(epoch, Signal::Success);
+        }
+        assert_eq!(state.limit(), 64 + 17 * 2);
+        let epoch = state.try_acquire().expect("free");
+        state.release(epoch, Signal::Throttled);
+        assert_eq!(state.limit(), 49);
+        // After a decrease, one per success in use.
+        let epochs: Vec<u64> = std::iter::from_fn(|| state.try_acquire()).collect();
+        for epoch in epochs {
+            state.release(epoch, Signal::Success);
+        }
+        assert_eq!(state.limit(), 49 + 17);
     }
 
     #[test]

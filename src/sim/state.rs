@@ -71,6 +71,54 @@ pub struct SimState {
     pub request_log: Vec<LoggedRequest>,
     /// Source of the deterministic ids.
     pub next_serial: u64,
+    /// Where the next events are, so that a request with none due does not
+    /// look at every node (derived; rebuilt after a load).
+    #[serde(skip)]
+    pending: PendingEvents,
+}
+
+/// An index of the node steps and job starts that may be due: every time a
+/// node's `progress.next_at` or a job's `start_at` is set, an entry goes in.
+/// Entries are not removed when a node or job changes otherwise; they are
+/// checked against the state when they come due, and dropped if stale.
+#[derive(Debug, Clone, Default)]
+struct PendingEvents {
+    /// False after a load or a `Default`: the index is then rebuilt from the
+    /// state before it is first used.
+    built: bool,
+    entries: BTreeSet<(EventTime, Event)>,
+}
+
+/// A derived index is never part of a state's identity.
+impl PartialEq for PendingEvents {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+/// A simulated instant, totally ordered so that it can key the index (the
+/// clock never holds NaN; `schedule` keeps NaN out of the index).
+#[derive(Debug, Clone, Copy)]
+struct EventTime(f64);
+
+impl PartialEq for EventTime {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other).is_eq()
+    }
+}
+
+impl Eq for EventTime {}
+
+impl PartialOrd for EventTime {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for EventTime {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.total_cmp(&other.0)
+    }
 }
 
 /// One cluster: its pools, the DefaultPool among them when it has nodes.
@@ -674,6 +722,7 @@ fn zones_of(template: &api::NodeTemplate) -> Vec<String> {
     }
 }
 
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 enum Event {
     Node {
         cluster: String,
@@ -1132,33 +1181,96 @@ impl SimState {
         !touched.is_empty()
     }
 
-    fn next_event(&self, limit: f64) -> Option<(f64, Event)> {
-        let mut best: Option<(f64, Event)> = None;
+    /// The earliest event due no later than `limit`. Of several at the same
+    /// instant, node steps come first, in the order of clusters, pools and
+    /// nodes; then job starts in id order.
+    fn next_event(&mut self, limit: f64) -> Option<(f64, Event)> {
+        self.build_pending();
+        loop {
+            let (at, _) = self.pending.entries.first()?;
+            if at.0 > limit {
+                return None;
+            }
+            let at = *at;
+            let mut due = Vec::new();
+            while let Some(entry) = self.pending.entries.first()
+                && entry.0 == at
+            {
+                if let Some((_, event)) = self.pending.entries.pop_first() {
+                    due.push(event);
+                }
+            }
+            // Node steps come before job starts at the same instant: a node
+            // that finishes frees its place before the next one takes it.
+            // `Event`'s order puts them first; among nodes, the order a scan
+            // of the world meets them in decides.
+            let mut valid: Vec<((&str, usize, usize), Event)> = Vec::new();
+            for event in due {
+                if let Some(position) = self.event_position(at.0, &event) {
+                    valid.push((position, event));
+                }
+            }
+            valid.sort_by(|(a, left), (b, right)| match (left, right) {
+                (Event::Node { .. }, Event::Node { .. }) => a.cmp(b),
+                _ => left.cmp(right),
+            });
+            let mut valid: VecDeque<Event> = valid.into_iter().map(|(_, event)| event).collect();
+            let Some(first) = valid.pop_front() else {
+                continue;
+            };
+            self.pending
+                .entries
+                .extend(valid.into_iter().map(|event| (at, event)));
+            return Some((at.0, first));
+        }
+    }
+
+    /// Where a pending event is in the world, if it is still due at `at`:
+    /// (cluster, pool index, node index) for a node step.
+    fn event_position(&self, at: f64, event: &Event) -> Option<(&str, usize, usize)> {
+        match event {
+            Event::Node {
+                cluster,
+                pool,
+                node,
+            } => {
+                let (cluster_id, state) = self.clusters.get_key_value(cluster)?;
+                let pool_index = state.pools.iter().position(|p| p.uid() == pool)?;
+                let nodes = &state.pools[pool_index].nodes;
+                let node_index = nodes.iter().position(|n| n.uid() == node)?;
+                let next_at = nodes[node_index].progress.as_ref()?.next_at?;
+                (next_at == at).then_some((cluster_id.as_str(), pool_index, node_index))
+            }
+            Event::JobStart { job } => (self.jobs.get(job)?.start_at? == at).then_some(("", 0, 0)),
+        }
+    }
+
+    /// Fills the event index from the state, once after a load.
+    fn build_pending(&mut self) {
+        if self.pending.built {
+            return;
+        }
+        let mut events = Vec::new();
         for (cluster_id, cluster) in &self.clusters {
             for pool in &cluster.pools {
                 for node in &pool.nodes {
                     let Some(at) = node.progress.as_ref().and_then(|p| p.next_at) else {
                         continue;
                     };
-                    if at <= limit && best.as_ref().is_none_or(|(b, _)| at < *b) {
-                        best = Some((
-                            at,
-                            Event::Node {
-                                cluster: cluster_id.clone(),
-                                pool: pool.uid().to_owned(),
-                                node: node.uid().to_owned(),
-                            },
-                        ));
-                    }
+                    events.push((
+                        at,
+                        Event::Node {
+                            cluster: cluster_id.clone(),
+                            pool: pool.uid().to_owned(),
+                            node: node.uid().to_owned(),
+                        },
+                    ));
                 }
             }
         }
-        // Node steps come before job starts at the same instant: a node that
-        // finishes frees its place before the next one takes it.
         for job in self.jobs.values() {
-            let Some(at) = job.start_at else { continue };
-            if at <= limit && best.as_ref().is_none_or(|(b, _)| at < *b) {
-                best = Some((
+            if let Some(at) = job.start_at {
+                events.push((
                     at,
                     Event::JobStart {
                         job: job.uid.clone(),
@@ -1166,7 +1278,41 @@ impl SimState {
                 ));
             }
         }
-        best
+        for (at, event) in events {
+            self.schedule(Some(at), event);
+        }
+        self.pending.built = true;
+    }
+
+    /// Notes an event set for `at`; must follow every assignment of a node's
+    /// `progress.next_at` or a job's `start_at`.
+    fn schedule(&mut self, at: Option<f64>, event: Event) {
+        // A NaN instant is never `<=` the clock, so it never came due.
+        if let Some(at) = at.filter(|at| !at.is_nan()) {
+            self.pending.entries.insert((EventTime(at), event));
+        }
+    }
+
+    /// [`Self::schedule`] for a node step.
+    fn schedule_node(&mut self, at: Option<f64>, cluster: &str, pool: &str, node: &str) {
+        self.schedule(
+            at,
+            Event::Node {
+                cluster: cluster.to_owned(),
+                pool: pool.to_owned(),
+                node: node.to_owned(),
+            },
+        );
+    }
+
+    /// [`Self::schedule`] for a job start.
+    fn schedule_job(&mut self, at: Option<f64>, job: &str) {
+        self.schedule(
+            at,
+            Event::JobStart {
+                job: job.to_owned(),
+            },
+        );
     }
 
     fn step_node(
@@ -1194,12 +1340,14 @@ impl SimState {
         // (job, success, reason) once the node's operation is over.
         let mut finished: Option<(bool, String)> = None;
         let mut remove_pool = false;
+        let mut next_step = None;
         match progress.kind {
             ProgressKind::Building => {
                 node.set_phase("Installing", &at);
+                next_step = Some(now + timing.create / 2.0);
                 node.progress = Some(Progress {
                     kind: ProgressKind::Installing,
-                    next_at: Some(now + timing.create / 2.0),
+                    next_at: next_step,
                     ..progress.clone()
                 });
             }
@@ -1236,6 +1384,7 @@ impl SimState {
                 finished = Some((true, String::new()));
             }
         }
+        self.schedule_node(next_step, cluster_id, pool_id, node_id);
         if remove_pool && let Some(cluster) = self.clusters.get_mut(cluster_id) {
             cluster.pools.retain(|p| p.uid() != pool_id);
         }
@@ -1365,6 +1514,7 @@ impl SimState {
                 Some(pool) => {
                     let template =
                         (!pool.is_default()).then(|| pool.pool.spec.node_template.clone());
+                    let owner_id = pool.uid().to_owned();
                     match pool.nodes.iter_mut().find(|n| n.uid() == node_id) {
                         None => Err("the node no longer exists".to_owned()),
                         Some(node) if node.progress.is_some() => {
@@ -1380,18 +1530,22 @@ impl SimState {
                             let stuck = selected(&faults.stuck_nodes);
                             let fails = selected(&faults.fail_reset_nodes);
                             node.set_phase("Installing", &at);
+                            let next_at = (!stuck).then_some(now + timing.reset);
                             node.progress = Some(Progress {
                                 kind: ProgressKind::Resetting,
-                                next_at: (!stuck).then_some(now + timing.reset),
+                                next_at,
                                 job_id: Some(job_id.to_owned()),
                                 fails,
                                 target: Some(Box::new(target)),
                             });
-                            Ok(())
+                            Ok((next_at, owner_id))
                         }
                     }
                 }
             };
+            if let Ok((next_at, owner_id)) = &started {
+                self.schedule_node(*next_at, &cluster_id, owner_id, &node_id);
+            }
             if let Some(job) = self.jobs.get_mut(job_id)
                 && let Some(sub) = job
                     .sub_jobs
@@ -1399,7 +1553,7 @@ impl SimState {
                     .find(|s| s.node_id == node_id && s.phase == "Initializing")
             {
                 match started {
-                    Ok(()) => sub.phase = "Running".to_owned(),
+                    Ok(_) => sub.phase = "Running".to_owned(),
                     Err(reason) => {
                         sub.phase = "Failed".to_owned();
                         sub.reason = reason;
@@ -1673,9 +1827,13 @@ impl SimState {
                 target: None,
             });
         }
+        let node_ids: Vec<String> = nodes.iter().map(|n| n.uid().to_owned()).collect();
         if let Some(pool) = self.pool_state_mut(cluster_id, pool_id) {
             pool.nodes.extend(nodes);
             pool.job_id = Some(job_id.clone());
+        }
+        for node_id in &node_ids {
+            self.schedule_node(Some(next_at), cluster_id, pool_id, node_id);
         }
         // A job with nothing to do is done at once.
         self.complete_job_if_done(&job_id);
@@ -1734,6 +1892,7 @@ impl SimState {
         );
         let now = self.now;
         let at = timestamp(now);
+        let mut deleting = Vec::new();
         if let Some(pool) = self.pool_state_mut(cluster_id, pool_id) {
             for node in pool
                 .nodes
@@ -1741,6 +1900,7 @@ impl SimState {
                 .filter(|n| node_ids.iter().any(|id| id == n.uid()))
             {
                 node.set_phase("Deleting", &at);
+                deleting.push(node.uid().to_owned());
                 node.progress = Some(Progress {
                     kind: ProgressKind::Deleting,
                     next_at: Some(now + timing.delete),
@@ -1750,6 +1910,9 @@ impl SimState {
                 });
             }
             pool.job_id = Some(job_id.clone());
+        }
+        for node_id in &deleting {
+            self.schedule_node(Some(now + timing.delete), cluster_id, pool_id, node_id);
         }
         self.complete_job_if_done(&job_id);
     }
@@ -2250,6 +2413,7 @@ impl SimState {
     ) -> String {
         let job_id = self.new_job("UpgradeNodePool", "ResetNode", cluster_id, pool, nodes);
         let now = self.now;
+        self.schedule_job(Some(now + timing.job_start), &job_id);
         if let Some(job) = self.jobs.get_mut(&job_id) {
             job.phase = "Initializing".to_owned();
             job.start_at = Some(now + timing.job_start);
@@ -2283,9 +2447,14 @@ impl SimState {
     /// Lets every held job start, after the usual start delay.
     pub(crate) fn release_held_jobs(&mut self, timing: &Timing) {
         let now = self.now;
+        let mut released = Vec::new();
         for job in self.jobs.values_mut().filter(|job| job.held) {
             job.held = false;
             job.start_at = Some(now + timing.job_start);
+            released.push(job.uid.clone());
+        }
+        for job_id in &released {
+            self.schedule_job(Some(now + timing.job_start), job_id);
         }
     }
 
@@ -2809,6 +2978,29 @@ mod tests {
         assert_eq!(state.jobs[&job].phase, "Success");
         // 7 nodes in batches of 3: 3 waves of 60 s after a 1 s start.
         assert!(state.jobs[&job].updated_at >= 181.0 - 1e-9);
+    }
+
+    #[test]
+    fn a_state_reloaded_mid_sync_goes_on_as_if_it_had_not_been() {
+        let mut state = SimState::new();
+        let pool_id = state.add_pool("c1", pool("np"), 7);
+        let ids = node_ids(&state, &pool_id);
+        state
+            .start_sync("c1", &pool_id, sync_body(&pool_id, ids, 3), &TIMING)
+            .expect("accepted");
+        state.advance_to(90.0, &TIMING, &Faults::default());
+        // A load starts without the event index; it is rebuilt from the
+        // nodes and jobs.
+        let text = serde_json::to_string(&state).expect("serialises");
+        let mut reloaded: SimState = serde_json::from_str(&text).expect("parses");
+        assert!(!reloaded.pending.built);
+        state.advance_to(10_000.0, &TIMING, &Faults::default());
+        reloaded.advance_to(10_000.0, &TIMING, &Faults::default());
+        assert_eq!(
+            serde_json::to_value(&reloaded).expect("serialises"),
+            serde_json::to_value(&state).expect("serialises")
+        );
+        assert_eq!(up_to_date(&reloaded, &pool_id), [Some(true); 7]);
     }
 
     #[test]

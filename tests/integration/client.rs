@@ -868,12 +868,14 @@ async fn throttling_shrinks_the_requests_in_flight_and_they_recover_after() {
     let start_limit = client.limit().limit();
     assert_eq!(start_limit, 64);
 
-    // The first burst goes out at the starting limit and is throttled.
+    // The first burst goes out at the starting limit and is throttled. (The
+    // quota's successes may raise the limit before the 429s come back, so
+    // the peak may pass the start.)
     burst(&client, 128).await;
     let first_peak = sim.in_flight_peak();
-    assert_eq!(
-        first_peak, 64,
-        "the first burst is sent at the starting limit"
+    assert!(
+        first_peak >= start_limit,
+        "the first burst is sent at the starting limit: {first_peak}"
     );
     assert!(sim.requests_rate_limited() > 0, "the quota was hit");
     let after_throttling = client.limit().limit();
