@@ -211,18 +211,25 @@ impl Journal {
             };
             let mut reasons = BTreeSet::new();
             let mut nodes = BTreeSet::new();
+            // Whether some node is planned because the journal lists it: it
+            // keeps the reasons it was recorded with, which the journal has.
+            let mut carried = false;
             for stale in sync.stale_nodes.iter().chain(&sync.skipped) {
-                let hidden: Vec<&String> = stale
-                    .reasons
-                    .iter()
-                    .filter(|reason| reason.as_str() != OUT_OF_DATE)
-                    .collect();
-                if hidden.is_empty() {
-                    // CCE's own flag stays until the node is reset.
-                    continue;
+                let mut hidden = false;
+                for reason in &stale.reasons {
+                    if reason.starts_with(FROM_JOURNAL) {
+                        carried = true;
+                        hidden = true;
+                    } else if reason.as_str() != OUT_OF_DATE {
+                        reasons.insert(reason.clone());
+                        hidden = true;
+                    }
                 }
-                nodes.insert(stale.node.id.to_string());
-                reasons.extend(hidden.into_iter().map(|reason| carried_reason(reason)));
+                // A node with CCE's own flag alone needs no entry: the flag
+                // stays until the node is reset.
+                if hidden {
+                    nodes.insert(stale.node.id.to_string());
+                }
             }
             if nodes.is_empty() {
                 continue;
@@ -240,6 +247,9 @@ impl Journal {
                     nodes: BTreeSet::new(),
                     posted: BTreeMap::new(),
                 });
+            if carried {
+                reasons.extend(rollout.reasons.iter().cloned());
+            }
             rollout.started = started.to_owned();
             rollout.reasons = reasons.into_iter().collect();
             rollout.nodes.extend(nodes);
@@ -356,29 +366,60 @@ async fn settle_posted<A: CceApi>(rollout: &mut Rollout, api: &A) -> bool {
     !done.is_empty()
 }
 
-/// A reason as the journal keeps it: a node planned from the journal keeps
-/// the reason it was first recorded with.
-fn carried_reason(reason: &str) -> String {
-    reason
-        .strip_prefix(FROM_JOURNAL)
-        .and_then(|rest| rest.split_once(" (why: "))
-        .and_then(|(_, rest)| rest.rsplit_once("; recorded in "))
-        .map_or_else(|| reason.to_owned(), |(reasons, _)| reasons.to_owned())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn a_carried_reason_keeps_the_first_recorded_one() {
-        let recorded = format!(
-            "{FROM_JOURNAL}: the apply of 2026-12-01 10:00:00 UTC did not finish this node, its reset (job j-1) not seen to finish (why: post_install changed; recorded in .poolform/journal/x.json)"
+    fn a_node_planned_from_the_journal_keeps_the_reasons_it_was_recorded_with() {
+        use crate::plan::build_plan;
+        use crate::plan::test_support::{live_pool_mut, world};
+
+        let dir = tempfile::tempdir().expect("temp dir");
+        let journal = Journal::at(
+            dir.path().to_owned(),
+            BTreeMap::from([(ClusterName::from("prod"), "test|prod".to_owned())]),
         );
-        assert_eq!(carried_reason(&recorded), "post_install changed");
-        assert_eq!(
-            carried_reason("post_install changed"),
-            "post_install changed"
+        let read = || {
+            journal
+                .read("test|prod")
+                .rollouts
+                .into_values()
+                .next()
+                .expect("a rollout")
+        };
+        let (mut desired, mut live) = world();
+        let app = desired
+            .pools
+            .get_mut(&PoolAddress::from("prod-app"))
+            .expect("pool");
+        app.template.lifecycle.post_install = Some("echo v2".into());
+        let plan = build_plan(&desired, &live, &[]).expect("plans");
+        journal.start(&plan, "first").expect("recorded");
+        let recorded = read();
+        assert_eq!(recorded.nodes.len(), 6);
+        assert!(
+            recorded
+                .reasons
+                .iter()
+                .all(|r| !r.starts_with(FROM_JOURNAL))
         );
+
+        // The pool update landed; the nodes are pending from the journal
+        // alone, and a new apply records them with the first reasons.
+        let pool = live_pool_mut(&mut live, "prod", "app");
+        pool.template.lifecycle.post_install = Some("echo v2".into());
+        for node in &mut pool.nodes {
+            node.pending_reset = Some(format!(
+                "{FROM_JOURNAL}: the apply of first did not finish this node (why: {}; recorded in x)",
+                recorded.reasons.join("; ")
+            ));
+        }
+        let plan = build_plan(&desired, &live, &[]).expect("plans");
+        journal.start(&plan, "second").expect("recorded");
+        let again = read();
+        assert_eq!(again.reasons, recorded.reasons);
+        assert_eq!(again.nodes, recorded.nodes);
+        assert_eq!(again.started, "second");
     }
 }
