@@ -547,6 +547,12 @@ fn job_reason(reason: &str, nodes: &[NodeLabel]) -> String {
 }
 
 impl StepError {
+    /// Whether the step failed on a read that may succeed if tried again
+    /// (see [`LiveError::is_transient`]).
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Self::Api { source, .. } if source.is_transient())
+    }
+
     /// The nodes the error names.
     pub fn nodes(&self) -> Vec<NodeLabel> {
         match self {

@@ -754,7 +754,6 @@ async fn sync_batch<A: CceApi, S: EventSink>(
     // Following a job is reading: a read that fails for a passing reason
     // (throttling, a 5xx storm, a timeout) is tried again until the batch
     // timeout, since the job goes on running on the server meanwhile.
-    let keep_following = |error: &LiveError| error.is_transient() && Instant::now() < deadline;
     // CCE may not show a job right after accepting it; until it does, the
     // nodes alone tell how the batch is going.
     let mut job_readable = false;
@@ -766,7 +765,7 @@ async fn sync_batch<A: CceApi, S: EventSink>(
                     Some(job)
                 }
                 Err(source) if source.is_not_found() && !job_readable => None,
-                Err(source) if keep_following(&source) => {
+                Err(source) if source.is_transient() && Instant::now() < deadline => {
                     pause(context, Some(deadline)).await;
                     continue;
                 }
@@ -782,7 +781,7 @@ async fn sync_batch<A: CceApi, S: EventSink>(
         let (_, pool_nodes) =
             match read_nodes(context, batch.cluster_id, batch.pool_id, batch.pool_name).await {
                 Ok(read) => read,
-                Err(StepError::Api { source, .. }) if keep_following(&source) => {
+                Err(error) if error.is_transient() && Instant::now() < deadline => {
                     pause(context, Some(deadline)).await;
                     continue;
                 }
@@ -878,9 +877,7 @@ async fn sync_batch<A: CceApi, S: EventSink>(
             let (_, pool_nodes) =
                 match read_nodes(context, batch.cluster_id, batch.pool_id, batch.pool_name).await {
                     Ok(read) => read,
-                    Err(StepError::Api { source, .. })
-                        if source.is_transient() && Instant::now() < end =>
-                    {
+                    Err(error) if error.is_transient() && Instant::now() < end => {
                         continue;
                     }
                     Err(error) => return failed(error),
@@ -923,13 +920,7 @@ async fn sync_batch<A: CceApi, S: EventSink>(
 
 /// Whose CCE the step's cluster is.
 fn provider_of(plan: &crate::plan::Plan, step: &Step) -> Provider {
-    plan.clusters
-        .get(&step.cluster)
-        .map_or_else(
-            || plan.cloud.clone(),
-            |cluster| cluster.cloud.or(&plan.cloud),
-        )
-        .provider()
+    plan.cloud_of(&step.cluster).provider()
 }
 
 /// The ResetNode request for a sync batch: the batch's nodes, each with the
@@ -1111,9 +1102,7 @@ async fn wait_for_pool<A: CceApi, S: EventSink>(
         }
         let (_, nodes) = match read_nodes(context, cluster_id, pool_id, pool_name).await {
             Ok(read) => read,
-            Err(StepError::Api { source, .. })
-                if source.is_transient() && Instant::now() < deadline =>
-            {
+            Err(error) if error.is_transient() && Instant::now() < deadline => {
                 pause(context, Some(deadline)).await;
                 continue;
             }

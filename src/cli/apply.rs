@@ -129,7 +129,7 @@ async fn approve_and_apply(
     let journal = journal_for(
         plan.clusters
             .iter()
-            .map(|(name, cluster)| (name, &cluster.id, cluster.cloud.or(&plan.cloud))),
+            .map(|(name, cluster)| (name, &cluster.id, plan.cloud_of(name))),
         &args.live,
         &args.path,
     );

@@ -270,6 +270,14 @@ pub enum StepKind {
 }
 
 impl Plan {
+    /// Where the API of the cluster with config key `cluster` is: its own
+    /// settings over the plan's `[cloud]` (as [`crate::model::Desired::cloud_of`]).
+    pub fn cloud_of(&self, cluster: &ClusterName) -> CloudSettings {
+        self.clusters
+            .get(cluster)
+            .map_or_else(|| self.cloud.clone(), |own| own.cloud.or(&self.cloud))
+    }
+
     /// Whether applying the plan would change anything.
     pub fn has_changes(&self) -> bool {
         !self.steps.is_empty()
