@@ -734,6 +734,24 @@ mod cli {
         .expect("reader joins")
     }
 
+    /// Reads the rest of a child's stderr (after [`wait_for_line`]) and
+    /// waits for it to end; returns its whole stderr and its output.
+    pub(super) async fn finish(
+        child: Child,
+        mut lines: Vec<String>,
+        mut reader: BufReader<std::process::ChildStderr>,
+    ) -> (String, Output) {
+        let (rest, output) = tokio::task::spawn_blocking(move || {
+            let mut rest = String::new();
+            let _ = std::io::Read::read_to_string(&mut reader, &mut rest);
+            (rest, child.wait_with_output().expect("poolform ends"))
+        })
+        .await
+        .expect("waiter joins");
+        lines.push(rest);
+        (lines.concat(), output)
+    }
+
     /// Sends `signal` (`TERM`, `INT`) to the child once a line of its
     /// stderr contains `needle`, and waits for it to end; returns the whole
     /// of stderr, the output, and how long it ran after the signal.
@@ -742,23 +760,15 @@ mod cli {
         needle: &'static str,
         signal: &str,
     ) -> (String, Output, Duration) {
-        let (mut lines, mut reader) = wait_for_line(&mut child, needle).await;
+        let (lines, reader) = wait_for_line(&mut child, needle).await;
         let signalled = Instant::now();
         let status = Command::new("kill")
             .args([&format!("-{signal}"), &child.id().to_string()])
             .status()
             .expect("kill runs");
         assert!(status.success());
-        let (rest, output) = tokio::task::spawn_blocking(move || {
-            let mut rest = String::new();
-            let _ = std::io::Read::read_to_string(&mut reader, &mut rest);
-            (rest, child.wait_with_output().expect("poolform ends"))
-        })
-        .await
-        .expect("waiter joins");
-        let elapsed = signalled.elapsed();
-        lines.push(rest);
-        (lines.concat(), output, elapsed)
+        let (stderr, output) = finish(child, lines, reader).await;
+        (stderr, output, signalled.elapsed())
     }
 
     pub(super) fn text(bytes: &[u8]) -> String {
@@ -961,23 +971,13 @@ async fn cli_sigint_once_finishes_the_batch_in_flight_then_stops() {
         "--poll-interval",
         "50ms",
     ]));
-    let (mut lines, mut reader) = cli::wait_for_line(&mut child, "sync requested").await;
+    let (lines, reader) = cli::wait_for_line(&mut child, "sync requested").await;
     let status = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
         .expect("kill runs");
     assert!(status.success());
-    let output = tokio::task::spawn_blocking(move || {
-        let mut rest = String::new();
-        let _ = std::io::Read::read_to_string(&mut reader, &mut rest);
-        let output = child.wait_with_output().expect("poolform ends");
-        (rest, output)
-    })
-    .await
-    .expect("waiter joins");
-    let (rest, output) = output;
-    lines.push(rest);
-    let stderr = lines.concat();
+    let (stderr, output) = cli::finish(child, lines, reader).await;
     let stdout = cli::text(&output.stdout);
     assert_eq!(
         output.status.code(),
@@ -1042,23 +1042,15 @@ async fn cli_killed_mid_batch_then_planned_and_applied_again_resets_no_node_twic
     // shows nothing of a script change), but must see the sync in flight and
     // wait for it instead of posting them a second time.
     let mut child = cli::spawn(apply());
-    let (mut lines, mut reader) = cli::wait_for_line(&mut child, "sync in flight").await;
+    let (lines, reader) = cli::wait_for_line(&mut child, "sync in flight").await;
     assert_eq!(
         sync_requests(&sim.request_log()).len(),
         2,
         "nothing was posted while the other sync was in flight"
     );
     sim.set_faults(Faults::default());
-    let (rest, output) = tokio::task::spawn_blocking(move || {
-        let mut rest = String::new();
-        let _ = std::io::Read::read_to_string(&mut reader, &mut rest);
-        let output = child.wait_with_output().expect("poolform ends");
-        (rest, output)
-    })
-    .await
-    .expect("waiter joins");
-    lines.push(rest);
-    let (stdout, stderr) = (cli::text(&output.stdout), lines.concat());
+    let (stderr, output) = cli::finish(child, lines, reader).await;
+    let stdout = cli::text(&output.stdout);
     assert!(
         output.status.success(),
         "stdout:\n{stdout}\nstderr:\n{stderr}"
@@ -1328,7 +1320,7 @@ async fn cli_sigint_twice_stops_at_once_naming_the_batch_in_flight() {
         "--poll-interval",
         "50ms",
     ]));
-    let (mut lines, mut reader) = cli::wait_for_line(&mut child, "sync requested").await;
+    let (lines, reader) = cli::wait_for_line(&mut child, "sync requested").await;
     let pid = child.id().to_string();
     let started = Instant::now();
     for _ in 0..2 {
@@ -1339,15 +1331,7 @@ async fn cli_sigint_twice_stops_at_once_naming_the_batch_in_flight() {
         assert!(status.success());
         std::thread::sleep(Duration::from_millis(200));
     }
-    let (rest, output) = tokio::task::spawn_blocking(move || {
-        let mut rest = String::new();
-        let _ = std::io::Read::read_to_string(&mut reader, &mut rest);
-        (rest, child.wait_with_output().expect("poolform ends"))
-    })
-    .await
-    .expect("waiter joins");
-    lines.push(rest);
-    let stderr = lines.concat();
+    let (stderr, output) = cli::finish(child, lines, reader).await;
     let stdout = cli::text(&output.stdout);
     assert_eq!(
         output.status.code(),
