@@ -18,12 +18,14 @@ use miette::{IntoDiagnostic as _, WrapErr as _, miette};
 use tokio::sync::mpsc;
 
 use super::common::{
-    Connection, FETCH_CONCURRENCY, SIM_TIME_SCALE, cluster_identity, connect, journal_for,
-    load_config, prepare_loaded, read_saved_plan, select_clusters,
+    FETCH_CONCURRENCY, cluster_identity, journal_for, load_config, prepare_loaded,
 };
+use super::connect::{Connection, SIM_TIME_SCALE, connect};
 use super::journal::Journal;
 use super::lock::{self, ApplyLocks, LockKey};
 use super::plan::print_plan;
+use super::saved_plan::read_saved_plan;
+use super::select::select_clusters;
 use super::signals::StopSignals;
 use super::{ApplyArgs, Outcome, PlanFormat};
 use crate::apply::{

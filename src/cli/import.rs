@@ -11,7 +11,9 @@ use std::path::{Path, PathBuf};
 use miette::{IntoDiagnostic as _, WrapErr as _};
 use serde_json::Value;
 
-use super::common::{connect, load_config, select_clusters};
+use super::common::load_config;
+use super::connect::connect;
+use super::select::select_clusters;
 use super::{FleetArgs, ImportArgs, ImportFormat, LiveSource, Outcome};
 use crate::import::{ImportSettings, ImportedPool, import_pool};
 use crate::live::CceApi as _;
@@ -329,7 +331,7 @@ fn write_files(pools: &[ImportedPool], out_dir: &Path, force: bool) -> miette::R
                 .into_diagnostic()
                 .wrap_err_with(|| format!("failed to create {}", parent.display()))?;
         }
-        super::common::write_file_atomically(&path, contents.as_bytes())
+        super::saved_plan::write_file_atomically(&path, contents.as_bytes())
             .into_diagnostic()
             .wrap_err_with(|| format!("failed to write {}", path.display()))?;
     }

@@ -117,7 +117,7 @@ impl Journal {
         }
         std::fs::create_dir_all(&self.dir)?;
         let text = serde_json::to_vec_pretty(journal).map_err(std::io::Error::other)?;
-        super::common::write_file_atomically(&path, &text)
+        super::saved_plan::write_file_atomically(&path, &text)
     }
 
     /// Marks the nodes the journal still lists as due for a reset, with

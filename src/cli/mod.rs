@@ -11,6 +11,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 mod apply;
 pub mod common;
+mod connect;
 mod docs;
 mod drift;
 mod git;
@@ -18,10 +19,13 @@ mod import;
 mod journal;
 mod lock;
 mod plan;
+mod saved_plan;
 mod schema;
+mod select;
 mod show;
 mod signals;
 mod sim;
+pub mod sim_seed;
 mod validate;
 
 /// Declarative plan/apply for Huawei Cloud CCE node pools.
@@ -118,7 +122,7 @@ impl LiveSource {
         match &self.sim {
             None => None,
             Some(Some(file)) => Some(file.clone()),
-            Some(None) => Some(common::default_sim_state_file(path)),
+            Some(None) => Some(sim_seed::default_sim_state_file(path)),
         }
     }
 }

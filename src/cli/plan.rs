@@ -5,8 +5,10 @@ use std::io::{IsTerminal as _, Write as _};
 
 use miette::{IntoDiagnostic as _, WrapErr as _, miette};
 
-use super::common::{load_config, prepare_loaded, select_clusters, write_file_atomically};
+use super::common::{load_config, prepare_loaded};
 use super::git::BaseCheckout;
+use super::saved_plan::write_file_atomically;
+use super::select::select_clusters;
 use super::signals::StopSignals;
 use super::{FleetArgs, LiveSource, Outcome, PlanArgs, PlanFormat};
 use crate::plan::Plan;

@@ -1,7 +1,7 @@
 //! `poolform show`: print a plan saved with `poolform plan --out FILE`.
 
-use super::common::read_saved_plan;
 use super::plan::print_plan;
+use super::saved_plan::read_saved_plan;
 use super::{Outcome, ShowArgs};
 
 /// Runs `poolform show`.

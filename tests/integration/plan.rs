@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use poolform::cli::common::{SeedDefaultPool, SeedPool, SimSeed};
+use poolform::cli::sim_seed::{SeedDefaultPool, SeedPool, SimSeed};
 use poolform::live::convert;
 
 const QUICKSTART: &str = "examples/quickstart";
