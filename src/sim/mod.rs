@@ -37,7 +37,7 @@
 //! ([`LoggedRequest::ignored`]); a value of the wrong JSON type is answered
 //! 400 `CCE.01400001` naming the field. Only then is the body read into the
 //! simulator's own types ([`api`]), so an ignored key has no effect.
-//! Responses are decorated on the way out as real ones are ([`view`]).
+//! Responses are decorated on the way out as real ones are (`view.rs`).
 //!
 //! # Behaviour
 //!
@@ -102,7 +102,7 @@
 //! | `GET /_sim/nodes/{cluster}/{node}` | the whole internal node: labels, taints, tags, scripts, disks |
 
 pub mod api;
-pub mod auth;
+mod auth;
 pub mod catalogue;
 mod config;
 mod error;
@@ -110,7 +110,7 @@ mod faults;
 mod handle;
 mod server;
 mod state;
-pub mod view;
+mod view;
 
 pub use auth::SimAuth;
 pub use config::{Flavour, SimConfig, SyncAnswer};
@@ -120,5 +120,5 @@ pub use handle::{SimHandle, start};
 pub use state::{
     ClusterPeaks, DEFAULT_POOL_ID, LoggedRequest, OutsideChange, POOL_NAME_LABEL, Progress,
     ProgressKind, ResetWith, STALE_FIELD_NAMES, SimCluster, SimJob, SimNode, SimPool, SimState,
-    SimSubJob, documented_stale_fields, is_salted_password, timestamp,
+    SimSubJob, documented_stale_fields,
 };

@@ -26,7 +26,7 @@ pub(crate) struct Timing {
 }
 
 /// A timestamp in the form CCE uses (Go's `time.String()`).
-pub fn timestamp(now: f64) -> String {
+pub(crate) fn timestamp(now: f64) -> String {
     let nanos = (now.max(0.0) * 1e9) as i64;
     let at = chrono::DateTime::from_timestamp(EPOCH_UNIX_SECONDS, 0)
         .unwrap_or_default()

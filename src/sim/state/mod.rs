@@ -36,11 +36,10 @@ mod validate;
 mod world;
 
 pub(crate) use clock::Timing;
-pub use clock::timestamp;
+pub(crate) use clock::timestamp;
 pub(crate) use error::ApiError;
 pub use outside::OutsideChange;
 pub use staleness::{STALE_FIELD_NAMES, documented_stale_fields};
-pub use validate::is_salted_password;
 pub use world::{
     ClusterPeaks, DEFAULT_POOL_ID, LoggedRequest, POOL_NAME_LABEL, Progress, ProgressKind,
     ResetWith, SimCluster, SimJob, SimNode, SimPool, SimState, SimSubJob,

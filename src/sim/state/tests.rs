@@ -10,7 +10,7 @@ use crate::sim::{Faults, view};
 use super::outside::merge_patch;
 use super::reinstall::set_param;
 use super::staleness::is_up_to_date;
-use super::validate::validate_login;
+use super::validate::{is_salted_password, validate_login};
 use super::*;
 
 const TIMING: Timing = Timing {

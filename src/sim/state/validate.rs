@@ -31,7 +31,7 @@ pub(super) fn validate_node_count(count: u32) -> Result<(), ApiError> {
 /// Whether a password field holds what CCE takes: base64 of a SHA-512 crypt
 /// string, `$6$` + a 16-character salt + `$` + the 86-character hash
 /// (optionally with `rounds=N$` after `$6$`).
-pub fn is_salted_password(password: &str) -> bool {
+pub(super) fn is_salted_password(password: &str) -> bool {
     use base64::Engine as _;
     let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(password.trim()) else {
         return false;
