@@ -4,8 +4,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::sim::Faults;
-use crate::sim::api;
+use crate::sim::{Faults, api};
 
 use super::clock::Timing;
 use super::error::ApiError;

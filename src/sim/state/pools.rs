@@ -3,9 +3,7 @@
 
 use serde_json::Value;
 
-use crate::sim::Faults;
-use crate::sim::api;
-use crate::sim::view;
+use crate::sim::{Faults, api, view};
 
 use super::clock::{Timing, timestamp};
 use super::error::ApiError;

@@ -3,8 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::sim::api;
-use crate::sim::view;
+use crate::sim::{api, view};
 
 use super::error::ApiError;
 use super::world::SimState;
