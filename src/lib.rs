@@ -7,7 +7,9 @@
 //! node sync batches, a dependency graph, fingerprints of what was read);
 //! [`render`] shows a plan as text, JSON or markdown; [`apply`] carries it out
 //! against the API batch by batch. [`sim`] is a CCE simulator that speaks the
-//! same HTTP API, used by tests, examples, benchmarks and the quickstart.
+//! same HTTP API, used by tests, examples, benchmarks and the quickstart;
+//! [`sign`] is the AK/SK request signer the client signs with and the
+//! simulator verifies with, the one piece the two share.
 //! [`import`] runs the other way: live pools the configuration does not
 //! manage become configuration text.
 
@@ -20,4 +22,5 @@ pub mod live;
 pub mod model;
 pub mod plan;
 pub mod render;
+pub mod sign;
 pub mod sim;

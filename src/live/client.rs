@@ -2,7 +2,7 @@
 //! [`CceApi`].
 //!
 //! Every request carries `Content-Type: application/json`, `X-Project-Id` and
-//! either an SDK-HMAC-SHA256 signature (AK/SK, see [`super::sign`]) or an
+//! either an SDK-HMAC-SHA256 signature (AK/SK, see [`crate::sign`]) or an
 //! `X-Auth-Token`; every attempt has a timeout. How many requests are in
 //! flight at once is learnt per client (one client per endpoint): see
 //! [`super::limit`]. Every attempt, retries included, waits for a slot, and
@@ -42,8 +42,9 @@ use url::Url;
 
 use super::auth::{self, Credentials, Secret};
 use super::limit::{AdaptiveLimit, Signal};
-use super::{CceApi, LiveError, Service, request, sign, wire};
+use super::{CceApi, LiveError, Service, request, wire};
 use crate::model::{CloudSettings, ClusterId, NodeId, PoolId};
+use crate::sign;
 
 /// `User-Agent` of every request.
 pub const USER_AGENT: &str = concat!("poolform/", env!("CARGO_PKG_VERSION"));

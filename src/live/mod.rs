@@ -15,7 +15,6 @@ pub mod fleet;
 pub mod limit;
 pub mod request;
 pub mod salt;
-pub mod sign;
 pub mod wire;
 
 pub use auth::Credentials;

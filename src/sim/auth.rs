@@ -1,7 +1,7 @@
 //! The simulator's side of API gateway authentication: verifying
 //! SDK-HMAC-SHA256 (AK/SK) signatures and `X-Auth-Token` tokens.
 //!
-//! The canonicalisation is the client's own ([`crate::live::sign`]), so
+//! The canonicalisation is the client's own ([`crate::sign`]), so
 //! signer and verifier cannot drift apart; both are checked against the
 //! published test vectors of `reference/cce-api.md` §9 (the signer in its
 //! module, the verifier here). The verifier re-canonicalises what it
@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use axum::http;
 use chrono::{DateTime, Utc};
 
-use crate::live::sign;
+use crate::sign;
 
 /// The largest accepted difference between `X-Sdk-Date` and the server clock.
 pub const MAX_SKEW_SECONDS: i64 = 15 * 60;

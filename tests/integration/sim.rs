@@ -5,7 +5,8 @@
 
 use std::time::{Duration, Instant};
 
-use poolform::live::{sign, wire};
+use poolform::live::wire;
+use poolform::sign;
 use poolform::sim::{self, Faults, SimAuth, SimConfig, SimHandle, SimState, api};
 use serde_json::{Value, json};
 
