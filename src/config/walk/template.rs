@@ -459,7 +459,7 @@ impl FileWalker<'_> {
         }
         for (key, value) in table.iter() {
             let name: &str = key.get_ref();
-            if name.contains(crate::live::convert::SYSTEM_LABEL_MARKER) {
+            if name.contains(crate::model::SYSTEM_LABEL_MARKER) {
                 self.push(
                     Draft::error(
                         codes::RESERVED_LABEL,
