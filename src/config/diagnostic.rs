@@ -53,7 +53,8 @@ pub mod codes {
     pub const UNKNOWN_CLUSTER: &str = "poolform::config::unknown_cluster";
     /// A key the DefaultPool cannot take (it can only be synchronised).
     pub const DEFAULT_POOL_FIELD: &str = "poolform::config::default_pool_field";
-    /// `cloud.endpoint` not an https URL (or http on loopback).
+    /// An endpoint the client would refuse: not an https URL (http only to
+    /// loopback), or one with credentials, a query or a fragment.
     pub const INVALID_ENDPOINT: &str = "poolform::config::invalid_endpoint";
     /// A Kubernetes label key or value CCE would reject.
     pub const INVALID_LABEL: &str = "poolform::config::invalid_label";

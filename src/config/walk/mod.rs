@@ -21,7 +21,7 @@ use super::rules;
 use super::script_file::ScriptRoot;
 use crate::model::{
     CloudSettings, ClusterId, ClusterName, DEFAULT_POOL_NAME, DesiredCluster, DesiredPool, Ensure,
-    NodeTemplate, PoolAddress, Rollout, Runtime,
+    EndpointProblem, NodeTemplate, PoolAddress, Rollout, Runtime, is_region_name, parse_endpoint,
 };
 
 type Key<'i> = Spanned<DeString<'i>>;
@@ -649,12 +649,7 @@ impl<'a> FileWalker<'a> {
     }
 
     fn check_region(&mut self, path: &str, region: &str, span: Range<usize>) -> bool {
-        let valid = region.split('-').all(|part| {
-            !part.is_empty()
-                && part
-                    .chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-        });
+        let valid = is_region_name(region);
         if !valid {
             self.push(
                 Draft::error(
@@ -668,33 +663,43 @@ impl<'a> FileWalker<'a> {
         valid
     }
 
+    /// An explicit endpoint, checked by the same rule the client connects
+    /// with, so that validate refuses exactly what connecting would.
     fn check_endpoint(&mut self, path: &str, endpoint: &str, span: Range<usize>) -> bool {
-        let problem = match url::Url::parse(endpoint) {
-            Err(_) => Some("is not a URL".to_owned()),
-            Ok(parsed) => match (parsed.scheme(), parsed.host()) {
-                (_, None) => Some("has no host".to_owned()),
-                ("https", Some(_)) => None,
-                ("http", Some(host)) if rules::is_loopback_host(&host) => None,
-                ("http", Some(_)) => {
-                    Some("uses plain http to a host that is not loopback".to_owned())
-                }
-                (scheme, Some(_)) => Some(format!("uses the scheme `{scheme}`")),
-            },
+        let Err(problem) = parse_endpoint(endpoint) else {
+            return true;
         };
-        match problem {
-            None => true,
-            Some(problem) => {
-                self.push(
-                    Draft::error(
-                        codes::INVALID_ENDPOINT,
-                        format!("`{path}` {problem}"),
-                    )
-                    .at(self.file, span, "not an https endpoint")
-                    .help("use an https URL such as \"https://cce.eu-de.otc.t-systems.com\"; plain http is allowed only for localhost or 127.0.0.1"),
-                );
-                false
-            }
-        }
+        const HTTPS_HELP: &str = "use an https URL such as \"https://cce.eu-de.otc.t-systems.com\"; plain http is allowed only for localhost or 127.0.0.1";
+        let (fragment, label, help) = match problem {
+            EndpointProblem::NotUrl(_) => ("is not a URL".to_owned(), "not an https endpoint", HTTPS_HELP),
+            EndpointProblem::NoHost => ("has no host".to_owned(), "not an https endpoint", HTTPS_HELP),
+            EndpointProblem::PlainHttp => (
+                "uses plain http to a host that is not loopback".to_owned(),
+                "not an https endpoint",
+                HTTPS_HELP,
+            ),
+            EndpointProblem::Scheme(scheme) => (
+                format!("uses the scheme `{scheme}`"),
+                "not an https endpoint",
+                HTTPS_HELP,
+            ),
+            EndpointProblem::Credentials => (
+                "carries a user name or password".to_owned(),
+                "credentials in the URL",
+                "remove the `user:password@` part; poolform reads credentials from the environment (CLOUD_SDK_AK/CLOUD_SDK_SK)",
+            ),
+            EndpointProblem::QueryOrFragment => (
+                "has a query or fragment".to_owned(),
+                "query or fragment",
+                "remove the `?...` and `#...` parts; a path such as https://proxy.example.com/cce is kept as a prefix",
+            ),
+        };
+        self.push(
+            Draft::error(codes::INVALID_ENDPOINT, format!("`{path}` {fragment}"))
+                .at(self.file, span, label)
+                .help(help),
+        );
+        false
     }
 
     /// Ids that go into URL paths: letters, digits, `-` and `_` only.
