@@ -28,7 +28,7 @@ pub mod schema;
 mod script_file;
 mod walk;
 
-pub(crate) use walk::EXTEND_PARAM_KEYS;
+pub(crate) use walk::keys::EXTEND_PARAM_KEYS;
 
 pub use diagnostic::{ConfigDiagnostic, ConfigErrors, JsonDiagnostic, JsonReport, codes};
 pub use password::{PASSWORD_SPECIALS, check_password};

@@ -654,7 +654,7 @@ fn a_full_pool_maps_onto_the_model() {
     assert_eq!(extra.template.root_volume.passthrough, Some(false));
     assert_eq!(
         extra.template.extend_params.len(),
-        walk::EXTEND_PARAM_KEYS.len() - 3
+        walk::keys::EXTEND_PARAM_KEYS.len() - 3
     );
     assert_eq!(extra.template.extend_params["periodNum"], "1");
     assert_eq!(extra.template.extend_params["isAutoPay"], "true");
@@ -936,22 +936,22 @@ mod schema_agreement {
             .keys()
             .cloned()
             .collect();
-        assert_eq!(root_keys, keys(walk::ROOT_KEYS));
+        assert_eq!(root_keys, keys(walk::keys::ROOT_KEYS));
         for (definition, list) in [
-            ("RawCloud", walk::CLOUD_KEYS),
-            ("RawCluster", walk::CLUSTER_KEYS),
-            ("RawPool", walk::POOL_KEYS),
-            ("RawLogin", walk::LOGIN_KEYS),
-            ("RawPasswordRef", walk::PASSWORD_KEYS),
-            ("RawRootVolume", walk::VOLUME_KEYS),
-            ("RawDataVolume", walk::VOLUME_KEYS),
-            ("RawPublicIp", walk::PUBLIC_IP_KEYS),
-            ("RawNic", walk::NIC_KEYS),
-            ("RawTaint", walk::TAINT_KEYS),
-            ("RawLifecycle", walk::LIFECYCLE_KEYS),
-            ("RawAutoscaling", walk::AUTOSCALING_KEYS),
-            ("RawRollout", walk::ROLLOUT_KEYS),
-            ("RawExtendParams", walk::EXTEND_PARAM_KEYS),
+            ("RawCloud", walk::keys::CLOUD_KEYS),
+            ("RawCluster", walk::keys::CLUSTER_KEYS),
+            ("RawPool", walk::keys::POOL_KEYS),
+            ("RawLogin", walk::keys::LOGIN_KEYS),
+            ("RawPasswordRef", walk::keys::PASSWORD_KEYS),
+            ("RawRootVolume", walk::keys::VOLUME_KEYS),
+            ("RawDataVolume", walk::keys::VOLUME_KEYS),
+            ("RawPublicIp", walk::keys::PUBLIC_IP_KEYS),
+            ("RawNic", walk::keys::NIC_KEYS),
+            ("RawTaint", walk::keys::TAINT_KEYS),
+            ("RawLifecycle", walk::keys::LIFECYCLE_KEYS),
+            ("RawAutoscaling", walk::keys::AUTOSCALING_KEYS),
+            ("RawRollout", walk::keys::ROLLOUT_KEYS),
+            ("RawExtendParams", walk::keys::EXTEND_PARAM_KEYS),
         ] {
             assert_eq!(properties(&root, definition), keys(list), "{definition}");
         }
@@ -962,11 +962,11 @@ mod schema_agreement {
             .keys()
             .cloned()
             .collect();
-        assert_eq!(script_keys, keys(walk::SCRIPT_KEYS));
+        assert_eq!(script_keys, keys(walk::keys::SCRIPT_KEYS));
         assert!(
-            walk::DEFAULT_POOL_KEYS
+            walk::keys::DEFAULT_POOL_KEYS
                 .iter()
-                .all(|key| walk::POOL_KEYS.contains(key)),
+                .all(|key| walk::keys::POOL_KEYS.contains(key)),
             "the DefaultPool's keys are pool keys"
         );
     }
@@ -1138,18 +1138,18 @@ fn the_reference_documents_every_code_and_key() {
         );
     }
     for list in [
-        walk::CLOUD_KEYS,
-        walk::CLUSTER_KEYS,
-        walk::POOL_KEYS,
-        walk::LOGIN_KEYS,
-        walk::VOLUME_KEYS,
-        walk::PUBLIC_IP_KEYS,
-        walk::NIC_KEYS,
-        walk::TAINT_KEYS,
-        walk::LIFECYCLE_KEYS,
-        walk::AUTOSCALING_KEYS,
-        walk::ROLLOUT_KEYS,
-        walk::EXTEND_PARAM_KEYS,
+        walk::keys::CLOUD_KEYS,
+        walk::keys::CLUSTER_KEYS,
+        walk::keys::POOL_KEYS,
+        walk::keys::LOGIN_KEYS,
+        walk::keys::VOLUME_KEYS,
+        walk::keys::PUBLIC_IP_KEYS,
+        walk::keys::NIC_KEYS,
+        walk::keys::TAINT_KEYS,
+        walk::keys::LIFECYCLE_KEYS,
+        walk::keys::AUTOSCALING_KEYS,
+        walk::keys::ROLLOUT_KEYS,
+        walk::keys::EXTEND_PARAM_KEYS,
     ] {
         for key in list {
             assert!(

@@ -112,7 +112,10 @@ mod tests {
     #[test_case("ftp://x", "Scheme" ; "ftp")]
     fn refused(raw: &str, problem: &str) {
         let error = parse_endpoint(raw).expect_err(raw);
-        assert!(format!("{error:?}").starts_with(problem), "{raw}: {error:?}");
+        assert!(
+            format!("{error:?}").starts_with(problem),
+            "{raw}: {error:?}"
+        );
     }
 
     #[test_case("ap-southeast-1", true)]

@@ -696,7 +696,11 @@ fn measured_validate() {
 #[test_case::test_case("https://cce.example.com/#top", Some("has a query or fragment") ; "fragment")]
 fn validate_refuses_the_endpoints_connecting_refuses(endpoint: &str, refused: Option<&str>) {
     let connects = poolform::live::client::check_endpoint(endpoint);
-    assert_eq!(connects.is_err(), refused.is_some(), "{endpoint}: {connects:?}");
+    assert_eq!(
+        connects.is_err(),
+        refused.is_some(),
+        "{endpoint}: {connects:?}"
+    );
 
     let text = format!("[cloud]\nendpoint = \"{endpoint}\"\n");
     let validated = poolform::config::load_source("poolform.toml", &text, Path::new("."));
@@ -709,10 +713,7 @@ fn validate_refuses_the_endpoints_connecting_refuses(endpoint: &str, refused: Op
         panic!("one diagnostic expected:\n{}", errors.render_plain(100));
     };
     assert_eq!(diagnostic.code(), "poolform::config::invalid_endpoint");
-    assert_eq!(
-        diagnostic.message(),
-        format!("`cloud.endpoint` {message}")
-    );
+    assert_eq!(diagnostic.message(), format!("`cloud.endpoint` {message}"));
     // The label sits on the value, just after `endpoint = `.
     assert_eq!(diagnostic.line_column(), Some((2, 12)));
     assert!(diagnostic.help().is_some_and(|help| !help.is_empty()));
