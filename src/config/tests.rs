@@ -8,7 +8,7 @@ use indoc::indoc;
 use test_case::test_case;
 
 use super::*;
-use crate::model::{Ensure, MaxUnavailable};
+use crate::model::{ClusterName, Desired, Ensure, MaxUnavailable, PoolAddress};
 
 /// Writes `files` into a fresh directory and loads it.
 fn load_files(files: &[(&str, &str)]) -> (tempfile::TempDir, Result<Desired, ConfigErrors>) {
