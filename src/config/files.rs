@@ -4,7 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
-use super::diagnostic::{Draft, codes};
+use super::codes;
+use super::diagnostic::Draft;
 
 /// A config file to read.
 pub(super) struct Input {

@@ -10,10 +10,12 @@ use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
-use super::diagnostic::{ConfigErrors, Draft, SourceFile, codes};
+use super::codes;
+use super::diagnostic::{ConfigErrors, Draft};
 use super::files::{Input, discover, io_reason};
 use super::graph;
 use super::script_file::ScriptRoot;
+use super::source::SourceFile;
 use super::walk::{self, CloudEntry, CloudValue, ClusterDraft, FileWalker, PoolDraft};
 use crate::model::{CloudSettings, ClusterName, Desired, DesiredCluster, DesiredPool, PoolAddress};
 

@@ -13,8 +13,10 @@
 //! file into model values; `rules` and `password` hold the single-value
 //! checks, `script_file` reads scripts safely, `graph` checks `depends_on`;
 //! `schema` holds the raw types the JSON schema is generated from;
-//! `diagnostic` the diagnostic types and their stable codes.
+//! `diagnostic` the diagnostic types, `codes` their stable codes and
+//! `source` how config text is shown in them.
 
+pub mod codes;
 mod diagnostic;
 mod files;
 mod graph;
@@ -23,11 +25,12 @@ mod password;
 mod rules;
 mod schema;
 mod script_file;
+mod source;
 mod walk;
 
 pub(crate) use walk::keys::EXTEND_PARAM_KEYS;
 
-pub use diagnostic::{ConfigDiagnostic, ConfigErrors, JsonDiagnostic, JsonReport, codes};
+pub use diagnostic::{ConfigDiagnostic, ConfigErrors, JsonDiagnostic, JsonReport};
 pub use load::{load, load_source, load_with_env};
 pub use schema::config_json_schema;
 

@@ -7,7 +7,8 @@ use toml::de::DeTable;
 
 use super::keys::{CLOUD_KEYS, MAX_CONCURRENCY};
 use super::{CloudEntry, CloudValue, FileWalker, Val};
-use crate::config::diagnostic::{Draft, codes};
+use crate::config::codes;
+use crate::config::diagnostic::Draft;
 use crate::model::{EndpointProblem, is_region_name, parse_endpoint};
 
 impl FileWalker<'_> {

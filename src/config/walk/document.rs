@@ -5,7 +5,8 @@ use toml::de::{DeTable, DeValue};
 
 use super::keys::{CLUSTER_KEYS, ROOT_KEYS};
 use super::{ClusterDraft, FileContents, FileWalker, Key, Val};
-use crate::config::diagnostic::{Draft, codes};
+use crate::config::codes;
+use crate::config::diagnostic::Draft;
 use crate::config::rules;
 use crate::model::{CloudSettings, ClusterId, ClusterName, DesiredCluster};
 

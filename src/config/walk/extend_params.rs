@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use super::keys::EXTEND_PARAM_KEYS;
 use super::read::suggest;
 use super::{FileWalker, Val};
-use crate::config::diagnostic::{Draft, codes};
+use crate::config::codes;
+use crate::config::diagnostic::Draft;
 use crate::config::rules;
 
 impl FileWalker<'_> {

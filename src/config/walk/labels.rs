@@ -6,7 +6,8 @@ use std::ops::Range;
 
 use super::keys::{TAINT_EFFECTS, TAINT_KEYS};
 use super::{FileWalker, Val};
-use crate::config::diagnostic::{Draft, codes};
+use crate::config::codes;
+use crate::config::diagnostic::Draft;
 use crate::config::rules;
 use crate::model::Taint;
 

@@ -7,7 +7,8 @@ use toml::de::DeValue;
 
 use super::keys::{LIFECYCLE_KEYS, SCRIPT_KEYS};
 use super::{FileWalker, Val};
-use crate::config::diagnostic::{Draft, codes};
+use crate::config::codes;
+use crate::config::diagnostic::Draft;
 use crate::config::rules;
 use crate::config::script_file::{self, ScriptFileError};
 use crate::model::Lifecycle;

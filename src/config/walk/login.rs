@@ -5,7 +5,8 @@ use toml::de::DeValue;
 
 use super::keys::{LOGIN_KEYS, PASSWORD_KEYS};
 use super::{FileWalker, Val};
-use crate::config::diagnostic::{Draft, codes};
+use crate::config::codes;
+use crate::config::diagnostic::Draft;
 use crate::config::password::{PASSWORD_SPECIALS, check_password};
 use crate::config::rules;
 use crate::model::{Login, PasswordRef};

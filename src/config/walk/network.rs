@@ -4,7 +4,8 @@ use std::ops::Range;
 
 use super::keys::{CHARGE_MODES, NIC_KEYS, PUBLIC_IP_KEYS, SHARE_TYPES};
 use super::{FileWalker, Val};
-use crate::config::diagnostic::{Draft, codes};
+use crate::config::codes;
+use crate::config::diagnostic::Draft;
 use crate::config::rules;
 use crate::model::{NicSpec, PublicIp};
 

@@ -6,7 +6,8 @@ use super::keys::{
     DEFAULT_POOL_KEYS, ENSURE_VALUES, POOL_KEYS, POOL_TYPES, RUNTIME_CLASSES, RUNTIMES,
 };
 use super::{FileWalker, Key, PoolDraft, Val};
-use crate::config::diagnostic::{Draft, codes};
+use crate::config::codes;
+use crate::config::diagnostic::Draft;
 use crate::config::rules;
 use crate::model::{
     ClusterName, DEFAULT_POOL_NAME, DesiredPool, Ensure, NodeTemplate, PoolAddress, Rollout,

@@ -9,7 +9,8 @@ use toml::de::{DeArray, DeTable, DeValue};
 
 use super::secrets::looks_secret;
 use super::{FileWalker, Val};
-use crate::config::diagnostic::{Draft, codes};
+use crate::config::codes;
+use crate::config::diagnostic::Draft;
 
 /// The best "did you mean" candidate for `input` among `candidates`.
 pub(crate) fn suggest<'c>(

@@ -9,7 +9,8 @@ use toml::de::DeValue;
 use super::keys::{AUTOSCALING_KEYS, ROLLOUT_KEYS, VOLUME_RESET_POLICIES};
 use super::read::last_segment;
 use super::{FileWalker, Val};
-use crate::config::diagnostic::{Draft, codes};
+use crate::config::codes;
+use crate::config::diagnostic::Draft;
 use crate::config::rules;
 use crate::model::{Autoscaling, MaxUnavailable, PoolAddress, Rollout, VolumeResetPolicy};
 

@@ -2,7 +2,8 @@
 
 use super::keys::{VOLUME_KEYS, VOLUME_TYPES};
 use super::{FileWalker, Val};
-use crate::config::diagnostic::{Draft, codes};
+use crate::config::codes;
+use crate::config::diagnostic::Draft;
 use crate::model::Volume;
 
 impl FileWalker<'_> {
