@@ -4,7 +4,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::diagnostic::{Draft, codes};
+use super::codes;
+use super::diagnostic::Draft;
 use super::walk::{PoolDraft, suggest};
 use crate::model::PoolAddress;
 

@@ -124,21 +124,21 @@ fn apply(text: &str, mutation: &Mutation) -> String {
 /// Every key the language knows, so random documents hit real code paths.
 fn known_keys() -> Vec<&'static str> {
     let mut keys: Vec<&'static str> = [
-        walk::ROOT_KEYS,
-        walk::CLOUD_KEYS,
-        walk::CLUSTER_KEYS,
-        walk::POOL_KEYS,
-        walk::LOGIN_KEYS,
-        walk::PASSWORD_KEYS,
-        walk::VOLUME_KEYS,
-        walk::PUBLIC_IP_KEYS,
-        walk::NIC_KEYS,
-        walk::TAINT_KEYS,
-        walk::LIFECYCLE_KEYS,
-        walk::SCRIPT_KEYS,
-        walk::AUTOSCALING_KEYS,
-        walk::ROLLOUT_KEYS,
-        walk::EXTEND_PARAM_KEYS,
+        walk::keys::ROOT_KEYS,
+        walk::keys::CLOUD_KEYS,
+        walk::keys::CLUSTER_KEYS,
+        walk::keys::POOL_KEYS,
+        walk::keys::LOGIN_KEYS,
+        walk::keys::PASSWORD_KEYS,
+        walk::keys::VOLUME_KEYS,
+        walk::keys::PUBLIC_IP_KEYS,
+        walk::keys::NIC_KEYS,
+        walk::keys::TAINT_KEYS,
+        walk::keys::LIFECYCLE_KEYS,
+        walk::keys::SCRIPT_KEYS,
+        walk::keys::AUTOSCALING_KEYS,
+        walk::keys::ROLLOUT_KEYS,
+        walk::keys::EXTEND_PARAM_KEYS,
     ]
     .concat();
     keys.extend([

@@ -238,15 +238,6 @@ pub fn base64_len(bytes: usize) -> usize {
     bytes.div_ceil(3) * 4
 }
 
-/// Whether a host is a loopback address (where plain http is acceptable).
-pub fn is_loopback_host(host: &url::Host<&str>) -> bool {
-    match host {
-        url::Host::Domain(domain) => domain.eq_ignore_ascii_case("localhost"),
-        url::Host::Ipv4(address) => address.is_loopback(),
-        url::Host::Ipv6(address) => address.is_loopback(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use test_case::test_case;

@@ -8,7 +8,7 @@ use indoc::indoc;
 use test_case::test_case;
 
 use super::*;
-use crate::model::{Ensure, MaxUnavailable};
+use crate::model::{ClusterName, Desired, Ensure, MaxUnavailable, PoolAddress};
 
 /// Writes `files` into a fresh directory and loads it.
 fn load_files(files: &[(&str, &str)]) -> (tempfile::TempDir, Result<Desired, ConfigErrors>) {
@@ -123,6 +123,9 @@ fn the_base_pool_is_valid() {
 #[test_case(&pool("").replace("cluster = \"prod\"", "cluster = \"prd\""), codes::UNKNOWN_CLUSTER, "pool `web` names cluster `prd`, which is not defined", (5, 11) ; "unknown cluster")]
 #[test_case("[cloud]\nendpoint = \"http://cce.example.com\"\n", codes::INVALID_ENDPOINT, "`cloud.endpoint` uses plain http to a host that is not loopback", (2, 12) ; "plain http endpoint")]
 #[test_case("[cloud]\nendpoint = \"ftp://x\"\n", codes::INVALID_ENDPOINT, "`cloud.endpoint` uses the scheme `ftp`", (2, 12) ; "ftp endpoint")]
+#[test_case("[cloud]\nendpoint = \"https://ak:sk@cce.example.com\"\n", codes::INVALID_ENDPOINT, "`cloud.endpoint` carries a user name or password", (2, 12) ; "endpoint with credentials")]
+#[test_case("[cloud]\nendpoint = \"https://cce.example.com/?region=x\"\n", codes::INVALID_ENDPOINT, "`cloud.endpoint` has a query or fragment", (2, 12) ; "endpoint with a query")]
+#[test_case("[clusters.prod]\nid = \"c1\"\nendpoint = \"https://cce.example.com/#x\"\n", codes::INVALID_ENDPOINT, "`clusters.prod.endpoint` has a query or fragment", (3, 12) ; "cluster endpoint with a fragment")]
 #[test_case("[cloud]\nregion = \"AP South\"\n", codes::INVALID_VALUE, "`cloud.region` must be a region name", (2, 10) ; "bad region")]
 #[test_case(&pool("k8s_labels = { \"-team\" = \"a\" }"), codes::INVALID_LABEL, "label key `-team` must start and end with a letter or digit", (12, 16) ; "bad label key")]
 #[test_case(&pool("k8s_labels = { team = \"a b\" }"), codes::INVALID_LABEL, "value of label `team` may contain only", (12, 23) ; "bad label value")]
@@ -651,7 +654,7 @@ fn a_full_pool_maps_onto_the_model() {
     assert_eq!(extra.template.root_volume.passthrough, Some(false));
     assert_eq!(
         extra.template.extend_params.len(),
-        walk::EXTEND_PARAM_KEYS.len() - 3
+        walk::keys::EXTEND_PARAM_KEYS.len() - 3
     );
     assert_eq!(extra.template.extend_params["periodNum"], "1");
     assert_eq!(extra.template.extend_params["isAutoPay"], "true");
@@ -933,22 +936,22 @@ mod schema_agreement {
             .keys()
             .cloned()
             .collect();
-        assert_eq!(root_keys, keys(walk::ROOT_KEYS));
+        assert_eq!(root_keys, keys(walk::keys::ROOT_KEYS));
         for (definition, list) in [
-            ("RawCloud", walk::CLOUD_KEYS),
-            ("RawCluster", walk::CLUSTER_KEYS),
-            ("RawPool", walk::POOL_KEYS),
-            ("RawLogin", walk::LOGIN_KEYS),
-            ("RawPasswordRef", walk::PASSWORD_KEYS),
-            ("RawRootVolume", walk::VOLUME_KEYS),
-            ("RawDataVolume", walk::VOLUME_KEYS),
-            ("RawPublicIp", walk::PUBLIC_IP_KEYS),
-            ("RawNic", walk::NIC_KEYS),
-            ("RawTaint", walk::TAINT_KEYS),
-            ("RawLifecycle", walk::LIFECYCLE_KEYS),
-            ("RawAutoscaling", walk::AUTOSCALING_KEYS),
-            ("RawRollout", walk::ROLLOUT_KEYS),
-            ("RawExtendParams", walk::EXTEND_PARAM_KEYS),
+            ("RawCloud", walk::keys::CLOUD_KEYS),
+            ("RawCluster", walk::keys::CLUSTER_KEYS),
+            ("RawPool", walk::keys::POOL_KEYS),
+            ("RawLogin", walk::keys::LOGIN_KEYS),
+            ("RawPasswordRef", walk::keys::PASSWORD_KEYS),
+            ("RawRootVolume", walk::keys::VOLUME_KEYS),
+            ("RawDataVolume", walk::keys::VOLUME_KEYS),
+            ("RawPublicIp", walk::keys::PUBLIC_IP_KEYS),
+            ("RawNic", walk::keys::NIC_KEYS),
+            ("RawTaint", walk::keys::TAINT_KEYS),
+            ("RawLifecycle", walk::keys::LIFECYCLE_KEYS),
+            ("RawAutoscaling", walk::keys::AUTOSCALING_KEYS),
+            ("RawRollout", walk::keys::ROLLOUT_KEYS),
+            ("RawExtendParams", walk::keys::EXTEND_PARAM_KEYS),
         ] {
             assert_eq!(properties(&root, definition), keys(list), "{definition}");
         }
@@ -959,11 +962,11 @@ mod schema_agreement {
             .keys()
             .cloned()
             .collect();
-        assert_eq!(script_keys, keys(walk::SCRIPT_KEYS));
+        assert_eq!(script_keys, keys(walk::keys::SCRIPT_KEYS));
         assert!(
-            walk::DEFAULT_POOL_KEYS
+            walk::keys::DEFAULT_POOL_KEYS
                 .iter()
-                .all(|key| walk::POOL_KEYS.contains(key)),
+                .all(|key| walk::keys::POOL_KEYS.contains(key)),
             "the DefaultPool's keys are pool keys"
         );
     }
@@ -1135,18 +1138,18 @@ fn the_reference_documents_every_code_and_key() {
         );
     }
     for list in [
-        walk::CLOUD_KEYS,
-        walk::CLUSTER_KEYS,
-        walk::POOL_KEYS,
-        walk::LOGIN_KEYS,
-        walk::VOLUME_KEYS,
-        walk::PUBLIC_IP_KEYS,
-        walk::NIC_KEYS,
-        walk::TAINT_KEYS,
-        walk::LIFECYCLE_KEYS,
-        walk::AUTOSCALING_KEYS,
-        walk::ROLLOUT_KEYS,
-        walk::EXTEND_PARAM_KEYS,
+        walk::keys::CLOUD_KEYS,
+        walk::keys::CLUSTER_KEYS,
+        walk::keys::POOL_KEYS,
+        walk::keys::LOGIN_KEYS,
+        walk::keys::VOLUME_KEYS,
+        walk::keys::PUBLIC_IP_KEYS,
+        walk::keys::NIC_KEYS,
+        walk::keys::TAINT_KEYS,
+        walk::keys::LIFECYCLE_KEYS,
+        walk::keys::AUTOSCALING_KEYS,
+        walk::keys::ROLLOUT_KEYS,
+        walk::keys::EXTEND_PARAM_KEYS,
     ] {
         for key in list {
             assert!(

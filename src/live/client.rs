@@ -30,7 +30,6 @@
 //! answer; each retry is logged (tracing, `warn`) with its attempt number.
 
 use std::collections::HashSet;
-use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
@@ -217,14 +216,7 @@ pub fn endpoint_for(settings: &CloudSettings) -> Result<Url, LiveError> {
 /// `https://cce.{region}.myhuaweicloud.com`, or `.myhuaweicloud.eu` for the
 /// EU sovereign region `eu-west-101`.
 pub fn region_endpoint(region: &str) -> Result<Url, LiveError> {
-    let valid = !region.is_empty()
-        && region.split('-').all(|part| {
-            !part.is_empty()
-                && part
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-        });
-    if !valid {
+    if !crate::model::is_region_name(region) {
         return Err(LiveError::InvalidEndpoint {
             endpoint: region.to_owned(),
             reason:
@@ -244,44 +236,10 @@ pub fn region_endpoint(region: &str) -> Result<Url, LiveError> {
 /// only to a loopback address (the simulator, a local proxy); no user info,
 /// query or fragment. A path is kept as a prefix (for proxies).
 pub fn check_endpoint(raw: &str) -> Result<Url, LiveError> {
-    let refuse = |reason: &str| LiveError::InvalidEndpoint {
+    crate::model::parse_endpoint(raw).map_err(|problem| LiveError::InvalidEndpoint {
         endpoint: raw.to_owned(),
-        reason: reason.to_owned(),
-    };
-    let url = Url::parse(raw.trim()).map_err(|error| LiveError::InvalidEndpoint {
-        endpoint: raw.to_owned(),
-        reason: format!("not a URL ({error}); write it like https://cce.eu-de.otc.t-systems.com"),
-    })?;
-    if url.host().is_none() {
-        return Err(refuse("the URL has no host"));
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(refuse(
-            "credentials do not belong in the endpoint; put them in the environment (CLOUD_SDK_AK/CLOUD_SDK_SK)",
-        ));
-    }
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err(refuse("an endpoint has no query or fragment"));
-    }
-    match url.scheme() {
-        "https" => Ok(url),
-        "http" if is_loopback(&url) => Ok(url),
-        "http" => Err(refuse(
-            "plain http is refused except to loopback addresses (localhost, 127.0.0.1, ::1), because requests carry credentials; use https://",
-        )),
-        other => Err(refuse(&format!(
-            "unsupported scheme {other:?}; use https://"
-        ))),
-    }
-}
-
-fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(url::Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
-        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
-        None => false,
-    }
+        reason: problem.to_string(),
+    })
 }
 
 /// What a transport failure means for retrying.

@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 use super::{request, wire};
 use crate::model::{
     Autoscaling, Lifecycle, LiveNode, LivePool, Login, NicSpec, NodeConfig, NodeId, NodePhase,
-    NodeTemplate, PasswordRef, PoolId, PublicIp, Runtime, Taint, Volume,
+    NodeTemplate, PasswordRef, PoolId, PublicIp, Runtime, SYSTEM_LABEL_MARKER, Taint, Volume,
 };
 
 /// The `extendParam` key of the pre-install script.
@@ -23,8 +23,6 @@ pub const PRE_INSTALL_KEY: &str = "alpha.cce/preInstall";
 pub const POST_INSTALL_KEY: &str = "alpha.cce/postInstall";
 /// The `extendParam` key of the pod limit.
 pub const MAX_PODS_KEY: &str = "maxPods";
-/// Labels with this marker are added by CCE and never compared.
-pub const SYSTEM_LABEL_MARKER: &str = "cce.cloud.com";
 
 /// Encodes a script the way CCE expects it.
 pub fn encode_script(script: &str) -> String {

@@ -12,6 +12,9 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+mod cce;
+pub use cce::{EndpointProblem, SYSTEM_LABEL_MARKER, is_region_name, parse_endpoint};
+
 macro_rules! newtype {
     ($(#[$meta:meta])* $name:ident) => {
         $(#[$meta])*

@@ -679,3 +679,42 @@ fn measured_validate() {
     )
     .expect("write figures");
 }
+
+/// Validate and connect apply one endpoint rule: whatever the client would
+/// refuse to connect to, `validate` refuses first, as a diagnostic with the
+/// endpoint code, a label on the value and a help line.
+#[test_case::test_case("https://cce.eu-de.otc.t-systems.com", None ; "https")]
+#[test_case::test_case("https://proxy.example.com/cce", None ; "https with a path prefix")]
+#[test_case::test_case("http://127.0.0.1:8765", None ; "http to loopback")]
+#[test_case::test_case("http://[::1]:9000", None ; "http to ipv6 loopback")]
+#[test_case::test_case("http://cce.example.com", Some("uses plain http to a host that is not loopback") ; "plain http")]
+#[test_case::test_case("ftp://cce.example.com", Some("uses the scheme `ftp`") ; "another scheme")]
+#[test_case::test_case("cce.example.com", Some("is not a URL") ; "no scheme")]
+#[test_case::test_case("mailto:ops", Some("has no host") ; "no host")]
+#[test_case::test_case("https://ak:sk@cce.example.com", Some("carries a user name or password") ; "credentials")]
+#[test_case::test_case("https://cce.example.com/?a=b", Some("has a query or fragment") ; "query")]
+#[test_case::test_case("https://cce.example.com/#top", Some("has a query or fragment") ; "fragment")]
+fn validate_refuses_the_endpoints_connecting_refuses(endpoint: &str, refused: Option<&str>) {
+    let connects = poolform::live::client::check_endpoint(endpoint);
+    assert_eq!(
+        connects.is_err(),
+        refused.is_some(),
+        "{endpoint}: {connects:?}"
+    );
+
+    let text = format!("[cloud]\nendpoint = \"{endpoint}\"\n");
+    let validated = poolform::config::load_source("poolform.toml", &text, Path::new("."));
+    let Some(message) = refused else {
+        assert!(validated.is_ok(), "{endpoint} should validate");
+        return;
+    };
+    let errors = validated.expect_err("validate refuses what connecting refuses");
+    let [diagnostic] = errors.diagnostics() else {
+        panic!("one diagnostic expected:\n{}", errors.render_plain(100));
+    };
+    assert_eq!(diagnostic.code(), "poolform::config::invalid_endpoint");
+    assert_eq!(diagnostic.message(), format!("`cloud.endpoint` {message}"));
+    // The label sits on the value, just after `endpoint = `.
+    assert_eq!(diagnostic.line_column(), Some((2, 12)));
+    assert!(diagnostic.help().is_some_and(|help| !help.is_empty()));
+}

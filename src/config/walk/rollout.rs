@@ -6,8 +6,11 @@ use std::ops::Range;
 
 use toml::de::DeValue;
 
-use super::{AUTOSCALING_KEYS, FileWalker, ROLLOUT_KEYS, VOLUME_RESET_POLICIES, Val, last_segment};
-use crate::config::diagnostic::{Draft, codes};
+use super::keys::{AUTOSCALING_KEYS, ROLLOUT_KEYS, VOLUME_RESET_POLICIES};
+use super::read::last_segment;
+use super::{FileWalker, Val};
+use crate::config::codes;
+use crate::config::diagnostic::Draft;
 use crate::config::rules;
 use crate::model::{Autoscaling, MaxUnavailable, PoolAddress, Rollout, VolumeResetPolicy};
 

@@ -1,24 +1,18 @@
-//! Live pools → configuration text, for `poolform import`. Pure: the CLI
-//! reads the pools and writes (or prints) what this module returns.
-//!
-//! The text is written so that planning it against the pool it came from
-//! shows no changes: every field the configuration language can hold is
-//! written as the diff compares it, and what CCE adds on its own (the
-//! system label, placeholders, defaulted `extendParam` keys, the subnet it
-//! chose) is left out. What the language cannot hold is not dropped in
-//! silence: each such field is written as a comment naming the CCE field and
-//! its value, and returned in [`ImportedPool::unexpressed`] for the CLI to
-//! list.
+//! One live pool written as configuration: its placement, login, template,
+//! lifecycle scripts (as files of their own) and scaling, in the order the
+//! config language documents them.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use serde::Serialize;
 use serde_json::Value;
 
-use crate::model::{
-    Autoscaling, ClusterName, DEFAULT_POOL_NAME, LivePool, NodeTemplate, PoolAddress, Volume,
+use super::toml_text::{
+    autoscaling, extend_param, inline, key, string, string_array, string_table, volume,
 };
+use super::unexpressed::unexpressed_fields;
+use super::{ImportError, ImportSettings, ImportedFile, ImportedPool, Unexpressed};
+use crate::model::{ClusterName, DEFAULT_POOL_NAME, LivePool, NodeTemplate, PoolAddress};
 
 /// `extendParam` keys CCE fills in itself: left out of imported files.
 const DECORATION_EXTEND_PARAMS: &[&str] = &[
@@ -30,113 +24,12 @@ const DECORATION_EXTEND_PARAMS: &[&str] = &[
 /// The pod limit CCE sets when none is asked for: not the user's choice.
 const DEFAULT_MAX_PODS: u32 = 110;
 
-/// The volume `extendParam` key CCE adds to the disks it reports.
-const DECORATION_VOLUME_PARAMS: &[&str] = &["useType"];
-
 /// User tag prefixes the configuration refuses.
 const RESERVED_TAG_PREFIXES: &[&str] = &["CCE-", "__type_baremetal"];
 
-/// Keys of `spec` the configuration expresses (or that are CCE's own
-/// instructions, never state).
-const KNOWN_SPEC_KEYS: &[&str] = &[
-    "type",
-    "nodeTemplate",
-    "initialNodeCount",
-    "autoscaling",
-    "nodeManagement",
-    "taintPolicyOnExistingNodes",
-    "labelPolicyOnExistingNodes",
-    "userTagsPolicyOnExistingNodes",
-];
-
-/// Keys of `spec.nodeTemplate` the configuration expresses, or that CCE
-/// fills in (`count`, `billingMode` 0, checked apart).
-const KNOWN_TEMPLATE_KEYS: &[&str] = &[
-    "flavor",
-    "az",
-    "os",
-    "login",
-    "rootVolume",
-    "dataVolumes",
-    "publicIP",
-    "nodeNicSpec",
-    "count",
-    "billingMode",
-    "taints",
-    "k8sTags",
-    "userTags",
-    "runtime",
-    "extendParam",
-    "waitPostInstallFinish",
-];
-
-/// Keys of `spec.autoscaling` the configuration expresses.
-const KNOWN_AUTOSCALING_KEYS: &[&str] = &[
-    "enable",
-    "minNodeCount",
-    "maxNodeCount",
-    "scaleDownCooldownTime",
-    "priority",
-];
-
-/// What to import a pool as.
-#[derive(Debug, Clone)]
-pub struct ImportSettings<'a> {
-    /// The `[clusters.KEY]` the pool belongs to.
-    pub cluster: &'a ClusterName,
-    /// The `#:schema` path, relative to the written file.
-    pub schema_path: &'a str,
-}
-
-/// One file `poolform import` writes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ImportedFile {
-    /// Where, relative to the output directory (`/`-separated).
-    pub path: String,
-    /// What.
-    pub contents: String,
-}
-
-/// A live field the configuration cannot express.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Unexpressed {
-    /// The CCE field, as a JSON path from the pool (`spec.nodeTemplate.…`).
-    pub field: String,
-    /// Its value, as JSON.
-    pub value: String,
-}
-
-/// A pool turned into configuration.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ImportedPool {
-    /// The address the pool gets.
-    pub address: PoolAddress,
-    /// Its CCE name.
-    pub name: String,
-    /// The TOML file first, then its scripts.
-    pub files: Vec<ImportedFile>,
-    /// What the files hold only as comments.
-    pub unexpressed: Vec<Unexpressed>,
-    /// The environment variable a password login reads, if any.
-    pub password_env: Option<String>,
-}
-
-/// Why a pool could not be imported.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ImportError {
-    /// A DefaultPool whose template and nodes show no login.
-    #[error(
-        "the DefaultPool of cluster `{cluster}` shows no login (no key pair on its template or nodes)"
-    )]
-    NoDefaultPoolLogin {
-        /// The cluster key.
-        cluster: String,
-    },
-}
-
 /// The address an imported pool gets: its cluster key and name, so pools
 /// of the same name in two clusters do not collide.
-pub fn address_for(cluster: &ClusterName, pool_name: &str) -> PoolAddress {
+fn address_for(cluster: &ClusterName, pool_name: &str) -> PoolAddress {
     if pool_name == DEFAULT_POOL_NAME {
         PoolAddress::from(format!("{cluster}-default-pool").as_str())
     } else {
@@ -145,7 +38,7 @@ pub fn address_for(cluster: &ClusterName, pool_name: &str) -> PoolAddress {
 }
 
 /// The environment variable a password login of `address` reads.
-pub fn password_env_for(address: &PoolAddress) -> String {
+fn password_env_for(address: &PoolAddress) -> String {
     let suffix: String = address
         .as_str()
         .chars()
@@ -158,177 +51,6 @@ pub fn password_env_for(address: &PoolAddress) -> String {
         })
         .collect();
     format!("NODE_PASSWORD_{suffix}")
-}
-
-/// A TOML basic string.
-fn string(text: &str) -> String {
-    toml::Value::String(text.to_owned()).to_string()
-}
-
-/// A TOML key: bare when it can be, quoted otherwise.
-fn key(name: &str) -> String {
-    if !name.is_empty()
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-    {
-        name.to_owned()
-    } else {
-        string(name)
-    }
-}
-
-/// An inline table of already formatted values.
-fn inline(entries: &[(&str, String)]) -> String {
-    if entries.is_empty() {
-        return "{}".to_owned();
-    }
-    let body: Vec<String> = entries
-        .iter()
-        .map(|(name, value)| format!("{} = {value}", key(name)))
-        .collect();
-    format!("{{ {} }}", body.join(", "))
-}
-
-fn string_table(map: &BTreeMap<String, String>) -> String {
-    let entries: Vec<(&str, String)> = map
-        .iter()
-        .map(|(name, value)| (name.as_str(), string(value)))
-        .collect();
-    inline(&entries)
-}
-
-fn string_array(items: &[String]) -> String {
-    let items: Vec<String> = items.iter().map(|item| string(item)).collect();
-    format!("[{}]", items.join(", "))
-}
-
-fn volume(volume: &Volume) -> String {
-    let mut entries = vec![
-        ("type", string(&volume.volume_type)),
-        ("size", volume.size.to_string()),
-    ];
-    if let Some(iops) = volume.iops {
-        entries.push(("iops", iops.to_string()));
-    }
-    if let Some(throughput) = volume.throughput {
-        entries.push(("throughput", throughput.to_string()));
-    }
-    if let Some(passthrough) = volume.passthrough {
-        entries.push(("passthrough", passthrough.to_string()));
-    }
-    if let Some(encrypted) = volume.encrypted {
-        entries.push(("encrypted", encrypted.to_string()));
-    }
-    if let Some(cmk_id) = &volume.cmk_id {
-        entries.push(("cmk_id", string(cmk_id)));
-    }
-    let params: BTreeMap<String, String> = volume
-        .extend_params
-        .iter()
-        .filter(|(name, _)| !DECORATION_VOLUME_PARAMS.contains(&name.as_str()))
-        .map(|(name, value)| (name.clone(), value.clone()))
-        .collect();
-    if !params.is_empty() {
-        entries.push(("extend_params", string_table(&params)));
-    }
-    inline(&entries)
-}
-
-fn autoscaling(autoscaling: &Autoscaling) -> String {
-    let mut entries = vec![
-        ("min", autoscaling.min.to_string()),
-        ("max", autoscaling.max.to_string()),
-    ];
-    if let Some(minutes) = autoscaling.scale_down_cooldown_minutes {
-        entries.push(("scale_down_cooldown_minutes", minutes.to_string()));
-    }
-    if let Some(priority) = autoscaling.priority {
-        entries.push(("priority", priority.to_string()));
-    }
-    inline(&entries)
-}
-
-/// An `extend_params` value typed as the configuration takes it.
-fn extend_param(name: &str, value: &str) -> String {
-    if crate::live::convert::INTEGER_EXTEND_PARAMS.contains(&name)
-        && let Ok(number) = value.trim().parse::<i64>()
-    {
-        return number.to_string();
-    }
-    string(value)
-}
-
-/// The fields of the raw pool that no key of the configuration holds, in
-/// path order. Null values are absent values.
-pub fn unexpressed_fields(raw: &Value) -> Vec<Unexpressed> {
-    let mut found = Vec::new();
-    let mut note = |field: String, value: &Value| {
-        if !value.is_null() {
-            found.push(Unexpressed {
-                field,
-                value: value.to_string(),
-            });
-        }
-    };
-    let Some(spec) = raw.get("spec").and_then(Value::as_object) else {
-        return Vec::new();
-    };
-    for (name, value) in spec {
-        if !KNOWN_SPEC_KEYS.contains(&name.as_str()) {
-            note(format!("spec.{name}"), value);
-        }
-    }
-    if let Some(autoscaling) = spec.get("autoscaling").and_then(Value::as_object) {
-        for (name, value) in autoscaling {
-            if !KNOWN_AUTOSCALING_KEYS.contains(&name.as_str()) {
-                note(format!("spec.autoscaling.{name}"), value);
-            }
-        }
-    }
-    if let Some(management) = spec.get("nodeManagement").and_then(Value::as_object) {
-        for (name, value) in management {
-            if name != "serverGroupReference" {
-                note(format!("spec.nodeManagement.{name}"), value);
-            }
-        }
-    }
-    let Some(template) = spec.get("nodeTemplate").and_then(Value::as_object) else {
-        return found;
-    };
-    for (name, value) in template {
-        if !KNOWN_TEMPLATE_KEYS.contains(&name.as_str()) {
-            note(format!("spec.nodeTemplate.{name}"), value);
-        }
-    }
-    // Pay-per-use (0) is the one billing mode a configuration gets.
-    if let Some(mode) = template.get("billingMode")
-        && mode.as_u64().is_some_and(|mode| mode != 0)
-    {
-        note("spec.nodeTemplate.billingMode".to_owned(), mode);
-    }
-    if let Some(params) = template.get("extendParam").and_then(Value::as_object) {
-        for (name, value) in params {
-            let handled = crate::config::EXTEND_PARAM_KEYS.contains(&name.as_str())
-                || [
-                    crate::live::convert::MAX_PODS_KEY,
-                    crate::live::convert::PRE_INSTALL_KEY,
-                    crate::live::convert::POST_INSTALL_KEY,
-                ]
-                .contains(&name.as_str());
-            if !handled {
-                note(format!("spec.nodeTemplate.extendParam.{name}"), value);
-            }
-        }
-    }
-    if let Some(nic) = template.get("nodeNicSpec").and_then(Value::as_object) {
-        for (name, value) in nic {
-            if name != "primaryNic" {
-                note(format!("spec.nodeTemplate.nodeNicSpec.{name}"), value);
-            }
-        }
-    }
-    found
 }
 
 /// `type` to `node_count`: where the pool's nodes run and how many.
@@ -629,55 +351,14 @@ pub fn import_pool(
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
-    use test_case::test_case;
 
     use super::*;
-
-    #[test_case("team", "team" ; "bare")]
-    #[test_case("node.example.com/pool", "\"node.example.com/pool\"" ; "dotted")]
-    #[test_case("say \"hi\"", "'say \"hi\"'" ; "quote")]
-    fn keys_are_bare_only_when_toml_allows(name: &str, expected: &str) {
-        assert_eq!(key(name), expected);
-        let parsed: toml::Table = toml::from_str(&format!("{} = 1", key(name))).expect("TOML");
-        assert!(parsed.contains_key(name));
-    }
 
     #[test]
     fn password_variable_is_the_address_in_capitals() {
         assert_eq!(
             password_env_for(&PoolAddress::from("prod-a.general")),
             "NODE_PASSWORD_PROD_A_GENERAL"
-        );
-    }
-
-    #[test]
-    fn decorations_and_expressed_fields_are_not_unexpressed() {
-        let raw = json!({
-            "metadata": {"name": "web", "uid": "u"},
-            "status": {"phase": "Active"},
-            "spec": {
-                "initialNodeCount": 1,
-                "extensionScaleGroups": [],
-                "nodeTemplate": {
-                    "billingMode": 0,
-                    "hostnameConfig": {"type": "cceNodeName"},
-                    "extendParam": {"maxPods": 110, "publicKey": "k", "madeUp": "x"},
-                    "nodeNicSpec": {"primaryNic": {"subnetId": "s"}}
-                }
-            }
-        });
-        let fields: Vec<String> = unexpressed_fields(&raw)
-            .into_iter()
-            .map(|field| field.field)
-            .collect();
-        assert_eq!(
-            fields,
-            [
-                "spec.extensionScaleGroups",
-                "spec.nodeTemplate.hostnameConfig",
-                "spec.nodeTemplate.extendParam.madeUp",
-            ]
         );
     }
 }
