@@ -372,8 +372,8 @@ mod tests {
 
     #[test]
     fn a_node_planned_from_the_journal_keeps_the_reasons_it_was_recorded_with() {
+        use crate::model::test_support::{live_pool_mut, world};
         use crate::plan::build_plan;
-        use crate::plan::test_support::{live_pool_mut, world};
 
         let dir = tempfile::tempdir().expect("temp dir");
         let journal = Journal::at(

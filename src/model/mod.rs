@@ -639,6 +639,9 @@ impl fmt::Display for NodePhase {
 }
 
 #[cfg(test)]
+pub(crate) mod test_support;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

@@ -604,8 +604,8 @@ fn sync_steps(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::test_support::*;
     use crate::model::{MaxUnavailable, PasswordRef};
-    use crate::plan::test_support::*;
 
     fn step_summary(plan: &Plan) -> Vec<(usize, Vec<usize>, String, String)> {
         plan.steps

@@ -17,8 +17,6 @@ mod classify;
 #[cfg(test)]
 mod proptests;
 mod saved;
-#[cfg(test)]
-pub(crate) mod test_support;
 
 pub use batches::{order_across_zones, plan_sync};
 pub use build::{PlanError, PlanErrors, build_plan, create_body, sync_body, update_body};
@@ -26,6 +24,10 @@ pub use classify::{
     BaseRevision, ChangeClass, ClassCounts, Classification, PoolClasses, Tally, classify,
 };
 pub use saved::{LoadPlanError, load, save};
+
+pub use crate::diff::{
+    AttributeChange, NewNodesOnly, NodeRef, PoolAction, StaleNode, UnmanagedPool,
+};
 
 use crate::live::request;
 use crate::model::{
@@ -76,35 +78,6 @@ pub struct PlanCluster {
     pub cloud: CloudSettings,
 }
 
-/// What happens to a pool itself.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PoolAction {
-    /// Nothing.
-    NoOp,
-    /// Create it.
-    Create,
-    /// Update it in place.
-    Update,
-    /// Delete it (`ensure = "absent"`).
-    Delete,
-    /// Delete and create it again (only when the user opted in).
-    Replace,
-}
-
-/// One attribute's change.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AttributeChange {
-    /// Dotted path in poolform's vocabulary, such as `lifecycle.post_install`.
-    pub path: String,
-    /// Live value (JSON null when absent).
-    pub before: serde_json::Value,
-    /// Desired value (JSON null when absent).
-    pub after: serde_json::Value,
-    /// Whether only a node reset applies it to existing nodes.
-    pub needs_reset: bool,
-}
-
 /// The plan of one configured pool.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PoolPlan {
@@ -138,16 +111,6 @@ pub struct PoolPlan {
     pub after: Option<serde_json::Value>,
 }
 
-/// Changes of a pool that reach nodes created from now on only: a reset
-/// does not apply them, so the existing nodes keep the old value.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct NewNodesOnly {
-    /// Attribute paths, such as `data_volumes`.
-    pub paths: Vec<String>,
-    /// Existing nodes that keep the old value.
-    pub existing_nodes: usize,
-}
-
 /// The node synchronisation of one pool.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SyncPlan {
@@ -177,28 +140,6 @@ pub struct SyncPlan {
     /// (`None`: CCE's default, every managed one).
     #[serde(default)]
     pub volume_reset_policy: Option<VolumeResetPolicy>,
-}
-
-/// A node, as shown in plans.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct NodeRef {
-    /// Node id.
-    pub id: NodeId,
-    /// Node name.
-    pub name: String,
-    /// Availability zone.
-    pub az: String,
-    /// Phase when read.
-    pub phase: String,
-}
-
-/// A node that must be reset.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StaleNode {
-    /// The node.
-    pub node: NodeRef,
-    /// Why, such as `os: EulerOS 2.9 → Huawei Cloud EulerOS 2.0`.
-    pub reasons: Vec<String>,
 }
 
 /// One sync batch.
@@ -340,17 +281,4 @@ impl std::fmt::Display for Summary {
             if self.batches == 1 { "" } else { "es" },
         )
     }
-}
-
-/// A live pool that no configuration names.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct UnmanagedPool {
-    /// Cluster key.
-    pub cluster: ClusterName,
-    /// CCE pool name.
-    pub name: String,
-    /// CCE pool id.
-    pub pool_id: PoolId,
-    /// Nodes in it.
-    pub node_count: usize,
 }

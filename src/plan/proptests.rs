@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use proptest::prelude::*;
 
-use super::test_support::*;
 use super::{Plan, PoolAction, StepKind, build_plan};
+use crate::model::test_support::*;
 use crate::model::{Desired, Live, MaxUnavailable, NodePhase};
 
 #[derive(Debug, Clone)]
