@@ -1,5 +1,5 @@
 //! [`CceClient`]: the reqwest (rustls) client of the CCE v3 API, implementing
-//! [`CceApi`].
+//! [`crate::api::CceApi`].
 //!
 //! Every request carries `Content-Type: application/json`, `X-Project-Id` and
 //! either an SDK-HMAC-SHA256 signature (AK/SK, see [`super::sign`]) or an
@@ -42,7 +42,7 @@ use url::Url;
 
 use super::auth::{self, Credentials, Secret};
 use super::limit::{AdaptiveLimit, Signal};
-use super::{CceApi, LiveError, Service, request, sign, wire};
+use super::{LiveError, Service, request, sign, wire};
 use crate::model::{CloudSettings, ClusterId, NodeId, PoolId};
 
 /// `User-Agent` of every request.
@@ -765,8 +765,12 @@ pub fn protect_node_count(body: &request::NodePoolUpdate) -> request::NodePoolUp
     body
 }
 
-impl CceApi for CceClient {
-    async fn list_pools(&self, cluster: &ClusterId) -> Result<Vec<wire::NodePool>, LiveError> {
+/// The wire-level calls, one per CCE operation: bodies in, responses out,
+/// exactly as the API has them. [`crate::api::CceApi`] is the domain face of the same
+/// calls (`live::cce_api`); the contract and client tests speak to these.
+impl CceClient {
+    /// ListNodePools, DefaultPool included.
+    pub async fn list_pools(&self, cluster: &ClusterId) -> Result<Vec<wire::NodePool>, LiveError> {
         let call = Call::new(
             Method::GET,
             "ListNodePools",
@@ -777,7 +781,8 @@ impl CceApi for CceClient {
         Ok(list.items)
     }
 
-    async fn show_pool(
+    /// ShowNodePool.
+    pub async fn show_pool(
         &self,
         cluster: &ClusterId,
         pool: &PoolId,
@@ -790,7 +795,8 @@ impl CceApi for CceClient {
         self.call_json(call).await
     }
 
-    async fn create_pool(
+    /// CreateNodePool.
+    pub async fn create_pool(
         &self,
         cluster: &ClusterId,
         body: &request::CreateNodePool,
@@ -804,7 +810,8 @@ impl CceApi for CceClient {
         self.call_json(call).await
     }
 
-    async fn update_pool(
+    /// UpdateNodePool, with the node count protected ([`protect_node_count`]).
+    pub async fn update_pool(
         &self,
         cluster: &ClusterId,
         pool: &PoolId,
@@ -819,7 +826,8 @@ impl CceApi for CceClient {
         self.call_json(call).await
     }
 
-    async fn delete_pool(
+    /// DeleteNodePool.
+    pub async fn delete_pool(
         &self,
         cluster: &ClusterId,
         pool: &PoolId,
@@ -844,7 +852,8 @@ impl CceApi for CceClient {
         decode("DeleteNodePool", &body)
     }
 
-    async fn list_nodes(&self, cluster: &ClusterId) -> Result<Vec<wire::Node>, LiveError> {
+    /// ListNodes, every page.
+    pub async fn list_nodes(&self, cluster: &ClusterId) -> Result<Vec<wire::Node>, LiveError> {
         let mut nodes = Vec::new();
         let mut marker: Option<String> = None;
         let mut seen = HashSet::new();
@@ -870,7 +879,12 @@ impl CceApi for CceClient {
         }
     }
 
-    async fn show_node(&self, cluster: &ClusterId, node: &NodeId) -> Result<wire::Node, LiveError> {
+    /// ShowNode.
+    pub async fn show_node(
+        &self,
+        cluster: &ClusterId,
+        node: &NodeId,
+    ) -> Result<wire::Node, LiveError> {
         let call = Call::new(
             Method::GET,
             "ShowNode",
@@ -879,7 +893,8 @@ impl CceApi for CceClient {
         self.call_json(call).await
     }
 
-    async fn sync_nodes(
+    /// UpgradeNodePool; the job id, or `None` when CCE accepted it with no body.
+    pub async fn sync_nodes(
         &self,
         cluster: &ClusterId,
         pool: &PoolId,
@@ -909,7 +924,8 @@ impl CceApi for CceClient {
         Ok(Some(answer.jobid).filter(|id| !id.is_empty()))
     }
 
-    async fn reset_nodes(
+    /// ResetNode; the job id.
+    pub async fn reset_nodes(
         &self,
         cluster: &ClusterId,
         body: &request::ResetNodeList,
@@ -930,7 +946,8 @@ impl CceApi for CceClient {
         Ok(answer.jobid)
     }
 
-    async fn show_job(&self, job: &str) -> Result<wire::Job, LiveError> {
+    /// ShowJob.
+    pub async fn show_job(&self, job: &str) -> Result<wire::Job, LiveError> {
         let call = Call::new(Method::GET, "ShowJob", &["jobs", job]);
         self.call_json(call).await
     }

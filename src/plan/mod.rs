@@ -2,8 +2,8 @@
 //!
 //! A [`Plan`] is plain data: the pool changes from `diff`, the node sync
 //! batches, the ordered steps with their dependencies (a DAG, checked with
-//! petgraph), the request bodies apply will send (never with a secret in
-//! them), and a fingerprint of every live object that was read, so that a
+//! petgraph), the requests apply will make, as domain values (never with a
+//! secret in them), and a fingerprint of every live object that was read, so that a
 //! saved plan can be refused once the world has moved on. Building it is pure
 //! and deterministic: the same inputs give the same bytes.
 
@@ -16,10 +16,11 @@ mod build;
 mod classify;
 #[cfg(test)]
 mod proptests;
+mod requests;
 mod saved;
 
 pub use batches::{order_across_zones, plan_sync};
-pub use build::{PlanError, PlanErrors, build_plan, create_body, sync_body, update_body};
+pub use build::{PlanError, PlanErrors, build_plan};
 pub use classify::{
     BaseRevision, ChangeClass, ClassCounts, Classification, PoolClasses, Tally, classify,
 };
@@ -29,13 +30,14 @@ pub use crate::diff::{
     AttributeChange, NewNodesOnly, NodeRef, PoolAction, StaleNode, UnmanagedPool,
 };
 
-use crate::live::request;
+use crate::api::{CreatePool, SyncNodes, UpdatePool};
 use crate::model::{
     CloudSettings, ClusterId, ClusterName, NodeId, PoolAddress, PoolId, VolumeResetPolicy,
 };
 
-/// The version of the saved plan and plan JSON format.
-pub const FORMAT_VERSION: &str = "1.0";
+/// The version of the saved plan format. 2.0: steps carry domain requests
+/// (`request`) instead of wire bodies (`body`), so a 1.x plan is refused.
+pub const FORMAT_VERSION: &str = "2.0";
 
 /// A complete plan.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -172,8 +174,8 @@ pub struct Step {
 pub enum StepKind {
     /// POST the pool, then wait for its nodes to be Active.
     CreatePool {
-        /// The request body; a password login has an empty password.
-        body: Box<request::CreateNodePool>,
+        /// The pool to create.
+        request: Box<CreatePool>,
         /// Environment variable with the password, read at apply time.
         password_env: Option<String>,
     },
@@ -181,8 +183,8 @@ pub enum StepKind {
     UpdatePool {
         /// Pool id.
         pool_id: PoolId,
-        /// The request body; a password login has an empty password.
-        body: Box<request::NodePoolUpdate>,
+        /// The pool as it should be, and what changes.
+        request: Box<UpdatePool>,
         /// Environment variable with the password, read at apply time.
         password_env: Option<String>,
     },
@@ -199,8 +201,8 @@ pub enum StepKind {
         number: usize,
         /// Batches of this pool in all.
         of: usize,
-        /// The request body; a password login has an empty password.
-        body: Box<request::UpgradeNodePool>,
+        /// The nodes, and the scripts and login they are reset with.
+        request: Box<SyncNodes>,
         /// Environment variable with the password, read at apply time.
         password_env: Option<String>,
         /// Seconds the nodes must stay Active afterwards.
@@ -217,6 +219,15 @@ impl Plan {
         self.clusters
             .get(cluster)
             .map_or_else(|| self.cloud.clone(), |own| own.cloud.or(&self.cloud))
+    }
+
+    /// Every cluster's config key and CCE id: what `live::fetch` reads to
+    /// check a saved plan against the world.
+    pub fn cluster_ids(&self) -> Vec<(ClusterName, ClusterId)> {
+        self.clusters
+            .iter()
+            .map(|(name, cluster)| (name.clone(), cluster.id.clone()))
+            .collect()
     }
 
     /// Whether applying the plan would change anything.
