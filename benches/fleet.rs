@@ -22,12 +22,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use futures::stream::{self, StreamExt, TryStreamExt};
+use poolform::api::CreatePool;
 use poolform::apply::{self, ApplyOptions, CancelToken, NoEvents};
 use poolform::cli::{FleetArgs, LiveSource};
+use poolform::live::body::create_body;
 use poolform::live::client::{CceClient, ClientOptions, RetryPolicy};
-use poolform::live::{CceApi, Credentials, LiveError, fetch};
+use poolform::live::{Credentials, LiveError, fetch};
 use poolform::model::{ClusterId, Desired, NodeId, PoolId};
-use poolform::plan::{build_plan, create_body};
+use poolform::plan::build_plan;
 use poolform::sim::{self, Faults, RateLimit, SimConfig, SimState};
 use sha2::Digest as _;
 
@@ -172,7 +174,7 @@ fn fleet_state(desired: &Desired, nodes: usize) -> SimState {
     }
     for pool in desired.pools.values() {
         let cluster = &desired.clusters[&pool.cluster];
-        let body = serde_json::to_value(create_body(pool)).expect("json");
+        let body = serde_json::to_value(create_body(&CreatePool::of(pool), None)).expect("json");
         state
             .add_pool_json(cluster.id.as_str(), &body, nodes)
             .expect("seed");
@@ -458,7 +460,9 @@ fn cpu_live_snapshot(runtime: &tokio::runtime::Runtime, scale: Scale) -> poolfor
             .await
             .expect("simulator starts");
         let client = client_for(&handle, 64, 2000);
-        let live = fetch::fetch(&client, &seed, 64).await.expect("fetch");
+        let live = fetch::fetch(&client, &seed.cluster_ids(), 64)
+            .await
+            .expect("fetch");
         // The client's keep-alive connections would hold the server's
         // graceful shutdown open: drop it first, so that `shutdown` returns
         // with the server task (and the simulator state) gone.
@@ -727,7 +731,7 @@ async fn bench_apply(clusters: usize, pools: usize, time_scale: f64, reset: Dura
         poolform::live::client::DEFAULT_MAX_CONCURRENCY,
         1000,
     );
-    let live = fetch::fetch(&client, &desired, fetch::DEFAULT_CONCURRENCY)
+    let live = fetch::fetch(&client, &desired.cluster_ids(), fetch::DEFAULT_CONCURRENCY)
         .await
         .expect("fetch");
     let plan = build_plan(&desired, &live, &[]).expect("plan");

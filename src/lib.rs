@@ -13,6 +13,7 @@
 //! [`import`] runs the other way: live pools the configuration does not
 //! manage become configuration text.
 
+pub mod api;
 pub mod apply;
 pub mod cli;
 pub mod config;

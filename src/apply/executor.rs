@@ -10,7 +10,7 @@ use futures::StreamExt as _;
 use futures::stream::FuturesUnordered;
 use tokio::sync::Notify;
 
-use crate::live::CceApi;
+use crate::api::{CceApi, ListedNode};
 use crate::model::ClusterName;
 use crate::plan::Plan;
 
@@ -59,14 +59,11 @@ impl<A, S: EventSink> Context<'_, A, S> {
     }
 
     /// Remembers node names seen in a read.
-    pub(crate) fn remember_names<'n>(
-        &self,
-        nodes: impl IntoIterator<Item = &'n crate::live::wire::Node>,
-    ) {
+    pub(crate) fn remember_names<'n>(&self, nodes: impl IntoIterator<Item = &'n ListedNode>) {
         let mut names = lock(&self.names);
-        for node in nodes {
-            if !node.metadata.name.is_empty() {
-                names.insert(node.metadata.uid.clone(), node.metadata.name.clone());
+        for listed in nodes {
+            if !listed.node.name.is_empty() {
+                names.insert(listed.node.id.0.clone(), listed.node.name.clone());
             }
         }
     }

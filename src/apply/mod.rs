@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use tokio::sync::watch;
 
-use crate::live::LiveError;
+use crate::api::LiveError;
 use crate::model::{ClusterName, PoolAddress};
 use crate::plan::Plan;
 
@@ -674,9 +674,12 @@ pub fn step_info(plan: &Plan, step: usize) -> StepInfo {
         StepKind::UpdatePool { .. } => ("update pool".to_owned(), 0),
         StepKind::DeletePool { .. } => ("delete pool".to_owned(), 0),
         StepKind::SyncBatch {
-            number, of, body, ..
+            number,
+            of,
+            request,
+            ..
         } => {
-            let count = body.spec.node_ids.len();
+            let count = request.node_ids.len();
             (
                 format!(
                     "sync batch {number}/{of} ({count} node{})",

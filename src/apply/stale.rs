@@ -58,15 +58,16 @@ pub fn stale_objects(plan: &Plan, live: &Live) -> Vec<String> {
     }
     // A pool the plan creates must still be missing.
     for step in &plan.steps {
-        if let StepKind::CreatePool { body, .. } = &step.kind {
+        if let StepKind::CreatePool { request, .. } = &step.kind {
+            let name = &request.pool.name;
             let exists = live
                 .clusters
                 .get(&step.cluster)
-                .is_some_and(|cluster| cluster.pools.contains_key(&body.metadata.name));
+                .is_some_and(|cluster| cluster.pools.contains_key(name));
             if exists {
                 stale.push(format!(
                     "pool {} in cluster {}: exists now, but the plan creates it",
-                    body.metadata.name, step.cluster
+                    name, step.cluster
                 ));
             }
         }
@@ -170,9 +171,11 @@ mod tests {
             address: PoolAddress::from("app"),
             cluster: ClusterName::from("prod"),
             kind: StepKind::CreatePool {
-                body: Box::new(crate::live::request::CreateNodePool {
-                    metadata: crate::live::request::PoolName { name: "app".into() },
-                    ..Default::default()
+                request: Box::new(crate::api::CreatePool {
+                    pool: crate::api::PoolSpec {
+                        name: "app".into(),
+                        ..Default::default()
+                    },
                 }),
                 password_env: None,
             },

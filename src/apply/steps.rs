@@ -8,10 +8,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
+use crate::api::{
+    CceApi, CreatePool, JobPhase, ListedNode, LiveError, PoolState, ResetNodes, SyncNodes,
+    UpdatePool,
+};
 use crate::diff;
-use crate::live::convert;
-use crate::live::{CceApi, LiveError, request, salt, wire};
-use crate::model::{ClusterId, DEFAULT_POOL_NAME, NodeId, NodePhase, PoolId, Provider};
+use crate::model::{ClusterId, LiveNode, NodeId, NodePhase, PoolId, Provider};
 use crate::plan::{Step, StepKind};
 
 use super::executor::{Context, lock};
@@ -71,12 +73,13 @@ pub(crate) async fn run<A: CceApi, S: EventSink>(
     };
     let cluster_id = &cluster.id;
     match &step.kind {
-        StepKind::CreatePool { body, password_env } => {
-            create_pool(context, index, cluster_id, body, password_env.as_deref()).await
-        }
+        StepKind::CreatePool {
+            request,
+            password_env,
+        } => create_pool(context, index, cluster_id, request, password_env.as_deref()).await,
         StepKind::UpdatePool {
             pool_id,
-            body,
+            request,
             password_env,
         } => {
             update_pool(
@@ -84,7 +87,7 @@ pub(crate) async fn run<A: CceApi, S: EventSink>(
                 index,
                 cluster_id,
                 pool_id,
-                body,
+                request,
                 password_env.as_deref(),
             )
             .await
@@ -94,7 +97,7 @@ pub(crate) async fn run<A: CceApi, S: EventSink>(
             pool_id,
             number,
             of,
-            body,
+            request,
             password_env,
             soak_seconds,
             timeout_seconds,
@@ -106,10 +109,10 @@ pub(crate) async fn run<A: CceApi, S: EventSink>(
                 pool_id,
                 number: *number,
                 of: *of,
-                body,
+                request,
                 password_env: password_env.as_deref(),
                 pool_name: pool_name(context.plan, step),
-                pool_limit: pool_limit(context.plan, step, body),
+                pool_limit: pool_limit(context.plan, step, request),
                 soak: context.options.scaled(*soak_seconds),
                 timeout: context.options.scaled(*timeout_seconds),
             };
@@ -122,8 +125,9 @@ pub(crate) async fn run<A: CceApi, S: EventSink>(
 // Passwords
 
 /// Reads a login password from the environment at apply time. The value is
-/// only ever put into a request body; errors never contain it.
-fn read_password(env: &str, username: Option<&str>) -> Result<String, StepError> {
+/// only ever handed to the API, which salts it into the request; errors
+/// never contain it.
+fn read_password(env: &str) -> Result<String, StepError> {
     let value = match std::env::var(env) {
         Ok(value) => value,
         Err(std::env::VarError::NotPresent) => {
@@ -143,79 +147,51 @@ fn read_password(env: &str, username: Option<&str>) -> Result<String, StepError>
             env: env.to_owned(),
         });
     }
-    let _ = username;
     Ok(value)
 }
 
-/// Puts the password, salted as CCE requires (SHA-512 crypt under a fresh
-/// salt, then base64), into a login that asks for one. A plaintext password
-/// never leaves poolform.
-fn inject_password(
-    login: Option<&mut wire::Login>,
-    password: &str,
-    env: &str,
-) -> Result<(), StepError> {
-    if let Some(user) = login.and_then(|login| login.user_password.as_mut()) {
-        user.password = salt::salt_password(password).map_err(|_| StepError::PasswordInvalid {
-            env: env.to_owned(),
-            problem: "it could not be salted".to_owned(),
-        })?;
-    }
-    Ok(())
+/// The password of a login that names `env`, read now.
+fn password_for(env: Option<&str>) -> Result<Option<String>, StepError> {
+    env.map(read_password).transpose()
 }
 
-/// The request apply sends for a pool create or update: a copy of `body`
-/// with the password read from `password_env` (checked at apply time) in the
-/// login `login_of` finds. `Err` when the password cannot be read, or when a
-/// stop was requested and nothing new may start.
-fn pool_request<T: Clone, A: CceApi, S: EventSink>(
+/// The password for a pool create or update (checked at apply time). `Err`
+/// when it cannot be read, or when a stop was requested and nothing new may
+/// start.
+fn pool_password<A, S: EventSink>(
     context: &Context<'_, A, S>,
-    body: &T,
     password_env: Option<&str>,
-    login_of: fn(&mut T) -> Option<&mut wire::Login>,
-) -> Result<T, Box<StepOutcome>> {
-    let mut request = body.clone();
-    let password = password_for(password_env, login_of(&mut request).as_deref())
-        .map_err(|error| Box::new(StepOutcome::from(error)))?;
+) -> Result<Option<String>, Box<StepOutcome>> {
+    let password =
+        password_for(password_env).map_err(|error| Box::new(StepOutcome::from(error)))?;
     if context.cancel.level() >= CancelLevel::Graceful {
         return Err(Box::new(StepOutcome::NotStarted));
     }
-    if let (Some(password), Some(env)) = (password.as_deref(), password_env) {
-        inject_password(login_of(&mut request), password, env)
-            .map_err(|error| Box::new(StepOutcome::from(error)))?;
-    }
-    Ok(request)
+    Ok(password)
 }
 
-fn password_for(
-    env: Option<&str>,
-    login: Option<&wire::Login>,
-) -> Result<Option<String>, StepError> {
-    let Some(env) = env else { return Ok(None) };
-    let username = login
-        .and_then(|login| login.user_password.as_ref())
-        .and_then(|user| user.username.as_deref());
-    read_password(env, username).map(Some)
+/// The step error of a request the API did not send because the password
+/// could not be salted into it ([`LiveError::PasswordNotSalted`]).
+fn unsalted(password_env: Option<&str>) -> StepError {
+    StepError::PasswordInvalid {
+        env: password_env.unwrap_or_default().to_owned(),
+        problem: "it could not be salted".to_owned(),
+    }
 }
 
 // ---------------------------------------------------------------------------
 // Reading nodes
 
 /// A node's phase.
-fn phase(node: &wire::Node) -> NodePhase {
-    NodePhase::parse(
-        node.status
-            .as_ref()
-            .map_or("", |status| status.phase.as_str()),
-    )
+fn phase(node: &ListedNode) -> NodePhase {
+    node.node.phase.clone()
 }
 
-fn phase_name(node: &wire::Node) -> String {
-    node.status
-        .as_ref()
-        .map(|status| status.phase.clone())
-        .filter(|phase| !phase.is_empty())
-        .unwrap_or_else(|| "unknown".to_owned())
+fn phase_name(node: &ListedNode) -> String {
+    match node.node.phase.as_str() {
+        "" => "unknown".to_owned(),
+        phase => phase.to_owned(),
+    }
 }
 
 /// Phases a node passes through on its way somewhere; worth waiting for.
@@ -244,13 +220,11 @@ fn is_failed(phase: &NodePhase) -> bool {
 /// applies) holds exactly while the node is as the plan read it; a node that
 /// changed since and is not flagged was reset already (for instance by an
 /// interrupted run) and must not be reset again.
-pub(crate) fn node_needs_sync(node: &wire::Node, planned_fingerprint: Option<&str>) -> bool {
-    let flag = node
-        .status
-        .as_ref()
-        .and_then(|status| status.configuration_up_to_date);
-    let current = convert::node_from_wire(node).fingerprint;
-    diff::needs_reset(flag, planned_fingerprint == Some(current.as_str()))
+pub(crate) fn node_needs_sync(node: &LiveNode, planned_fingerprint: Option<&str>) -> bool {
+    diff::needs_reset(
+        node.up_to_date,
+        planned_fingerprint == Some(node.fingerprint.as_str()),
+    )
 }
 
 /// The fingerprint the plan recorded for a node, whatever the cluster part
@@ -273,7 +247,7 @@ async fn read_nodes<A: CceApi, S: EventSink>(
     cluster_id: &ClusterId,
     pool: &PoolId,
     pool_name: &str,
-) -> Result<(Vec<wire::Node>, BTreeMap<String, wire::Node>), StepError> {
+) -> Result<(Vec<ListedNode>, BTreeMap<String, ListedNode>), StepError> {
     let nodes = context
         .api
         .list_nodes(cluster_id)
@@ -285,40 +259,19 @@ async fn read_nodes<A: CceApi, S: EventSink>(
     context.remember_names(&nodes);
     let in_pool = nodes
         .iter()
-        .filter(|node| belongs_to(node, pool, pool_name))
-        .map(|node| (node.metadata.uid.clone(), node.clone()))
+        .filter(|node| node.membership.belongs_to(pool, pool_name))
+        .map(|node| (node.node.id.0.clone(), node.clone()))
         .collect();
     Ok((nodes, in_pool))
 }
 
-/// Whether a node belongs to the pool: by pool id (owner reference or
-/// annotation), by pool name when the node names no id, and for the
-/// DefaultPool by its `az#flavor#os` annotation, which carries no pool id.
-fn belongs_to(node: &wire::Node, pool: &PoolId, pool_name: &str) -> bool {
-    let owner_id = convert::node_pool_id(node).filter(|id| !id.is_empty());
-    if owner_id.as_deref() == Some(pool.as_str()) {
-        return true;
-    }
-    let owner_name = node
-        .metadata
-        .owner_references
-        .as_ref()
-        .and_then(|owner| owner.nodepool_name.as_deref());
-    if owner_id.is_none() && owner_name == Some(pool_name) {
-        return true;
-    }
-    pool_name == DEFAULT_POOL_NAME
-        && (owner_name == Some(DEFAULT_POOL_NAME)
-            || owner_id.is_some_and(|id| id == DEFAULT_POOL_NAME || id.contains('#')))
-}
-
 fn unavailable(
-    nodes: impl IntoIterator<Item = impl std::borrow::Borrow<wire::Node>>,
+    nodes: impl IntoIterator<Item = impl std::borrow::Borrow<ListedNode>>,
 ) -> BTreeSet<NodeId> {
     nodes
         .into_iter()
         .filter(|node| phase(node.borrow()) != NodePhase::Active)
-        .map(|node| NodeId(node.borrow().metadata.uid.clone()))
+        .map(|node| node.borrow().node.id.clone())
         .collect()
 }
 
@@ -326,18 +279,13 @@ fn unavailable(
 fn report_progress<A, S: EventSink>(
     context: &Context<'_, A, S>,
     index: usize,
-    nodes: &BTreeMap<String, wire::Node>,
+    nodes: &BTreeMap<String, ListedNode>,
     ids: &[String],
     seen: &mut BTreeMap<String, (String, Option<bool>)>,
 ) {
     for id in ids {
         let Some(node) = nodes.get(id) else { continue };
-        let state = (
-            phase_name(node),
-            node.status
-                .as_ref()
-                .and_then(|status| status.configuration_up_to_date),
-        );
+        let state = (phase_name(node), node.node.up_to_date);
         if seen.get(id) != Some(&state) {
             context.emit(Event::NodeProgress {
                 step: index,
@@ -363,7 +311,7 @@ fn labelled<A, S: EventSink>(
 /// Labels nodes with their phase, for errors.
 fn labelled_with_phase<A, S: EventSink>(
     context: &Context<'_, A, S>,
-    nodes: &BTreeMap<String, wire::Node>,
+    nodes: &BTreeMap<String, ListedNode>,
     ids: impl IntoIterator<Item = impl AsRef<str>>,
 ) -> Vec<NodeLabel> {
     ids.into_iter()
@@ -406,12 +354,15 @@ fn pool_name<'p>(plan: &'p crate::plan::Plan, step: &Step) -> &'p str {
 
 /// The pool's budget: the plan's resolved `max_unavailable` for the pool
 /// (the request's `maxUnavailable` may be the smaller batch size).
-fn pool_limit(plan: &crate::plan::Plan, step: &Step, body: &request::UpgradeNodePool) -> u32 {
+fn pool_limit(plan: &crate::plan::Plan, step: &Step, request: &SyncNodes) -> u32 {
     plan.pools
         .iter()
         .find(|pool| pool.address == step.address)
         .and_then(|pool| pool.sync.as_ref())
-        .map_or(body.spec.max_unavailable, |sync| sync.max_unavailable)
+        .map_or(
+            u32::try_from(request.node_ids.len()).unwrap_or(u32::MAX),
+            |sync| sync.max_unavailable,
+        )
         .max(1)
 }
 
@@ -422,7 +373,7 @@ struct Batch<'p> {
     pool_id: &'p PoolId,
     number: usize,
     of: usize,
-    body: &'p request::UpgradeNodePool,
+    request: &'p SyncNodes,
     password_env: Option<&'p str>,
     /// The pool's CCE name (DefaultPool nodes are found by it).
     pool_name: &'p str,
@@ -487,12 +438,16 @@ async fn sync_batch<A: CceApi, S: EventSink>(
     batch: &Batch<'_>,
 ) -> StepOutcome {
     let index = batch.index;
-    let template_login = &batch.body.spec.node_template.login;
-    let password = match password_for(batch.password_env, Some(template_login)) {
+    let password = match password_for(batch.password_env) {
         Ok(password) => password,
         Err(error) => return error.into(),
     };
-    let planned: Vec<String> = batch.body.spec.node_ids.clone();
+    let planned: Vec<String> = batch
+        .request
+        .node_ids
+        .iter()
+        .map(|id| id.0.clone())
+        .collect();
     let fingerprints = &context.plan.fingerprints;
     let wait_limit = context.options.budget_wait.unwrap_or(batch.timeout);
     let wait_started = Instant::now();
@@ -577,7 +532,7 @@ async fn sync_batch<A: CceApi, S: EventSink>(
                         .partition(|id| {
                             pool_nodes.get(id).is_some_and(|node| {
                                 node_needs_sync(
-                                    node,
+                                    &node.node,
                                     planned_fingerprint(fingerprints, batch.pool_id, id),
                                 )
                             })
@@ -681,20 +636,20 @@ async fn sync_batch<A: CceApi, S: EventSink>(
     }
 
     // 2. Send the sync for exactly the nodes that need it.
-    let mut body = batch.body.clone();
-    body.spec.node_ids = needed.clone();
-    if let (Some(password), Some(env)) = (password.as_deref(), batch.password_env)
-        && let Err(error) = inject_password(Some(&mut body.spec.node_template.login), password, env)
-    {
-        return error.into();
-    }
+    let mut request = batch.request.clone();
+    request.node_ids = needed.iter().map(|id| NodeId(id.clone())).collect();
     context.mark_requested(index, None);
     let started = Instant::now();
     let sent = match provider_of(context.plan, batch.step) {
         Provider::Huawei => {
             context
                 .api
-                .sync_nodes(batch.cluster_id, batch.pool_id, &body)
+                .sync_nodes(
+                    batch.cluster_id,
+                    batch.pool_id,
+                    &request,
+                    password.as_deref(),
+                )
                 .await
         }
         // Open Telekom Cloud has no UpgradeNodePool; ResetNode takes the
@@ -703,13 +658,16 @@ async fn sync_batch<A: CceApi, S: EventSink>(
             .api
             .reset_nodes(
                 batch.cluster_id,
-                &reset_request(context.plan, batch.step, &body),
+                &reset_request(context.plan, batch.step, &request),
+                password.as_deref(),
             )
             .await
             .map(Some),
     };
+    drop(password);
     let job_id = match sent {
         Ok(job_id) => job_id,
+        Err(LiveError::PasswordNotSalted) => return unsalted(batch.password_env).into(),
         Err(error) if certainly_refused(&error) => {
             return StepError::Api {
                 action: format!(
@@ -732,7 +690,7 @@ async fn sync_batch<A: CceApi, S: EventSink>(
             Err(read_error) => return read_error.into(),
         },
     };
-    drop(body);
+    drop(request);
     if job_id.is_some() {
         context.mark_requested(index, job_id.clone());
     }
@@ -806,24 +764,23 @@ async fn sync_batch<A: CceApi, S: EventSink>(
             })
             .collect();
         if let Some(job) = &job
-            && job.status.phase == "Failed"
+            && job.phase == JobPhase::Failed
         {
             let mut culprits: BTreeSet<String> = broken.iter().map(|id| (*id).clone()).collect();
             for sub in job
-                .spec
                 .sub_jobs
                 .iter()
-                .filter(|sub| sub.status.phase == "Failed")
+                .filter(|sub| sub.phase == JobPhase::Failed)
             {
                 if let Some(id) = needed.iter().find(|id| {
-                    **id == sub.spec.resource_id || context.label(id).name == sub.spec.resource_name
+                    **id == sub.resource_id || context.label(id).name == sub.resource_name
                 }) {
                     culprits.insert(id.clone());
                 }
             }
             return failed(StepError::JobFailed {
-                job_id: job.metadata.uid.clone(),
-                reason: job.status.reason.clone(),
+                job_id: job.id.clone(),
+                reason: job.reason.clone(),
                 nodes: labelled_with_phase(context, &pool_nodes, &culprits),
             });
         }
@@ -838,13 +795,15 @@ async fn sync_batch<A: CceApi, S: EventSink>(
                 pool_nodes.get(*id).is_none_or(|node| {
                     phase(node) != NodePhase::Active
                         || node_needs_sync(
-                            node,
+                            &node.node,
                             planned_fingerprint(fingerprints, batch.pool_id, id),
                         )
                 })
             })
             .collect();
-        let job_done = job.as_ref().is_none_or(|job| job.status.phase == "Success");
+        let job_done = job
+            .as_ref()
+            .is_none_or(|job| job.phase == JobPhase::Success);
         if pending.is_empty() && job_done {
             break;
         }
@@ -923,13 +882,9 @@ fn provider_of(plan: &crate::plan::Plan, step: &Step) -> Provider {
     plan.cloud_of(&step.cluster).provider()
 }
 
-/// The ResetNode request for a sync batch: the batch's nodes, each with the
+/// The ResetNode request for a sync batch: the batch's nodes, with the
 /// pool's OS (the API requires it) and the sync's login.
-fn reset_request(
-    plan: &crate::plan::Plan,
-    step: &Step,
-    sync: &request::UpgradeNodePool,
-) -> request::ResetNodeList {
+fn reset_request(plan: &crate::plan::Plan, step: &Step, sync: &SyncNodes) -> ResetNodes {
     let os = plan
         .pools
         .iter()
@@ -939,21 +894,10 @@ fn reset_request(
         .and_then(serde_json::Value::as_str)
         .unwrap_or_default()
         .to_owned();
-    request::ResetNodeList {
-        kind: "List".to_owned(),
-        api_version: "v3".to_owned(),
-        node_list: sync
-            .spec
-            .node_ids
-            .iter()
-            .map(|node| request::ResetNode {
-                node_id: node.clone(),
-                spec: request::ReinstallNodeSpec {
-                    os: os.clone(),
-                    login: sync.spec.node_template.login.clone(),
-                },
-            })
-            .collect(),
+    ResetNodes {
+        node_ids: sync.node_ids.clone(),
+        os,
+        login: sync.login.clone(),
     }
 }
 
@@ -997,7 +941,7 @@ async fn sync_in_flight<A: CceApi, S: EventSink>(
     };
     if let Some(job_id) = status.job_id.filter(|id| !id.is_empty()) {
         match context.api.show_job(&job_id).await {
-            Ok(job) if matches!(job.status.phase.as_str(), "Success" | "Failed") => {}
+            Ok(job) if job.phase.is_finished() => {}
             // Unfinished, or not readable yet: either way not over.
             Ok(_) => return Ok(Some(format!("job {job_id}"))),
             Err(error) if error.is_not_found() => return Ok(Some(format!("job {job_id}"))),
@@ -1010,7 +954,7 @@ async fn sync_in_flight<A: CceApi, S: EventSink>(
         }
     }
     let synchronizing = status.conditions.iter().any(|condition| {
-        condition.condition_type == "ConfigurationSynchronizing" && condition.status == "True"
+        condition.kind == "ConfigurationSynchronizing" && condition.status == "True"
     });
     Ok(synchronizing.then(|| "condition ConfigurationSynchronizing is True".to_owned()))
 }
@@ -1031,7 +975,7 @@ async fn sync_took_effect<A: CceApi, S: EventSink>(
             pool_nodes.get(id).is_some_and(|node| {
                 phase(node) != NodePhase::Active
                     || !node_needs_sync(
-                        node,
+                        &node.node,
                         planned_fingerprint(&context.plan.fingerprints, batch.pool_id, id),
                     )
             })
@@ -1049,7 +993,7 @@ async fn sync_took_effect<A: CceApi, S: EventSink>(
 // ---------------------------------------------------------------------------
 // Pools
 
-fn pool_failure(pool: &wire::NodePool) -> Option<StepError> {
+fn pool_failure(pool: &PoolState) -> Option<StepError> {
     let status = pool.status.as_ref()?;
     if status.phase != "Error" {
         return None;
@@ -1059,10 +1003,10 @@ fn pool_failure(pool: &wire::NodePool) -> Option<StepError> {
         .iter()
         .filter(|condition| condition.status == "True" || !condition.message.is_empty())
         .filter(|condition| !condition.message.is_empty())
-        .map(|condition| format!("{}: {}", condition.condition_type, condition.message))
+        .map(|condition| format!("{}: {}", condition.kind, condition.message))
         .collect();
     Some(StepError::PoolFailed {
-        pool: pool.metadata.name.clone(),
+        pool: pool.name.clone(),
         phase: status.phase.clone(),
         message: messages.join("; "),
     })
@@ -1137,7 +1081,7 @@ async fn wait_for_pool<A: CceApi, S: EventSink>(
             .as_ref()
             .and_then(|pool| pool.status.as_ref())
             .is_some_and(|status| {
-                status.phase.is_empty() && status.creating_node == 0 && status.deleting_node == 0
+                status.phase.is_empty() && status.creating_nodes == 0 && status.deleting_nodes == 0
             });
         let enough = expected_nodes.is_none_or(|expected| ids.len() >= expected as usize);
         if settled && enough && not_active.is_empty() {
@@ -1158,22 +1102,23 @@ async fn create_pool<A: CceApi, S: EventSink>(
     context: &Context<'_, A, S>,
     index: usize,
     cluster_id: &ClusterId,
-    body: &request::CreateNodePool,
+    request: &CreatePool,
     password_env: Option<&str>,
 ) -> StepOutcome {
-    let request = match pool_request(context, body, password_env, |body| {
-        Some(&mut body.spec.node_template.login)
-    }) {
-        Ok(request) => request,
+    let password = match pool_password(context, password_env) {
+        Ok(password) => password,
         Err(outcome) => return *outcome,
     };
     context.mark_requested(index, None);
-    let name = body.metadata.name.clone();
-    let answer = context.api.create_pool(cluster_id, &request).await;
-    drop(request);
+    let name = request.pool.name.clone();
+    let answer = context
+        .api
+        .create_pool(cluster_id, request, password.as_deref())
+        .await;
+    drop(password);
     let pool_id = match answer {
-        Ok(pool) => match pool.metadata.uid.filter(|uid| !uid.is_empty()) {
-            Some(uid) => PoolId(uid),
+        Ok(id) => match id {
+            Some(id) => id,
             None => match find_pool(context, cluster_id, &name).await {
                 Ok(Some(id)) => id,
                 Ok(None) => {
@@ -1185,6 +1130,7 @@ async fn create_pool<A: CceApi, S: EventSink>(
                 Err(error) => return error.into(),
             },
         },
+        Err(LiveError::PasswordNotSalted) => return unsalted(password_env).into(),
         Err(error) if certainly_refused(&error) => {
             return StepError::Api {
                 action: format!("create pool {name}"),
@@ -1214,7 +1160,7 @@ async fn create_pool<A: CceApi, S: EventSink>(
         cluster_id,
         &pool_id,
         &name,
-        Some(body.spec.initial_node_count),
+        Some(request.initial_node_count()),
     )
     .await
     {
@@ -1238,11 +1184,12 @@ async fn find_pool<A: CceApi, S: EventSink>(
             action: format!("list the pools of cluster {cluster_id}"),
             source,
         })?;
+    // A pool CCE lists without an id is as good as not listed.
     Ok(pools
         .into_iter()
-        .find(|pool| pool.metadata.name == name)
-        .and_then(|pool| pool.metadata.uid)
-        .map(PoolId))
+        .find(|pool| pool.name == name)
+        .map(|pool| pool.id)
+        .filter(|id| !id.0.is_empty()))
 }
 
 async fn update_pool<A: CceApi, S: EventSink>(
@@ -1250,21 +1197,25 @@ async fn update_pool<A: CceApi, S: EventSink>(
     index: usize,
     cluster_id: &ClusterId,
     pool_id: &PoolId,
-    body: &request::NodePoolUpdate,
+    request: &UpdatePool,
     password_env: Option<&str>,
 ) -> StepOutcome {
-    let request = match pool_request(context, body, password_env, |body| {
-        Some(&mut body.spec.node_template.login)
-    }) {
-        Ok(request) => request,
+    let password = match pool_password(context, password_env) {
+        Ok(password) => password,
         Err(outcome) => return *outcome,
     };
     context.mark_requested(index, None);
     // A PUT is idempotent, but whether one whose answer was lost took effect
     // is for the next plan to say, not for apply to guess.
-    let answer = context.api.update_pool(cluster_id, pool_id, &request).await;
-    drop(request);
+    let answer = context
+        .api
+        .update_pool(cluster_id, pool_id, request, password.as_deref())
+        .await;
+    drop(password);
     if let Err(source) = answer {
+        if matches!(source, LiveError::PasswordNotSalted) {
+            return unsalted(password_env).into();
+        }
         return StepError::Api {
             action: format!("update pool {pool_id}"),
             source,
@@ -1280,12 +1231,12 @@ async fn update_pool<A: CceApi, S: EventSink>(
         index,
         cluster_id,
         pool_id,
-        &body.metadata.name,
+        &request.pool.name,
         None,
     )
     .await
     {
-        Ok(_) => StepOutcome::done(format!("updated pool {}", body.metadata.name)),
+        Ok(_) => StepOutcome::done(format!("updated pool {}", request.pool.name)),
         Err(error) => error.into(),
     }
 }
@@ -1352,46 +1303,37 @@ async fn delete_pool<A: CceApi, S: EventSink>(
 mod tests {
     use super::*;
 
-    fn node(up_to_date: Option<bool>, post_install: Option<&str>) -> wire::Node {
-        let mut node = wire::Node {
-            metadata: wire::NodeMetadata {
-                uid: "n1".into(),
-                name: "node-1".into(),
-                ..wire::NodeMetadata::default()
-            },
-            status: Some(wire::NodeStatus {
-                phase: "Active".into(),
-                configuration_up_to_date: up_to_date,
-                ..wire::NodeStatus::default()
-            }),
-            ..wire::Node::default()
-        };
-        if let Some(script) = post_install {
-            node.spec.extend_param = Some(BTreeMap::from([(
-                convert::POST_INSTALL_KEY.to_owned(),
-                serde_json::Value::String(convert::encode_script(script)),
-            )]));
+    /// A node as read now; its fingerprint stands for everything else it
+    /// reports.
+    fn node(up_to_date: Option<bool>, fingerprint: &str) -> LiveNode {
+        LiveNode {
+            id: NodeId::from("n1"),
+            name: "node-1".into(),
+            az: String::new(),
+            phase: NodePhase::Active,
+            up_to_date,
+            config: crate::model::NodeConfig::default(),
+            fingerprint: fingerprint.into(),
+            pending_reset: None,
         }
-        node
     }
 
     #[test]
     fn flag_false_means_needed() {
-        assert!(node_needs_sync(&node(Some(false), None), None));
-        assert!(node_needs_sync(&node(Some(false), None), Some("old")));
+        assert!(node_needs_sync(&node(Some(false), "now"), None));
+        assert!(node_needs_sync(&node(Some(false), "now"), Some("old")));
     }
 
     #[test]
     fn node_changed_since_plan_and_up_to_date_is_left_alone() {
         // The plan read a different version of the node (it was reset since).
-        assert!(!node_needs_sync(&node(Some(true), None), Some("old")));
+        assert!(!node_needs_sync(&node(Some(true), "now"), Some("old")));
     }
 
     #[test]
     fn node_unchanged_since_plan_keeps_the_plans_verdict() {
-        let current = node(Some(true), None);
-        let fingerprint = convert::node_from_wire(&current).fingerprint;
-        assert!(node_needs_sync(&current, Some(&fingerprint)));
+        let current = node(Some(true), "now");
+        assert!(node_needs_sync(&current, Some("now")));
     }
 
     #[test]
@@ -1399,12 +1341,9 @@ mod tests {
         // Real node responses carry no scripts and only the key pair of the
         // login; whatever a node shows there must not decide a reset, or a
         // reset node that shows the same would be reset forever.
-        let mut current = node(Some(true), Some("echo old"));
-        current.spec.login = Some(wire::Login {
-            ssh_key: Some("kp-old".into()),
-            user_password: Some(wire::UserPassword::default()),
-            ..wire::Login::default()
-        });
+        let mut current = node(Some(true), "now");
+        current.config.ssh_key = Some("kp-old".into());
+        current.config.os = Some("EulerOS 2.9".into());
         assert!(!node_needs_sync(&current, Some("changed since the plan")));
         assert!(!node_needs_sync(&current, None));
     }
@@ -1428,14 +1367,14 @@ mod tests {
     #[test]
     fn only_clear_refusals_count_as_not_applied() {
         let refused = LiveError::Api {
-            service: crate::live::Service::Cce,
+            service: crate::api::Service::Cce,
             status: 400,
             code: None,
             message: "bad".into(),
             request_id: None,
         };
         let server = LiveError::Api {
-            service: crate::live::Service::Cce,
+            service: crate::api::Service::Cce,
             status: 503,
             code: None,
             message: "busy".into(),
@@ -1452,38 +1391,16 @@ mod tests {
     #[test]
     fn password_errors_never_hold_the_value() {
         // SAFETY of the test: a variable name no other test uses.
-        let missing =
-            read_password("POOLFORM_TEST_APPLY_NO_SUCH_VARIABLE", None).expect_err("unset");
+        let missing = read_password("POOLFORM_TEST_APPLY_NO_SUCH_VARIABLE").expect_err("unset");
         assert!(
             missing
                 .to_string()
                 .contains("POOLFORM_TEST_APPLY_NO_SUCH_VARIABLE")
         );
-        let mut login = wire::Login {
-            user_password: Some(wire::UserPassword {
-                username: Some("root".into()),
-                password: String::new(),
-            }),
-            ..wire::Login::default()
-        };
-        inject_password(Some(&mut login), "S3cret!pass", "NODE_PASSWORD").expect("salted");
-        let sent = login
-            .user_password
-            .map(|user| user.password)
-            .unwrap_or_default();
-        // What is sent is base64 of a SHA-512 crypt of the password, never
-        // the password itself.
-        assert!(!sent.contains("S3cret!pass"));
-        let crypt = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, &sent)
-            .map(String::from_utf8)
-            .expect("base64")
-            .expect("utf-8");
-        assert!(crypt.starts_with("$6$"), "{crypt}");
-        sha_crypt::PasswordVerifier::verify_password(
-            &sha_crypt::ShaCrypt::default(),
-            b"S3cret!pass",
-            crypt.as_str(),
-        )
-        .expect("verifies");
+        assert!(
+            !unsalted(Some("NODE_PASSWORD"))
+                .to_string()
+                .contains("S3cret")
+        );
     }
 }

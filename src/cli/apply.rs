@@ -835,7 +835,7 @@ async fn prepare_saved(args: &ApplyArgs) -> miette::Result<(Plan, Connection, Ap
     let desired = clusters_of(&plan);
     let locks = lock(args, &desired).await?;
     let connection = connect(&desired, &args.fleet, &args.live, &args.path).await?;
-    let live = match fetch(&connection.client, &desired, FETCH_CONCURRENCY).await {
+    let live = match fetch(&connection.client, &plan.cluster_ids(), FETCH_CONCURRENCY).await {
         Ok(live) => live,
         Err(error) => {
             let _ = connection.close().await;
@@ -860,7 +860,8 @@ async fn prepare_saved(args: &ApplyArgs) -> miette::Result<(Plan, Connection, Ap
     Ok((plan, connection, locks))
 }
 
-/// The clusters a saved plan touches, as `fetch` wants them.
+/// The clusters a saved plan touches, as `lock` and `connect` want them
+/// (their endpoints and credentials); `fetch` takes the plan's cluster ids.
 fn clusters_of(plan: &Plan) -> Desired {
     Desired {
         cloud: plan.cloud.clone(),

@@ -120,7 +120,13 @@ pub async fn prepare_loaded(
     source: &LiveSource,
 ) -> miette::Result<Prepared> {
     let connection = connect(&desired, fleet, source, path).await?;
-    let mut live = match fetch(&connection.client, &desired, FETCH_CONCURRENCY).await {
+    let mut live = match fetch(
+        &connection.client,
+        &desired.cluster_ids(),
+        FETCH_CONCURRENCY,
+    )
+    .await
+    {
         Ok(live) => live,
         Err(error) => {
             let _ = connection.close().await;

@@ -17,6 +17,7 @@ use super::select::select_clusters;
 use super::{FleetArgs, ImportArgs, ImportFormat, LiveSource, Outcome};
 use crate::import::{ImportSettings, ImportedPool, import_pool};
 use crate::live::CceApi as _;
+use crate::live::convert::pool_from_wire;
 use crate::live::fetch::assemble_cluster;
 use crate::live::wire;
 use crate::model::{ClusterName, Desired};
@@ -264,6 +265,7 @@ async fn read_cluster(
         .collect::<Result<_, _>>()
         .into_diagnostic()
         .wrap_err("CCE answered ListNodePools with a pool poolform cannot read")?;
+    let pools: Vec<crate::model::LivePool> = pools.iter().map(pool_from_wire).collect();
     Ok((assemble_cluster(id, &pools, &nodes), raw))
 }
 

@@ -24,8 +24,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
+use crate::api::{CceApi, JobPhase};
 use crate::diff::OUT_OF_DATE;
-use crate::live::CceApi;
 use crate::model::{ClusterName, Live, PoolAddress};
 use crate::plan::{Plan, StepKind};
 
@@ -267,7 +267,9 @@ impl Journal {
             return Ok(());
         };
         let (pool_id, nodes) = match &step.kind {
-            StepKind::SyncBatch { pool_id, body, .. } => (pool_id, &body.spec.node_ids),
+            StepKind::SyncBatch {
+                pool_id, request, ..
+            } => (pool_id, &request.node_ids),
             StepKind::DeletePool { pool_id } => (pool_id, &Vec::new()),
             _ => return Ok(()),
         };
@@ -348,13 +350,9 @@ async fn settle_posted<A: CceApi>(rollout: &mut Rollout, api: &A) -> bool {
             }
             // The node's own sub-job when the job lists one; else the whole
             // job.
-            let sub = job
-                .spec
-                .sub_jobs
-                .iter()
-                .find(|sub| sub.spec.resource_id == *node);
-            let phase = sub.map_or(job.status.phase.as_str(), |sub| sub.status.phase.as_str());
-            if phase == "Success" {
+            let sub = job.sub_jobs.iter().find(|sub| sub.resource_id == *node);
+            let phase = sub.map_or(&job.phase, |sub| &sub.phase);
+            if *phase == JobPhase::Success {
                 done.push(node.clone());
             }
         }
@@ -372,8 +370,8 @@ mod tests {
 
     #[test]
     fn a_node_planned_from_the_journal_keeps_the_reasons_it_was_recorded_with() {
+        use crate::model::test_support::{live_pool_mut, world};
         use crate::plan::build_plan;
-        use crate::plan::test_support::{live_pool_mut, world};
 
         let dir = tempfile::tempdir().expect("temp dir");
         let journal = Journal::at(

@@ -8,11 +8,11 @@ use proptest::prelude::*;
 use serde_json::{Value, json};
 
 use super::{NodeStaleness, OUT_OF_DATE, node_staleness};
+use crate::diff::AttributeChange;
+use crate::model::test_support::{desired_pool, live_pool};
 use crate::model::{
     DEFAULT_POOL_NAME, DesiredPool, LiveNode, LivePool, NodeConfig, NodeId, NodePhase, Volume,
 };
-use crate::plan::AttributeChange;
-use crate::plan::test_support::{desired_pool, live_pool};
 
 fn text(choices: &'static [&'static str]) -> impl Strategy<Value = String> {
     prop::sample::select(choices).prop_map(str::to_owned)

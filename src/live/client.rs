@@ -1,5 +1,5 @@
 //! [`CceClient`]: the reqwest (rustls) client of the CCE v3 API, implementing
-//! [`CceApi`].
+//! [`crate::api::CceApi`].
 //!
 //! Every request carries `Content-Type: application/json`, `X-Project-Id` and
 //! either an SDK-HMAC-SHA256 signature (AK/SK, see [`crate::sign`]) or an
@@ -41,7 +41,7 @@ use url::Url;
 
 use super::auth::{self, Credentials, Secret};
 use super::limit::{AdaptiveLimit, Signal};
-use super::{CceApi, LiveError, Service, request, wire};
+use super::{LiveError, Service, request, wire};
 use crate::model::{CloudSettings, ClusterId, NodeId, PoolId};
 use crate::sign;
 
@@ -724,8 +724,12 @@ pub fn protect_node_count(body: &request::NodePoolUpdate) -> request::NodePoolUp
     body
 }
 
-impl CceApi for CceClient {
-    async fn list_pools(&self, cluster: &ClusterId) -> Result<Vec<wire::NodePool>, LiveError> {
+/// The wire-level calls, one per CCE operation: bodies in, responses out,
+/// exactly as the API has them. [`crate::api::CceApi`] is the domain face of the same
+/// calls (`live::cce_api`); the contract and client tests speak to these.
+impl CceClient {
+    /// ListNodePools, DefaultPool included.
+    pub async fn list_pools(&self, cluster: &ClusterId) -> Result<Vec<wire::NodePool>, LiveError> {
         let call = Call::new(
             Method::GET,
             "ListNodePools",
@@ -736,7 +740,8 @@ impl CceApi for CceClient {
         Ok(list.items)
     }
 
-    async fn show_pool(
+    /// ShowNodePool.
+    pub async fn show_pool(
         &self,
         cluster: &ClusterId,
         pool: &PoolId,
@@ -749,7 +754,8 @@ impl CceApi for CceClient {
         self.call_json(call).await
     }
 
-    async fn create_pool(
+    /// CreateNodePool.
+    pub async fn create_pool(
         &self,
         cluster: &ClusterId,
         body: &request::CreateNodePool,
@@ -763,7 +769,8 @@ impl CceApi for CceClient {
         self.call_json(call).await
     }
 
-    async fn update_pool(
+    /// UpdateNodePool, with the node count protected ([`protect_node_count`]).
+    pub async fn update_pool(
         &self,
         cluster: &ClusterId,
         pool: &PoolId,
@@ -778,7 +785,8 @@ impl CceApi for CceClient {
         self.call_json(call).await
     }
 
-    async fn delete_pool(
+    /// DeleteNodePool.
+    pub async fn delete_pool(
         &self,
         cluster: &ClusterId,
         pool: &PoolId,
@@ -803,7 +811,8 @@ impl CceApi for CceClient {
         decode("DeleteNodePool", &body)
     }
 
-    async fn list_nodes(&self, cluster: &ClusterId) -> Result<Vec<wire::Node>, LiveError> {
+    /// ListNodes, every page.
+    pub async fn list_nodes(&self, cluster: &ClusterId) -> Result<Vec<wire::Node>, LiveError> {
         let mut nodes = Vec::new();
         let mut marker: Option<String> = None;
         let mut seen = HashSet::new();
@@ -829,7 +838,12 @@ impl CceApi for CceClient {
         }
     }
 
-    async fn show_node(&self, cluster: &ClusterId, node: &NodeId) -> Result<wire::Node, LiveError> {
+    /// ShowNode.
+    pub async fn show_node(
+        &self,
+        cluster: &ClusterId,
+        node: &NodeId,
+    ) -> Result<wire::Node, LiveError> {
         let call = Call::new(
             Method::GET,
             "ShowNode",
@@ -838,7 +852,8 @@ impl CceApi for CceClient {
         self.call_json(call).await
     }
 
-    async fn sync_nodes(
+    /// UpgradeNodePool; the job id, or `None` when CCE accepted it with no body.
+    pub async fn sync_nodes(
         &self,
         cluster: &ClusterId,
         pool: &PoolId,
@@ -868,7 +883,8 @@ impl CceApi for CceClient {
         Ok(Some(answer.jobid).filter(|id| !id.is_empty()))
     }
 
-    async fn reset_nodes(
+    /// ResetNode; the job id.
+    pub async fn reset_nodes(
         &self,
         cluster: &ClusterId,
         body: &request::ResetNodeList,
@@ -889,7 +905,8 @@ impl CceApi for CceClient {
         Ok(answer.jobid)
     }
 
-    async fn show_job(&self, job: &str) -> Result<wire::Job, LiveError> {
+    /// ShowJob.
+    pub async fn show_job(&self, job: &str) -> Result<wire::Job, LiveError> {
         let call = Call::new(Method::GET, "ShowJob", &["jobs", job]);
         self.call_json(call).await
     }

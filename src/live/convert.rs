@@ -12,6 +12,9 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::{request, wire};
+use crate::api::{
+    JobPhase, JobState, ListedNode, NodeMembership, PoolCondition, PoolState, PoolStatus, SubJob,
+};
 use crate::model::{
     Autoscaling, Lifecycle, LiveNode, LivePool, Login, NicSpec, NodeConfig, NodeId, NodePhase,
     NodeTemplate, PasswordRef, PoolId, PublicIp, Runtime, SYSTEM_LABEL_MARKER, Taint, Volume,
@@ -578,6 +581,65 @@ pub fn node_pool_id(node: &wire::Node) -> Option<String> {
                 .as_ref()
                 .and_then(|a| a.get(wire::NODE_POOL_ANNOTATION).cloned())
         })
+}
+
+/// Reads a node and the pool it names.
+pub fn listed_node_from_wire(node: &wire::Node) -> ListedNode {
+    let owner = node.metadata.owner_references.as_ref();
+    ListedNode {
+        node: node_from_wire(node),
+        membership: NodeMembership {
+            owner_pool_id: owner.and_then(|owner| owner.nodepool_id.clone()),
+            owner_pool_name: owner.and_then(|owner| owner.nodepool_name.clone()),
+            pool_annotation: node
+                .metadata
+                .annotations
+                .as_ref()
+                .and_then(|annotations| annotations.get(wire::NODE_POOL_ANNOTATION).cloned()),
+        },
+    }
+}
+
+/// Reads a pool's id, name and status.
+pub fn pool_state_from_wire(pool: &wire::NodePool) -> PoolState {
+    PoolState {
+        id: PoolId(pool.metadata.uid.clone().unwrap_or_default()),
+        name: pool.metadata.name.clone(),
+        status: pool.status.as_ref().map(|status| PoolStatus {
+            phase: status.phase.clone(),
+            creating_nodes: status.creating_node,
+            deleting_nodes: status.deleting_node,
+            job_id: status.job_id.clone(),
+            conditions: status
+                .conditions
+                .iter()
+                .map(|condition| PoolCondition {
+                    kind: condition.condition_type.clone(),
+                    status: condition.status.clone(),
+                    message: condition.message.clone(),
+                })
+                .collect(),
+        }),
+    }
+}
+
+/// Reads a job and its sub-jobs.
+pub fn job_from_wire(job: &wire::Job) -> JobState {
+    JobState {
+        id: job.metadata.uid.clone(),
+        phase: JobPhase::parse(&job.status.phase),
+        reason: job.status.reason.clone(),
+        sub_jobs: job
+            .spec
+            .sub_jobs
+            .iter()
+            .map(|sub| SubJob {
+                phase: JobPhase::parse(&sub.status.phase),
+                resource_id: sub.spec.resource_id.clone(),
+                resource_name: sub.spec.resource_name.clone(),
+            })
+            .collect(),
+    }
 }
 
 #[cfg(test)]

@@ -12,10 +12,10 @@ use std::collections::BTreeMap;
 
 use futures::{StreamExt, TryStreamExt, stream};
 
-use super::convert::{fingerprint, node_from_wire, pool_from_wire};
-use super::{CceApi, LiveError, Service, wire};
+use super::convert::fingerprint;
+use crate::api::{CceApi, ListedNode, LiveError, NodeMembership, Service};
 use crate::model::{
-    ClusterId, DEFAULT_POOL_NAME, Desired, Live, LiveCluster, LiveNode, LivePool, NodeId,
+    ClusterId, ClusterName, DEFAULT_POOL_NAME, Live, LiveCluster, LiveNode, LivePool, NodeId,
     NodeTemplate, PoolId,
 };
 
@@ -30,25 +30,27 @@ pub const DEFAULT_POOL_ID: &str = DEFAULT_POOL_NAME;
 /// wrong for one fleet or another.
 pub const DEFAULT_CONCURRENCY: usize = usize::MAX;
 
-/// Reads every cluster of the configuration. A failure names the cluster.
+/// Reads every cluster of `clusters` (config key and CCE id, as
+/// [`crate::model::Desired::cluster_ids`] lists them). A failure names the
+/// cluster.
 pub async fn fetch<A: CceApi>(
     api: &A,
-    desired: &Desired,
+    clusters: &[(ClusterName, ClusterId)],
     concurrency: usize,
 ) -> Result<Live, LiveError> {
-    let clusters: Vec<_> = stream::iter(desired.clusters.values())
-        .map(|cluster| async move {
-            fetch_cluster(api, &cluster.id)
+    let clusters: Vec<_> = stream::iter(clusters)
+        .map(|(name, id)| async move {
+            fetch_cluster(api, id)
                 .await
-                .map(|live| (cluster.name.clone(), live))
+                .map(|live| (name.clone(), live))
                 .map_err(|error| match error.service() {
                     // The IAM login is made once for the whole run, on the
                     // first request; naming the cluster it happened to be
                     // for would point at the wrong thing.
                     Some(Service::Iam { .. }) => error,
                     _ => LiveError::Cluster {
-                        cluster: cluster.name.to_string(),
-                        cluster_id: cluster.id.to_string(),
+                        cluster: name.to_string(),
+                        cluster_id: id.to_string(),
                         error: Box::new(error),
                     },
                 })
@@ -83,12 +85,12 @@ pub async fn fetch_pool_nodes<A: CceApi>(
     let pools = [(pool_id.as_str(), pool_name)];
     let mut mine: Vec<LiveNode> = nodes
         .iter()
-        .filter(|node| match owner_of(node, &pools) {
+        .filter(|node| match owner_of(&node.membership, &pools) {
             Owner::Pool(name) => name == pool_name,
             Owner::DefaultPool => pool_name == DEFAULT_POOL_NAME,
             Owner::Unknown => false,
         })
-        .map(node_from_wire)
+        .map(|listed| listed.node.clone())
         .collect();
     mine.sort_by(|a, b| a.id.cmp(&b.id));
     Ok(mine)
@@ -108,20 +110,18 @@ enum Owner<'a> {
 /// Finds a node's pool among `pools` (`(id, name)` pairs): by pool id in
 /// `ownerReferences` or the annotation first, then by `nodepoolName`, then
 /// the DefaultPool forms.
-fn owner_of<'a>(node: &wire::Node, pools: &[(&'a str, &'a str)]) -> Owner<'a> {
-    let owner = node.metadata.owner_references.as_ref();
-    let owner_id = owner
-        .and_then(|o| o.nodepool_id.as_deref())
+fn owner_of<'a>(membership: &NodeMembership, pools: &[(&'a str, &'a str)]) -> Owner<'a> {
+    let owner_id = membership
+        .owner_pool_id
+        .as_deref()
         .filter(|id| !id.is_empty());
-    let owner_name = owner
-        .and_then(|o| o.nodepool_name.as_deref())
+    let owner_name = membership
+        .owner_pool_name
+        .as_deref()
         .filter(|name| !name.is_empty());
-    let annotation = node
-        .metadata
-        .annotations
-        .as_ref()
-        .and_then(|a| a.get(wire::NODE_POOL_ANNOTATION))
-        .map(String::as_str)
+    let annotation = membership
+        .pool_annotation
+        .as_deref()
         .filter(|value| !value.is_empty());
     for candidate in [owner_id, annotation].into_iter().flatten() {
         if let Some((_, name)) = pools.iter().find(|(id, _)| *id == candidate) {
@@ -147,15 +147,12 @@ fn owner_of<'a>(node: &wire::Node, pools: &[(&'a str, &'a str)]) -> Owner<'a> {
 /// returned. Pure.
 pub fn assemble_cluster(
     cluster: &ClusterId,
-    pools: &[wire::NodePool],
-    nodes: &[wire::Node],
+    pools: &[LivePool],
+    nodes: &[ListedNode],
 ) -> LiveCluster {
     let mut live_pools: BTreeMap<String, LivePool> = pools
         .iter()
-        .map(|pool| {
-            let live = pool_from_wire(pool);
-            (live.name.clone(), live)
-        })
+        .map(|pool| (pool.name.clone(), pool.clone()))
         .collect();
     let keys: Vec<(String, String)> = live_pools
         .values()
@@ -168,8 +165,8 @@ pub fn assemble_cluster(
     let mut attached: BTreeMap<String, Vec<LiveNode>> = BTreeMap::new();
     let mut orphan_nodes = Vec::new();
     for node in nodes {
-        let live = node_from_wire(node);
-        match owner_of(node, &keys) {
+        let live = node.node.clone();
+        match owner_of(&node.membership, &keys) {
             Owner::Pool(name) => attached.entry(name.to_owned()).or_default().push(live),
             Owner::DefaultPool => attached
                 .entry(DEFAULT_POOL_NAME.to_owned())
@@ -269,10 +266,12 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
+    use crate::live::convert::{listed_node_from_wire, pool_from_wire};
+    use crate::live::wire;
     use crate::model::NodePhase;
 
-    fn pool(name: &str, uid: &str) -> wire::NodePool {
-        wire::NodePool {
+    fn pool(name: &str, uid: &str) -> LivePool {
+        pool_from_wire(&wire::NodePool {
             kind: "NodePool".into(),
             api_version: "v3".into(),
             metadata: wire::NodePoolMetadata {
@@ -281,10 +280,14 @@ mod tests {
                 ..Default::default()
             },
             ..Default::default()
-        }
+        })
     }
 
-    fn node(uid: &str, owner_id: Option<&str>, annotation: Option<&str>) -> wire::Node {
+    fn node(uid: &str, owner_id: Option<&str>, annotation: Option<&str>) -> ListedNode {
+        listed_node_from_wire(&wire_node(uid, owner_id, annotation))
+    }
+
+    fn wire_node(uid: &str, owner_id: Option<&str>, annotation: Option<&str>) -> wire::Node {
         wire::Node {
             kind: "Node".into(),
             api_version: "v3".into(),
@@ -368,21 +371,22 @@ mod tests {
 
     #[test]
     fn owner_name_is_a_fallback() {
-        let mut by_name = node("n1", None, None);
+        let mut by_name = wire_node("n1", None, None);
         by_name.metadata.owner_references = Some(wire::OwnerReferences {
             nodepool_name: Some("np-a".into()),
             nodepool_id: None,
         });
+        let by_name = listed_node_from_wire(&by_name);
         let live = assemble_cluster(&ClusterId::from("c"), &[pool("np-a", "pa")], &[by_name]);
         assert_eq!(ids(&live.pools["np-a"].nodes), vec!["n1"]);
     }
 
     fn live_node(id: &str, phase: &str, up_to_date: Option<bool>) -> LiveNode {
-        let mut wire = node(id, None, None);
+        let mut wire = wire_node(id, None, None);
         let status = wire.status.as_mut().expect("status");
         status.phase = phase.into();
         status.configuration_up_to_date = up_to_date;
-        node_from_wire(&wire)
+        crate::live::convert::node_from_wire(&wire)
     }
 
     #[test]

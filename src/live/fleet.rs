@@ -11,8 +11,11 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, PoisonError};
 
 use super::client::{CceClient, ClientOptions};
-use super::{CceApi, LiveError, request, wire};
-use crate::model::{ClusterId, NodeId, PoolId};
+use crate::api::{
+    CceApi, CreatePool, JobState, ListedNode, LiveError, PoolState, ResetNodes, SyncNodes,
+    UpdatePool,
+};
+use crate::model::{ClusterId, LivePool, NodeId, PoolId};
 
 /// The clients of a fleet and which cluster is behind which.
 #[derive(Debug)]
@@ -88,63 +91,54 @@ impl FleetClient {
 }
 
 impl CceApi for FleetClient {
-    async fn list_pools(&self, cluster: &ClusterId) -> Result<Vec<wire::NodePool>, LiveError> {
-        self.client_for(cluster).list_pools(cluster).await
+    async fn list_pools(&self, cluster: &ClusterId) -> Result<Vec<LivePool>, LiveError> {
+        CceApi::list_pools(self.client_for(cluster), cluster).await
     }
 
-    async fn show_pool(
-        &self,
-        cluster: &ClusterId,
-        pool: &PoolId,
-    ) -> Result<wire::NodePool, LiveError> {
-        self.client_for(cluster).show_pool(cluster, pool).await
+    async fn show_pool(&self, cluster: &ClusterId, pool: &PoolId) -> Result<PoolState, LiveError> {
+        CceApi::show_pool(self.client_for(cluster), cluster, pool).await
     }
 
     async fn create_pool(
         &self,
         cluster: &ClusterId,
-        body: &request::CreateNodePool,
-    ) -> Result<wire::NodePool, LiveError> {
-        self.client_for(cluster).create_pool(cluster, body).await
+        request: &CreatePool,
+        password: Option<&str>,
+    ) -> Result<Option<PoolId>, LiveError> {
+        CceApi::create_pool(self.client_for(cluster), cluster, request, password).await
     }
 
     async fn update_pool(
         &self,
         cluster: &ClusterId,
         pool: &PoolId,
-        body: &request::NodePoolUpdate,
-    ) -> Result<wire::NodePool, LiveError> {
-        self.client_for(cluster)
-            .update_pool(cluster, pool, body)
-            .await
+        request: &UpdatePool,
+        password: Option<&str>,
+    ) -> Result<(), LiveError> {
+        CceApi::update_pool(self.client_for(cluster), cluster, pool, request, password).await
     }
 
-    async fn delete_pool(
-        &self,
-        cluster: &ClusterId,
-        pool: &PoolId,
-    ) -> Result<wire::NodePool, LiveError> {
-        self.client_for(cluster).delete_pool(cluster, pool).await
+    async fn delete_pool(&self, cluster: &ClusterId, pool: &PoolId) -> Result<(), LiveError> {
+        CceApi::delete_pool(self.client_for(cluster), cluster, pool).await
     }
 
-    async fn list_nodes(&self, cluster: &ClusterId) -> Result<Vec<wire::Node>, LiveError> {
-        self.client_for(cluster).list_nodes(cluster).await
+    async fn list_nodes(&self, cluster: &ClusterId) -> Result<Vec<ListedNode>, LiveError> {
+        CceApi::list_nodes(self.client_for(cluster), cluster).await
     }
 
-    async fn show_node(&self, cluster: &ClusterId, node: &NodeId) -> Result<wire::Node, LiveError> {
-        self.client_for(cluster).show_node(cluster, node).await
+    async fn show_node(&self, cluster: &ClusterId, node: &NodeId) -> Result<ListedNode, LiveError> {
+        CceApi::show_node(self.client_for(cluster), cluster, node).await
     }
 
     async fn sync_nodes(
         &self,
         cluster: &ClusterId,
         pool: &PoolId,
-        body: &request::UpgradeNodePool,
+        request: &SyncNodes,
+        password: Option<&str>,
     ) -> Result<Option<String>, LiveError> {
-        let job = self
-            .client_for(cluster)
-            .sync_nodes(cluster, pool, body)
-            .await?;
+        let job =
+            CceApi::sync_nodes(self.client_for(cluster), cluster, pool, request, password).await?;
         if let Some(job) = &job {
             self.jobs
                 .lock()
@@ -157,9 +151,10 @@ impl CceApi for FleetClient {
     async fn reset_nodes(
         &self,
         cluster: &ClusterId,
-        body: &request::ResetNodeList,
+        request: &ResetNodes,
+        password: Option<&str>,
     ) -> Result<String, LiveError> {
-        let job = self.client_for(cluster).reset_nodes(cluster, body).await?;
+        let job = CceApi::reset_nodes(self.client_for(cluster), cluster, request, password).await?;
         self.jobs
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -167,7 +162,7 @@ impl CceApi for FleetClient {
         Ok(job)
     }
 
-    async fn show_job(&self, job: &str) -> Result<wire::Job, LiveError> {
+    async fn show_job(&self, job: &str) -> Result<JobState, LiveError> {
         // A job this client started is asked of its endpoint. One it did not
         // start (a sync in flight from another run, a job the rollout
         // journal recorded) is asked of each endpoint until one knows it.
@@ -178,18 +173,18 @@ impl CceApi for FleetClient {
             .get(job)
             .copied();
         if let Some(index) = known {
-            return self.clients[index].show_job(job).await;
+            return CceApi::show_job(&self.clients[index], job).await;
         }
         let mut last = None;
         for client in &self.clients {
-            match client.show_job(job).await {
+            match CceApi::show_job(client, job).await {
                 Err(error) if error.is_not_found() => last = Some(error),
                 answer => return answer,
             }
         }
         match last {
             Some(error) => Err(error),
-            None => self.clients[0].show_job(job).await,
+            None => CceApi::show_job(&self.clients[0], job).await,
         }
     }
 }

@@ -188,6 +188,15 @@ pub struct DesiredCluster {
 }
 
 impl Desired {
+    /// Every cluster's config key and CCE id, in key order: what
+    /// `live::fetch` reads.
+    pub fn cluster_ids(&self) -> Vec<(ClusterName, ClusterId)> {
+        self.clusters
+            .iter()
+            .map(|(name, cluster)| (name.clone(), cluster.id.clone()))
+            .collect()
+    }
+
     /// Where the API of `cluster` is: its own settings over `[cloud]`.
     pub fn cloud_of(&self, cluster: &DesiredCluster) -> CloudSettings {
         cluster.cloud.or(&self.cloud)
@@ -640,6 +649,9 @@ impl fmt::Display for NodePhase {
         f.write_str(self.as_str())
     }
 }
+
+#[cfg(test)]
+pub(crate) mod test_support;
 
 #[cfg(test)]
 mod tests {

@@ -7,14 +7,11 @@ use miette::Diagnostic;
 use petgraph::graph::{DiGraph, NodeIndex};
 
 use crate::diff::{self, DiffError, PoolDiff};
-use crate::live::{convert, request, wire};
 use crate::model::{Desired, DesiredPool, Live, PoolAddress};
 
 use super::batches::plan_sync;
-use super::{
-    AttributeChange, FORMAT_VERSION, Plan, PlanCluster, PoolAction, PoolPlan, Step, StepKind,
-    SyncPlan,
-};
+use super::requests::{create_request, password_env, sync_request, update_request};
+use super::{FORMAT_VERSION, Plan, PlanCluster, PoolAction, PoolPlan, Step, StepKind, SyncPlan};
 
 /// Everything that kept a plan from being made; each one is a diagnostic.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Diagnostic)]
@@ -394,109 +391,6 @@ fn pool_plan(pool: &DesiredPool, diff: PoolDiff, cluster_cap: Option<u32>) -> Po
     }
 }
 
-fn password_env(pool: &DesiredPool) -> Option<String> {
-    pool.template
-        .login
-        .password
-        .as_ref()
-        .map(|reference| reference.env.clone())
-}
-
-/// The CreateNodePool body. Without `node_count` a new pool starts at the
-/// autoscaler's minimum, or empty.
-pub fn create_body(pool: &DesiredPool) -> request::CreateNodePool {
-    let initial = pool.node_count.unwrap_or_else(|| {
-        pool.autoscaling
-            .as_ref()
-            .filter(|autoscaling| autoscaling.enabled)
-            .map_or(0, |autoscaling| autoscaling.min)
-    });
-    request::CreateNodePool {
-        kind: "NodePool".to_owned(),
-        api_version: "v3".to_owned(),
-        metadata: request::PoolName {
-            name: pool.name.clone(),
-        },
-        spec: request::CreateNodePoolSpec {
-            pool_type: pool.template.pool_type.clone(),
-            node_template: convert::create_template(&pool.template),
-            initial_node_count: initial,
-            autoscaling: pool.autoscaling.as_ref().map(convert::autoscaling_to_wire),
-            node_management: pool
-                .server_group
-                .as_ref()
-                .map(|group| wire::NodeManagement {
-                    server_group_reference: Some(group.clone()),
-                }),
-        },
-    }
-}
-
-/// The UpdateNodePool body (SDK `NodePoolUpdate`): the template under the
-/// update's own names, `ignoreInitialNodeCount: true` unless the
-/// configuration manages `node_count` (an update never scales the pool by
-/// accident), the server group as `nodeManagementUpdate`, and the `refresh`
-/// policy for labels, taints and resource tags when `changes` touches them,
-/// so that CCE pushes them to the existing nodes without a reset.
-pub fn update_body(pool: &DesiredPool, changes: &[AttributeChange]) -> request::NodePoolUpdate {
-    let changed = |path: &str| changes.iter().any(|change| change.path == path);
-    let refresh = |path: &str| changed(path).then(|| request::REFRESH.to_owned());
-    request::NodePoolUpdate {
-        metadata: request::PoolName {
-            name: pool.name.clone(),
-        },
-        spec: request::NodePoolSpecUpdate {
-            node_template: convert::update_template(&pool.template),
-            initial_node_count: pool.node_count,
-            ignore_initial_node_count: pool.node_count.is_none(),
-            autoscaling: pool.autoscaling.as_ref().map(convert::autoscaling_to_wire),
-            node_management_update: pool
-                .server_group
-                .as_ref()
-                .map(|group| wire::NodeManagement {
-                    server_group_reference: Some(group.clone()),
-                }),
-            taint_policy_on_existing_nodes: refresh("taints"),
-            label_policy_on_existing_nodes: refresh("k8s_labels"),
-            user_tags_policy_on_existing_nodes: refresh("user_tags"),
-        },
-    }
-}
-
-/// The UpgradeNodePool body of one batch: exactly its nodes, at most that
-/// many at once, with the desired scripts, login and volume reset policy (no
-/// secret: a password login carries an empty password, salted and filled in
-/// by apply).
-pub fn sync_body(
-    pool: &DesiredPool,
-    pool_id: &str,
-    node_ids: &[crate::model::NodeId],
-) -> request::UpgradeNodePool {
-    let mut login = convert::login_to_wire(&pool.template.login, None);
-    // The remove flags belong to pool updates only.
-    login.remove_user_password = None;
-    login.remove_ssh_key = None;
-    request::UpgradeNodePool {
-        kind: "NodePool".to_owned(),
-        api_version: "v3".to_owned(),
-        spec: request::NodePoolUpgradeSpec {
-            node_pool_id: pool_id.to_owned(),
-            node_ids: node_ids.iter().map(|id| id.0.clone()).collect(),
-            max_unavailable: u32::try_from(node_ids.len()).unwrap_or(u32::MAX),
-            force: pool.rollout.force,
-            node_template: request::UpgradeNodeTemplate {
-                life_cycle: convert::lifecycle_to_wire(&pool.template.lifecycle),
-                login,
-                volume_config: pool.rollout.volume_reset_policy.map(|policy| {
-                    request::VolumeConfig {
-                        volume_reset_policy: policy.as_str().to_owned(),
-                    }
-                }),
-            },
-        },
-    }
-}
-
 fn build_steps(
     desired: &Desired,
     order: &[PoolAddress],
@@ -521,12 +415,12 @@ fn build_steps(
         let pool_id = plan.pool_id.clone();
         match (plan.action, &pool_id) {
             (PoolAction::Create, _) => kinds.push(StepKind::CreatePool {
-                body: Box::new(create_body(pool)),
+                request: Box::new(create_request(pool)),
                 password_env: password_env(pool),
             }),
             (PoolAction::Update, Some(id)) => kinds.push(StepKind::UpdatePool {
                 pool_id: id.clone(),
-                body: Box::new(update_body(pool, &plan.changes)),
+                request: Box::new(update_request(pool, &plan.changes)),
                 password_env: password_env(pool),
             }),
             (PoolAction::Delete, Some(id)) => {
@@ -539,7 +433,7 @@ fn build_steps(
                     pool_id: id.clone(),
                 });
                 kinds.push(StepKind::CreatePool {
-                    body: Box::new(create_body(pool)),
+                    request: Box::new(create_request(pool)),
                     password_env: password_env(pool),
                 });
             }
@@ -579,24 +473,16 @@ fn sync_steps(
     sync: &SyncPlan,
 ) -> Vec<StepKind> {
     let of = sync.batches.len();
-    // Every batch of a pool sends the same template (login, encoded
-    // scripts): build it once and give each batch its own nodes.
-    let template = sync_body(pool, pool_id.as_str(), &[]);
     sync.batches
         .iter()
-        .map(|batch| {
-            let mut body = template.clone();
-            body.spec.node_ids = batch.node_ids.iter().map(|id| id.0.clone()).collect();
-            body.spec.max_unavailable = u32::try_from(batch.node_ids.len()).unwrap_or(u32::MAX);
-            StepKind::SyncBatch {
-                pool_id: pool_id.clone(),
-                number: batch.number,
-                of,
-                body: Box::new(body),
-                password_env: password_env(pool),
-                soak_seconds: pool.rollout.soak_seconds,
-                timeout_seconds: pool.rollout.batch_timeout_seconds,
-            }
+        .map(|batch| StepKind::SyncBatch {
+            pool_id: pool_id.clone(),
+            number: batch.number,
+            of,
+            request: Box::new(sync_request(pool, &batch.node_ids)),
+            password_env: password_env(pool),
+            soak_seconds: pool.rollout.soak_seconds,
+            timeout_seconds: pool.rollout.batch_timeout_seconds,
         })
         .collect()
 }
@@ -604,8 +490,8 @@ fn sync_steps(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::test_support::*;
     use crate::model::{MaxUnavailable, PasswordRef};
-    use crate::plan::test_support::*;
 
     fn step_summary(plan: &Plan) -> Vec<(usize, Vec<usize>, String, String)> {
         plan.steps
@@ -616,9 +502,17 @@ mod tests {
                     StepKind::UpdatePool { .. } => "update".to_owned(),
                     StepKind::DeletePool { .. } => "delete".to_owned(),
                     StepKind::SyncBatch {
-                        number, of, body, ..
+                        number,
+                        of,
+                        request,
+                        ..
                     } => {
-                        format!("sync {number}/{of} {}", body.spec.node_ids.join(","))
+                        let ids: Vec<&str> = request
+                            .node_ids
+                            .iter()
+                            .map(crate::model::NodeId::as_str)
+                            .collect();
+                        format!("sync {number}/{of} {}", ids.join(","))
                     }
                 };
                 (
@@ -675,28 +569,25 @@ mod tests {
                 ),
             ]
         );
-        let StepKind::UpdatePool { body, .. } = &plan.steps[0].kind else {
+        // The wire bodies of these requests: `live::body`'s tests.
+        let StepKind::UpdatePool { request, .. } = &plan.steps[0].kind else {
             panic!("update first");
         };
-        assert!(body.spec.ignore_initial_node_count);
-        assert_eq!(body.spec.initial_node_count, None);
-        let extend = body.spec.node_template.extend_param.clone();
-        assert!(!extend.contains_key("maxPods"), "{extend:?}");
+        assert_eq!(request.pool.node_count, None);
         assert_eq!(
-            extend.get(convert::POST_INSTALL_KEY),
-            Some(&serde_json::json!(convert::encode_script("echo v2\n")))
+            request.pool.template.lifecycle.post_install.as_deref(),
+            Some("echo v2\n")
         );
-        let StepKind::SyncBatch { body, .. } = &plan.steps[1].kind else {
+        let StepKind::SyncBatch {
+            pool_id, request, ..
+        } = &plan.steps[1].kind
+        else {
             panic!("sync second");
         };
-        assert_eq!(body.spec.max_unavailable, 2);
-        assert_eq!(body.spec.node_pool_id, "app-pool-id");
-        let template = &body.spec.node_template;
-        assert_eq!(
-            template.life_cycle.post_install.as_deref(),
-            Some(convert::encode_script("echo v2\n").as_str())
-        );
-        assert_eq!(template.login.ssh_key.as_deref(), Some("kp-prod"));
+        assert_eq!(request.node_ids.len(), 2);
+        assert_eq!(pool_id.as_str(), "app-pool-id");
+        assert_eq!(request.lifecycle.post_install.as_deref(), Some("echo v2\n"));
+        assert_eq!(request.login.ssh_key.as_deref(), Some("kp-prod"));
         assert_eq!(
             plan.summary().to_string(),
             "Plan: 0 to add, 1 to change, 0 to destroy, 6 nodes to sync in 3 batches."
@@ -710,11 +601,10 @@ mod tests {
         pool.node_count = Some(8);
         pool.template.k8s_labels.insert("tier".into(), "web".into());
         let plan = build_plan(&desired, &live, &[]).expect("plans");
-        let StepKind::UpdatePool { body, .. } = &plan.steps[0].kind else {
+        let StepKind::UpdatePool { request, .. } = &plan.steps[0].kind else {
             panic!("update");
         };
-        assert!(!body.spec.ignore_initial_node_count);
-        assert_eq!(body.spec.initial_node_count, Some(8));
+        assert_eq!(request.pool.node_count, Some(8));
         // node_count 6 → 8 is a change as well as the label.
         assert_eq!(plan.pools[0].changes.len(), 2);
     }
@@ -738,60 +628,27 @@ mod tests {
         assert!(plan.steps.len() >= 3);
         for step in &plan.steps {
             let (login, env) = match &step.kind {
-                StepKind::CreatePool { body, password_env } => {
-                    (body.spec.node_template.login.clone(), password_env)
-                }
+                StepKind::CreatePool {
+                    request,
+                    password_env,
+                } => (request.pool.template.login.clone(), password_env),
                 StepKind::UpdatePool {
-                    body, password_env, ..
-                } => (body.spec.node_template.login.clone(), password_env),
+                    request,
+                    password_env,
+                    ..
+                } => (request.pool.template.login.clone(), password_env),
                 StepKind::SyncBatch {
-                    body, password_env, ..
-                } => (body.spec.node_template.login.clone(), password_env),
+                    request,
+                    password_env,
+                    ..
+                } => (request.login.clone(), password_env),
                 StepKind::DeletePool { .. } => continue,
             };
-            let password = login.user_password.expect("password login");
-            assert_eq!(password.password, "");
+            // A login names where its password is, never holds it.
+            let password = login.password.expect("password login");
+            assert_eq!(password.env, "NODE_PASSWORD");
             assert_eq!(env.as_deref(), Some("NODE_PASSWORD"));
         }
-    }
-
-    #[test]
-    fn update_body_uses_the_update_models_names_and_nothing_create_only() {
-        let (mut desired, _) = world();
-        let pool = desired.pools.get_mut(&address("prod-app")).expect("pool");
-        pool.template.data_volumes[0].size = 200;
-        pool.template.nic = Some(crate::model::NicSpec {
-            subnet_id: Some("subnet-1".into()),
-            fixed_ips: vec!["10.0.0.5".into()],
-            ..crate::model::NicSpec::default()
-        });
-        let body = serde_json::to_value(update_body(pool, &[])).expect("json");
-        let template = &body["spec"]["nodeTemplate"];
-        for key in ["rootVolumeUpdate", "dataVolumesUpdate", "nodeNicSpecUpdate"] {
-            assert!(template.get(key).is_some(), "{key} missing: {template}");
-        }
-        for key in [
-            "rootVolume",
-            "dataVolumes",
-            "nodeNicSpec",
-            "billingMode",
-            "flavor",
-            "az",
-        ] {
-            assert!(template.get(key).is_none(), "{key} sent: {template}");
-        }
-        assert_eq!(template["dataVolumesUpdate"][0]["size"], 200);
-        assert_eq!(
-            template["nodeNicSpecUpdate"],
-            serde_json::json!({"primaryNic": {"subnetId": "subnet-1"}})
-        );
-        let extend = template["extendParam"].as_object().expect("extendParam");
-        assert!(
-            extend
-                .keys()
-                .all(|key| convert::UPDATE_EXTEND_PARAMS.contains(&key.as_str())),
-            "{extend:?}"
-        );
     }
 
     #[test]
@@ -807,21 +664,12 @@ mod tests {
         pool.template.user_tags.insert("env".into(), "prod".into());
         let plan = build_plan(&desired, &live, &[]).expect("plans");
         assert_eq!(plan.steps.len(), 1, "an update and no sync");
-        let StepKind::UpdatePool { body, .. } = &plan.steps[0].kind else {
+        // The update names what changes; `live::body` turns these into the
+        // `refresh` policies.
+        let StepKind::UpdatePool { request, .. } = &plan.steps[0].kind else {
             panic!("update");
         };
-        assert_eq!(
-            body.spec.label_policy_on_existing_nodes.as_deref(),
-            Some("refresh")
-        );
-        assert_eq!(
-            body.spec.taint_policy_on_existing_nodes.as_deref(),
-            Some("refresh")
-        );
-        assert_eq!(
-            body.spec.user_tags_policy_on_existing_nodes.as_deref(),
-            Some("refresh")
-        );
+        assert_eq!(request.changed, ["k8s_labels", "taints", "user_tags"]);
         assert!(plan.pools[0].sync.is_none());
 
         // A change that is not a label, taint or tag leaves the policies out.
@@ -829,12 +677,10 @@ mod tests {
         let pool = desired.pools.get_mut(&address("prod-app")).expect("pool");
         pool.template.lifecycle.post_install = Some("echo v2\n".into());
         let plan = build_plan(&desired, &live, &[]).expect("plans");
-        let StepKind::UpdatePool { body, .. } = &plan.steps[0].kind else {
+        let StepKind::UpdatePool { request, .. } = &plan.steps[0].kind else {
             panic!("update");
         };
-        assert_eq!(body.spec.label_policy_on_existing_nodes, None);
-        assert_eq!(body.spec.taint_policy_on_existing_nodes, None);
-        assert_eq!(body.spec.user_tags_policy_on_existing_nodes, None);
+        assert_eq!(request.changed, ["lifecycle.post_install"]);
     }
 
     #[test]
@@ -844,14 +690,10 @@ mod tests {
         let pool = desired.pools.get_mut(&address("prod-app")).expect("pool");
         pool.server_group = Some("sg-new".into());
         let plan = build_plan(&desired, &live, &[]).expect("an update");
-        let StepKind::UpdatePool { body, .. } = &plan.steps[0].kind else {
+        let StepKind::UpdatePool { request, .. } = &plan.steps[0].kind else {
             panic!("update");
         };
-        let json = serde_json::to_value(body.as_ref()).expect("json");
-        assert_eq!(
-            json["spec"]["nodeManagementUpdate"],
-            serde_json::json!({"serverGroupReference": "sg-new"})
-        );
+        assert_eq!(request.pool.server_group.as_deref(), Some("sg-new"));
     }
 
     #[test]
@@ -862,13 +704,12 @@ mod tests {
         pool.rollout.volume_reset_policy =
             Some(crate::model::VolumeResetPolicy::RetainCustomVolumes);
         let plan = build_plan(&desired, &live, &[]).expect("plans");
-        let StepKind::SyncBatch { body, .. } = &plan.steps[1].kind else {
+        let StepKind::SyncBatch { request, .. } = &plan.steps[1].kind else {
             panic!("sync");
         };
-        let json = serde_json::to_value(body.as_ref()).expect("json");
         assert_eq!(
-            json["spec"]["nodeTemplate"]["volumeConfig"],
-            serde_json::json!({"volumeResetPolicy": "retain_custom_volumes"})
+            request.volume_reset_policy,
+            Some(crate::model::VolumeResetPolicy::RetainCustomVolumes)
         );
         assert_eq!(
             plan.pools[0]
@@ -882,10 +723,10 @@ mod tests {
         let pool = desired.pools.get_mut(&address("prod-app")).expect("pool");
         pool.template.lifecycle.post_install = Some("echo v2\n".into());
         let plan = build_plan(&desired, &live, &[]).expect("plans");
-        let StepKind::SyncBatch { body, .. } = &plan.steps[1].kind else {
+        let StepKind::SyncBatch { request, .. } = &plan.steps[1].kind else {
             panic!("sync");
         };
-        assert_eq!(body.spec.node_template.volume_config, None);
+        assert_eq!(request.volume_reset_policy, None);
     }
 
     #[test]
@@ -931,7 +772,7 @@ mod tests {
             plan.steps[1..4]
                 .iter()
                 .map(|step| match &step.kind {
-                    StepKind::SyncBatch { body, .. } => body.spec.node_ids.len(),
+                    StepKind::SyncBatch { request, .. } => request.node_ids.len(),
                     _ => 0,
                 })
                 .collect::<Vec<_>>(),
@@ -1013,14 +854,30 @@ mod tests {
         let text = crate::plan::save(&plan);
         assert_eq!(crate::plan::load(&text).expect("loads"), plan);
         let newer = text.replacen(
-            "\"format_version\": \"1.0\"",
             "\"format_version\": \"2.0\"",
+            "\"format_version\": \"3.0\"",
             1,
         );
         assert!(matches!(
             crate::plan::load(&newer),
-            Err(crate::plan::LoadPlanError::UnsupportedVersion { found }) if found == "2.0"
+            Err(crate::plan::LoadPlanError::UnsupportedVersion { found }) if found == "3.0"
         ));
+        // A 1.x plan carries wire bodies where this one has requests: refused
+        // by its version, not misread.
+        let older = text.replacen(
+            "\"format_version\": \"2.0\"",
+            "\"format_version\": \"1.0\"",
+            1,
+        );
+        let error = crate::plan::load(&older).expect_err("a 1.x plan is refused");
+        assert!(matches!(
+            &error,
+            crate::plan::LoadPlanError::UnsupportedVersion { found } if found == "1.0"
+        ));
+        assert_eq!(
+            error.to_string(),
+            "plan format version 1.0 is not supported (this poolform reads 2.0)"
+        );
         assert!(matches!(
             crate::plan::load("{}"),
             Err(crate::plan::LoadPlanError::Invalid { .. })

@@ -393,9 +393,9 @@ fn attribute_class(base: &Value, head: &Value, live: &Value) -> ChangeClass {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::test_support::*;
     use crate::model::{NodePhase, PoolAddress};
     use crate::plan::build_plan;
-    use crate::plan::test_support::*;
 
     fn revision() -> BaseRevision {
         BaseRevision {

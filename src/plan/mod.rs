@@ -2,8 +2,8 @@
 //!
 //! A [`Plan`] is plain data: the pool changes from `diff`, the node sync
 //! batches, the ordered steps with their dependencies (a DAG, checked with
-//! petgraph), the request bodies apply will send (never with a secret in
-//! them), and a fingerprint of every live object that was read, so that a
+//! petgraph), the requests apply will make, as domain values (never with a
+//! secret in them), and a fingerprint of every live object that was read, so that a
 //! saved plan can be refused once the world has moved on. Building it is pure
 //! and deterministic: the same inputs give the same bytes.
 
@@ -16,24 +16,28 @@ mod build;
 mod classify;
 #[cfg(test)]
 mod proptests;
+mod requests;
 mod saved;
-#[cfg(test)]
-pub(crate) mod test_support;
 
 pub use batches::{order_across_zones, plan_sync};
-pub use build::{PlanError, PlanErrors, build_plan, create_body, sync_body, update_body};
+pub use build::{PlanError, PlanErrors, build_plan};
 pub use classify::{
     BaseRevision, ChangeClass, ClassCounts, Classification, PoolClasses, Tally, classify,
 };
 pub use saved::{LoadPlanError, load, save};
 
-use crate::live::request;
+pub use crate::diff::{
+    AttributeChange, NewNodesOnly, NodeRef, PoolAction, StaleNode, UnmanagedPool,
+};
+
+use crate::api::{CreatePool, SyncNodes, UpdatePool};
 use crate::model::{
     CloudSettings, ClusterId, ClusterName, NodeId, PoolAddress, PoolId, VolumeResetPolicy,
 };
 
-/// The version of the saved plan and plan JSON format.
-pub const FORMAT_VERSION: &str = "1.0";
+/// The version of the saved plan format. 2.0: steps carry domain requests
+/// (`request`) instead of wire bodies (`body`), so a 1.x plan is refused.
+pub const FORMAT_VERSION: &str = "2.0";
 
 /// A complete plan.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -76,35 +80,6 @@ pub struct PlanCluster {
     pub cloud: CloudSettings,
 }
 
-/// What happens to a pool itself.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PoolAction {
-    /// Nothing.
-    NoOp,
-    /// Create it.
-    Create,
-    /// Update it in place.
-    Update,
-    /// Delete it (`ensure = "absent"`).
-    Delete,
-    /// Delete and create it again (only when the user opted in).
-    Replace,
-}
-
-/// One attribute's change.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AttributeChange {
-    /// Dotted path in poolform's vocabulary, such as `lifecycle.post_install`.
-    pub path: String,
-    /// Live value (JSON null when absent).
-    pub before: serde_json::Value,
-    /// Desired value (JSON null when absent).
-    pub after: serde_json::Value,
-    /// Whether only a node reset applies it to existing nodes.
-    pub needs_reset: bool,
-}
-
 /// The plan of one configured pool.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PoolPlan {
@@ -138,16 +113,6 @@ pub struct PoolPlan {
     pub after: Option<serde_json::Value>,
 }
 
-/// Changes of a pool that reach nodes created from now on only: a reset
-/// does not apply them, so the existing nodes keep the old value.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct NewNodesOnly {
-    /// Attribute paths, such as `data_volumes`.
-    pub paths: Vec<String>,
-    /// Existing nodes that keep the old value.
-    pub existing_nodes: usize,
-}
-
 /// The node synchronisation of one pool.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SyncPlan {
@@ -177,28 +142,6 @@ pub struct SyncPlan {
     /// (`None`: CCE's default, every managed one).
     #[serde(default)]
     pub volume_reset_policy: Option<VolumeResetPolicy>,
-}
-
-/// A node, as shown in plans.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct NodeRef {
-    /// Node id.
-    pub id: NodeId,
-    /// Node name.
-    pub name: String,
-    /// Availability zone.
-    pub az: String,
-    /// Phase when read.
-    pub phase: String,
-}
-
-/// A node that must be reset.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StaleNode {
-    /// The node.
-    pub node: NodeRef,
-    /// Why, such as `os: EulerOS 2.9 → Huawei Cloud EulerOS 2.0`.
-    pub reasons: Vec<String>,
 }
 
 /// One sync batch.
@@ -231,8 +174,8 @@ pub struct Step {
 pub enum StepKind {
     /// POST the pool, then wait for its nodes to be Active.
     CreatePool {
-        /// The request body; a password login has an empty password.
-        body: Box<request::CreateNodePool>,
+        /// The pool to create.
+        request: Box<CreatePool>,
         /// Environment variable with the password, read at apply time.
         password_env: Option<String>,
     },
@@ -240,8 +183,8 @@ pub enum StepKind {
     UpdatePool {
         /// Pool id.
         pool_id: PoolId,
-        /// The request body; a password login has an empty password.
-        body: Box<request::NodePoolUpdate>,
+        /// The pool as it should be, and what changes.
+        request: Box<UpdatePool>,
         /// Environment variable with the password, read at apply time.
         password_env: Option<String>,
     },
@@ -258,8 +201,8 @@ pub enum StepKind {
         number: usize,
         /// Batches of this pool in all.
         of: usize,
-        /// The request body; a password login has an empty password.
-        body: Box<request::UpgradeNodePool>,
+        /// The nodes, and the scripts and login they are reset with.
+        request: Box<SyncNodes>,
         /// Environment variable with the password, read at apply time.
         password_env: Option<String>,
         /// Seconds the nodes must stay Active afterwards.
@@ -276,6 +219,15 @@ impl Plan {
         self.clusters
             .get(cluster)
             .map_or_else(|| self.cloud.clone(), |own| own.cloud.or(&self.cloud))
+    }
+
+    /// Every cluster's config key and CCE id: what `live::fetch` reads to
+    /// check a saved plan against the world.
+    pub fn cluster_ids(&self) -> Vec<(ClusterName, ClusterId)> {
+        self.clusters
+            .iter()
+            .map(|(name, cluster)| (name.clone(), cluster.id.clone()))
+            .collect()
     }
 
     /// Whether applying the plan would change anything.
@@ -340,17 +292,4 @@ impl std::fmt::Display for Summary {
             if self.batches == 1 { "" } else { "es" },
         )
     }
-}
-
-/// A live pool that no configuration names.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct UnmanagedPool {
-    /// Cluster key.
-    pub cluster: ClusterName,
-    /// CCE pool name.
-    pub name: String,
-    /// CCE pool id.
-    pub pool_id: PoolId,
-    /// Nodes in it.
-    pub node_count: usize,
 }

@@ -2,10 +2,10 @@
 //! `show FILE` read it back.
 //!
 //! The format is the [`Plan`] itself as JSON with its `format_version`. A
-//! reader accepts every `1.x` (minor versions only add fields) and refuses any
-//! other major version. A plan never holds a secret: request bodies carry an
-//! empty password and the name of the environment variable to read at apply
-//! time.
+//! reader accepts every minor version of its own major (minor versions only
+//! add fields) and refuses any other major version. A plan never holds a
+//! secret: a password login carries only the name of the environment
+//! variable to read at apply time.
 
 use super::{FORMAT_VERSION, Plan};
 

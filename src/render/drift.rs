@@ -15,7 +15,9 @@ use super::{
     MARKDOWN_LIMIT, OutsidePool, brief_value, class_note, node_class_words, outside_pools, plural,
     pool_identity, whole_pool_words,
 };
-use crate::plan::{ChangeClass, FORMAT_VERSION, Plan};
+use crate::plan::{ChangeClass, Plan};
+
+use super::json::JSON_FORMAT_VERSION;
 
 /// What the drift report needs besides the plan.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -79,7 +81,7 @@ pub fn drift_json(plan: &Plan) -> String {
         })
         .collect();
     let report = JsonDriftReport {
-        format_version: FORMAT_VERSION.to_owned(),
+        format_version: JSON_FORMAT_VERSION.to_owned(),
         base: classes.map(json_base),
         has_drift: classes.is_some_and(crate::plan::Classification::has_outside),
         resource_drift: classes

@@ -18,9 +18,12 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::model::VolumeResetPolicy;
-use crate::plan::{
-    ChangeClass, Classification, FORMAT_VERSION, Plan, PoolAction, StaleNode, StepKind, Tally,
-};
+use crate::plan::{ChangeClass, Classification, Plan, PoolAction, StaleNode, StepKind, Tally};
+
+/// The version of this JSON document's format, apart from the saved plan's
+/// ([`crate::plan::FORMAT_VERSION`]): the document does not show the steps'
+/// requests, so their change of shape did not change it.
+pub const JSON_FORMAT_VERSION: &str = "1.0";
 
 /// The JSON document of a plan.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -500,13 +503,16 @@ pub fn json_plan(plan: &Plan) -> JsonPlan {
                 StepKind::UpdatePool { .. } => ("update_pool", None),
                 StepKind::DeletePool { .. } => ("delete_pool", None),
                 StepKind::SyncBatch {
-                    number, of, body, ..
+                    number,
+                    of,
+                    request,
+                    ..
                 } => (
                     "sync_batch",
                     Some(JsonStepBatch {
                         number: *number,
                         of: *of,
-                        node_ids: body.spec.node_ids.clone(),
+                        node_ids: request.node_ids.iter().map(|id| id.0.clone()).collect(),
                     }),
                 ),
             };
@@ -521,7 +527,7 @@ pub fn json_plan(plan: &Plan) -> JsonPlan {
         })
         .collect();
     JsonPlan {
-        format_version: FORMAT_VERSION.to_owned(),
+        format_version: JSON_FORMAT_VERSION.to_owned(),
         config_digest: plan.config_digest.clone(),
         has_changes: plan.has_changes(),
         summary: JsonSummary {

@@ -3,8 +3,8 @@
 //! committed, markdown fits a comment, colour only when asked.
 
 use super::*;
+use crate::model::test_support::*;
 use crate::model::{Autoscaling, Ensure, Login, MaxUnavailable, NodePhase, PasswordRef};
-use crate::plan::test_support::*;
 use crate::plan::{Plan, build_plan};
 
 fn plain() -> TextOptions {

@@ -107,7 +107,7 @@ pub fn text(plan: &Plan, options: &TextOptions) -> String {
     let forced: BTreeSet<&PoolAddress> = plan
         .steps
         .iter()
-        .filter(|step| matches!(&step.kind, StepKind::SyncBatch { body, .. } if body.spec.force))
+        .filter(|step| matches!(&step.kind, StepKind::SyncBatch { request, .. } if request.force))
         .map(|step| &step.address)
         .collect();
     for pool in &plan.pools {

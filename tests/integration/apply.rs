@@ -9,12 +9,10 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use poolform::apply::{self, ApplyOptions, ApplyReport, CancelLevel, CancelToken, Event};
-use poolform::live::{
-    CceApi, CceClient, ClientOptions, Credentials, RetryPolicy, convert, fetch, wire,
-};
+use poolform::live::{CceClient, ClientOptions, Credentials, RetryPolicy, convert, fetch, wire};
 use poolform::model::{
     ClusterId, ClusterName, Desired, DesiredCluster, DesiredPool, Ensure, Lifecycle, Login,
-    MaxUnavailable, NodeTemplate, PoolAddress, PoolId, Rollout, Runtime, Volume,
+    MaxUnavailable, NodeTemplate, PoolAddress, Rollout, Runtime, Volume,
 };
 use poolform::plan::{Plan, StepKind, build_plan};
 use poolform::sim::{self, Faults, LoggedRequest, SimConfig, SimHandle, SimState};
@@ -161,7 +159,9 @@ fn client(sim: &SimHandle) -> CceClient {
 }
 
 async fn make_plan(client: &CceClient, desired: &Desired) -> Plan {
-    let live = fetch(client, desired, 4).await.expect("live state reads");
+    let live = fetch(client, &desired.cluster_ids(), 4)
+        .await
+        .expect("live state reads");
     build_plan(desired, &live, &[]).expect("plan builds")
 }
 
@@ -239,12 +239,14 @@ fn reset_once(log: &[LoggedRequest]) -> BTreeSet<String> {
     seen
 }
 
-fn batches_of<'p>(plan: &'p Plan, address: &str) -> Vec<&'p [String]> {
+fn batches_of(plan: &Plan, address: &str) -> Vec<Vec<String>> {
     plan.steps
         .iter()
         .filter(|step| step.address.as_str() == address)
         .filter_map(|step| match &step.kind {
-            StepKind::SyncBatch { body, .. } => Some(body.spec.node_ids.as_slice()),
+            StepKind::SyncBatch { request, .. } => {
+                Some(request.node_ids.iter().map(|id| id.0.clone()).collect())
+            }
             _ => None,
         })
         .collect()
@@ -902,7 +904,7 @@ async fn cli_applies_a_fresh_saved_plan_without_asking_and_leaks_no_secret() {
     // One saved plan per pool: the first applied with JSON events, the
     // second with plain lines. Neither asks (stdin is not a terminal).
     for (pool, json) in [("app", true), ("web", false)] {
-        let live = fetch(&client(&sim), &desired, 4)
+        let live = fetch(&client(&sim), &desired.cluster_ids(), 4)
             .await
             .expect("live state reads");
         let plan = build_plan(&desired, &live, &[PoolAddress::from(pool)]).expect("plan builds");
@@ -1073,16 +1075,18 @@ async fn a_sync_naming_nodes_queued_in_another_job_is_refused() {
     });
     let desired = desired(&pools, None);
     let plan = make_plan(&client(&sim), &desired).await;
-    let body = plan
+    let (pool, request) = plan
         .steps
         .iter()
         .find_map(|step| match &step.kind {
-            StepKind::SyncBatch { body, .. } => Some(body.clone()),
+            StepKind::SyncBatch {
+                pool_id, request, ..
+            } => Some((pool_id.clone(), request.clone())),
             _ => None,
         })
         .expect("a sync batch");
+    let body = poolform::live::body::sync_body(&pool, &request, None);
     let api = client(&sim);
-    let pool = PoolId(body.spec.node_pool_id.clone());
     let cluster = ClusterId(CLUSTER_ID.to_owned());
     api.sync_nodes(&cluster, &pool, &body)
         .await
@@ -1709,7 +1713,7 @@ async fn cli_a_reset_failing_in_batch_two_stops_the_pool_and_names_the_node_once
     assert_eq!(posted.len(), 2, "{posted:#?}");
     assert_eq!(posted[1], batches[1].to_vec());
     for later in &batches[2..] {
-        for node in *later {
+        for node in later {
             assert!(
                 !posted.iter().flatten().any(|sent| sent == node),
                 "node {node} of a later batch was sent: {posted:#?}"
@@ -1972,7 +1976,7 @@ mod hostile_rollouts {
                 else {
                     return;
                 };
-                let live = fetch(&client(&sim), &desired, 4).await.expect("live state reads");
+                let live = fetch(&client(&sim), &desired.cluster_ids(), 4).await.expect("live state reads");
                 let Ok(plan) = build_plan(&desired, &live, &[]) else {
                     return;
                 };

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use poolform::live::auth::{Credentials, IamPassword, Secret};
 use poolform::live::client::{CceClient, ClientOptions, RetryPolicy, check_endpoint};
 use poolform::live::fetch::{SyncProgress, fetch, fetch_pool_nodes, sync_progress};
-use poolform::live::{CceApi, LiveError, Service, convert, request, wire};
+use poolform::live::{LiveError, Service, convert, request, wire};
 use poolform::model::{
     CloudSettings, ClusterId, ClusterName, DEFAULT_POOL_NAME, Desired, DesiredCluster, Login,
     NodeId, NodeTemplate, PoolId, Runtime, Volume,
@@ -677,7 +677,7 @@ async fn fetch_reads_every_cluster_with_default_pool_nodes() {
 
     let live = fetch(
         &client,
-        &desired(&[("prod", "c-prod"), ("dev", "c-dev")]),
+        &desired(&[("prod", "c-prod"), ("dev", "c-dev")]).cluster_ids(),
         2,
     )
     .await
@@ -719,7 +719,7 @@ async fn fetch_names_the_failing_cluster() {
     let client = signed_client(&sim);
     let error = fetch(
         &client,
-        &desired(&[("prod", CLUSTER), ("typo", "c-does-not-exist")]),
+        &desired(&[("prod", CLUSTER), ("typo", "c-does-not-exist")]).cluster_ids(),
         4,
     )
     .await

@@ -13,12 +13,14 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 
+use poolform::api::{CreatePool, UpdatePool};
 use poolform::config::load_source;
+use poolform::live::body::{create_body, sync_body, update_body};
 use poolform::live::{convert, wire};
 use poolform::model::{
     ClusterName, Desired, Live, LiveCluster, LiveNode, NodeConfig, NodeId, NodePhase, PoolAddress,
 };
-use poolform::plan::{AttributeChange, StepKind, build_plan, update_body};
+use poolform::plan::{StepKind, build_plan};
 
 /// `extendParam` keys the Open Telekom Cloud documents for CreateNodePool
 /// (seed 004) that the SDK's `NodeExtendParam` does not list. poolform
@@ -242,7 +244,7 @@ fn live_out_of_date(desired: &Desired) -> Live {
             }
         } else {
             let mut created: wire::NodePool = serde_json::from_value(
-                serde_json::to_value(poolform::plan::create_body(pool)).expect("json"),
+                serde_json::to_value(create_body(&CreatePool::of(pool), None)).expect("json"),
             )
             .expect("a create body reads as a pool");
             created.metadata.uid = Some(format!("{}-id", pool.name));
@@ -275,8 +277,8 @@ fn create_bodies_match_node_pool() {
     let plan = build_plan(&desired, &Live::default().with_cluster(&desired), &[]).expect("plans");
     let mut created = 0;
     for step in &plan.steps {
-        if let StepKind::CreatePool { body, .. } = &step.kind {
-            let json = serde_json::to_value(body.as_ref()).expect("json");
+        if let StepKind::CreatePool { request, .. } = &step.kind {
+            let json = serde_json::to_value(create_body(request, None)).expect("json");
             assert_matches(
                 &models,
                 &json,
@@ -295,18 +297,14 @@ fn update_bodies_match_node_pool_update() {
     let desired = desired();
     // Every updatable field at once, with the refresh policies labels,
     // taints and tags go out with.
-    let changes: Vec<AttributeChange> = ["k8s_labels", "taints", "user_tags", "data_volumes"]
+    let changes: Vec<String> = ["k8s_labels", "taints", "user_tags", "data_volumes"]
         .iter()
-        .map(|path| AttributeChange {
-            path: (*path).to_owned(),
-            before: Value::Null,
-            after: Value::Null,
-            needs_reset: false,
-        })
+        .map(|path| (*path).to_owned())
         .collect();
     for address in ["prod-system", "prod-keys"] {
         let pool = &desired.pools[&PoolAddress::from(address)];
-        let json = serde_json::to_value(update_body(pool, &changes)).expect("json");
+        let json = serde_json::to_value(update_body(&UpdatePool::of(pool, changes.clone()), None))
+            .expect("json");
         assert_matches(
             &models,
             &json,
@@ -331,8 +329,8 @@ fn update_bodies_match_node_pool_update() {
     let plan = build_plan(&changed, &live_out_of_date(&desired), &[]).expect("plans");
     let mut updated = 0;
     for step in &plan.steps {
-        if let StepKind::UpdatePool { body, .. } = &step.kind {
-            let json = serde_json::to_value(body.as_ref()).expect("json");
+        if let StepKind::UpdatePool { request, .. } = &step.kind {
+            let json = serde_json::to_value(update_body(request, None)).expect("json");
             assert_matches(
                 &models,
                 &json,
@@ -352,13 +350,13 @@ fn sync_bodies_match_upgrade_node_pool() {
     let plan = build_plan(&desired, &live_out_of_date(&desired), &[]).expect("plans");
     let mut synced = BTreeMap::new();
     for step in &plan.steps {
-        if let StepKind::SyncBatch { body, .. } = &step.kind {
-            let mut body = body.as_ref().clone();
-            // Apply puts the salted password in; its type is what counts.
-            if let Some(user) = body.spec.node_template.login.user_password.as_mut() {
-                user.password =
-                    poolform::live::salt::salt_password("Canary#Passw0rd").expect("salted");
-            }
+        if let StepKind::SyncBatch {
+            pool_id, request, ..
+        } = &step.kind
+        {
+            // The client puts the salted password in; its type is what counts.
+            let salted = poolform::live::salt::salt_password("Canary#Passw0rd").expect("salted");
+            let body = sync_body(pool_id, request, Some(&salted));
             let json = serde_json::to_value(&body).expect("json");
             assert_matches(
                 &models,

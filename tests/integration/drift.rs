@@ -245,7 +245,9 @@ impl EventSink for StopAfterFirstBatch {
 /// Applies the configuration's plan for `pool` and stops it after the
 /// first batch: the template is updated, one node reset, the rest not.
 async fn apply_stopped_halfway(client: &CceClient, desired: &Desired, pool: &str) {
-    let live = fetch(client, desired, 4).await.expect("live state");
+    let live = fetch(client, &desired.cluster_ids(), 4)
+        .await
+        .expect("live state");
     let plan = poolform::plan::build_plan(desired, &live, &[pool.into()]).expect("plans");
     let token = CancelToken::new();
     let options = ApplyOptions {

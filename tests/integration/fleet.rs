@@ -63,7 +63,11 @@ async fn start_sims(groups: &[&[&Cluster]]) -> Vec<SimHandle> {
         let mut state = SimState::new();
         for pool in seed.pools.values() {
             let cluster = &seed.clusters[&pool.cluster];
-            let body = serde_json::to_value(poolform::plan::create_body(pool)).expect("json");
+            let body = serde_json::to_value(poolform::live::body::create_body(
+                &poolform::api::CreatePool::of(pool),
+                None,
+            ))
+            .expect("json");
             state
                 .add_pool_json(cluster.id.as_str(), &body, 3)
                 .expect("seed");

@@ -534,7 +534,11 @@ fn seed_of(generated: &GeneratedPool, root: &Path) -> serde_json::Value {
     std::fs::write(source.join("pool.toml"), generated.toml()).expect("write pool");
     let desired = poolform::config::load(&source).expect("generated config is valid");
     let pool = desired.pools.values().next().expect("one pool");
-    let body = serde_json::to_value(poolform::plan::create_body(pool)).expect("body JSON");
+    let body = serde_json::to_value(poolform::live::body::create_body(
+        &poolform::api::CreatePool::of(pool),
+        None,
+    ))
+    .expect("body JSON");
     if generated.default_pool {
         return serde_json::json!({
             "clusters": { CLUSTER_ID: {

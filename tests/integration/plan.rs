@@ -156,7 +156,11 @@ fn expected_seed(example: &str) -> SimSeed {
         }
         cluster.pools.push(SeedPool {
             nodes: pool.node_count.unwrap_or(3) as usize,
-            pool: serde_json::to_value(poolform::plan::create_body(&pool)).expect("json"),
+            pool: serde_json::to_value(poolform::live::body::create_body(
+                &poolform::api::CreatePool::of(&pool),
+                None,
+            ))
+            .expect("json"),
         });
     }
     seed
@@ -503,7 +507,9 @@ async fn a_just_applied_plan_replans_to_nothing() {
     let seed = SimSeed::load(&config.join("sim-seed.json")).expect("seed");
     let (_sim, client) = signed_sim(seed.into_state().expect("seed")).await;
 
-    let live = fetch(&client, &desired, 4).await.expect("fetch");
+    let live = fetch(&client, &desired.cluster_ids(), 4)
+        .await
+        .expect("fetch");
     let plan = poolform::plan::build_plan(&desired, &live, &[]).expect("plan");
     assert_eq!(
         plan.summary().to_string(),
@@ -511,7 +517,9 @@ async fn a_just_applied_plan_replans_to_nothing() {
     );
     apply_succeeds(&client, &plan).await;
 
-    let live = fetch(&client, &desired, 4).await.expect("fetch again");
+    let live = fetch(&client, &desired.cluster_ids(), 4)
+        .await
+        .expect("fetch again");
     let again = poolform::plan::build_plan(&desired, &live, &[]).expect("plan again");
     assert!(
         !again.has_changes(),
@@ -580,7 +588,9 @@ async fn default_pool_nodes_sync_and_then_match() {
     }
     let (_sim, client) = signed_sim(state).await;
 
-    let live = fetch(&client, &desired, 4).await.expect("fetch");
+    let live = fetch(&client, &desired.cluster_ids(), 4)
+        .await
+        .expect("fetch");
     let plan = poolform::plan::build_plan(&desired, &live, &[]).expect("plan");
     assert_eq!(
         plan.summary().to_string(),
@@ -592,13 +602,19 @@ async fn default_pool_nodes_sync_and_then_match() {
             == ["CCE reports the node out of date (configurationUpToDate: false)"])
     );
     for step in &plan.steps {
-        let StepKind::SyncBatch { body, .. } = &step.kind else {
+        let StepKind::SyncBatch {
+            pool_id, request, ..
+        } = &step.kind
+        else {
             panic!("only syncs for a DefaultPool: {step:?}");
         };
+        let body = poolform::live::body::sync_body(pool_id, request, None);
         assert_eq!(body.spec.node_pool_id, "DefaultPool");
     }
     apply_succeeds(&client, &plan).await;
-    let live = fetch(&client, &desired, 4).await.expect("fetch again");
+    let live = fetch(&client, &desired.cluster_ids(), 4)
+        .await
+        .expect("fetch again");
     let again = poolform::plan::build_plan(&desired, &live, &[]).expect("plan again");
     assert!(
         !again.has_changes(),
@@ -627,7 +643,9 @@ async fn removing_a_pools_only_script_converges() {
     let seed = SimSeed::load(&config.join("sim-seed.json")).expect("seed");
     let (_sim, client) = signed_sim(seed.into_state().expect("seed")).await;
 
-    let live = fetch(&client, &desired, 4).await.expect("fetch");
+    let live = fetch(&client, &desired.cluster_ids(), 4)
+        .await
+        .expect("fetch");
     let plan = poolform::plan::build_plan(&desired, &live, &[]).expect("plan");
     let ingress = plan
         .pools
@@ -644,7 +662,9 @@ async fn removing_a_pools_only_script_converges() {
     );
     apply_succeeds(&client, &plan).await;
 
-    let live = fetch(&client, &desired, 4).await.expect("fetch again");
+    let live = fetch(&client, &desired.cluster_ids(), 4)
+        .await
+        .expect("fetch again");
     let again = poolform::plan::build_plan(&desired, &live, &[]).expect("plan again");
     assert!(
         !again.has_changes(),
