@@ -1,5 +1,6 @@
 //! Integration tests: the real binary, the real client against the simulator.
 mod apply;
+mod architecture;
 mod cli;
 mod client;
 mod config;
