@@ -283,6 +283,34 @@ async fn forty_nodes_go_in_ten_batches_within_the_budget_and_converge() {
     assert!(!again.has_changes(), "{:#?}", again.steps);
 }
 
+/// The library's front door (`poolform::plan`, `poolform::apply`) is the
+/// same pipeline: it plans the stale pool, carries the plan out within the
+/// budget, and plans nothing afterwards.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_front_door_plans_applies_and_converges() {
+    let pools = [PoolSpec {
+        name: "app",
+        nodes: 6,
+        max_unavailable: 2,
+        depends_on: &[],
+    }];
+    let (sim, ids) = start_sim(&pools).await;
+    let client = client(&sim);
+    let desired = desired(&pools, None);
+
+    let plan = poolform::plan(&client, &desired, &[]).await.expect("plans");
+    assert_eq!(batches_of(&plan, "app").len(), 3);
+    let report = poolform::apply(&client, &plan, &options(), &apply::NoEvents)
+        .await
+        .expect("a valid plan");
+    assert!(report.succeeded(), "{report:#?}");
+    assert_eq!(reset_once(&sim.request_log()).len(), 6);
+    assert!(sim.peak_unavailable(&ids["app"]) <= 2);
+
+    let again = poolform::plan(&client, &desired, &[]).await.expect("plans");
+    assert!(!again.has_changes(), "{:#?}", again.steps);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_pools_in_parallel_stay_under_the_cluster_cap() {
     let pools = [
