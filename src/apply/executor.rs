@@ -1,92 +1,27 @@
 //! The scheduler loop: starts ready steps up to the parallelism bounds,
 //! collects their outcomes, skips what a failure takes down, and reacts to
-//! the cancel token. What each step does lives in `steps`.
+//! the cancel token. What each step does lives in `steps`; what they share,
+//! in `context`.
 
 use std::collections::BTreeMap;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::Mutex;
 use std::time::Instant;
 
 use futures::StreamExt as _;
 use futures::stream::FuturesUnordered;
 use tokio::sync::Notify;
 
-use crate::api::{CceApi, ListedNode};
+use crate::api::CceApi;
 use crate::model::ClusterName;
 use crate::plan::Plan;
 
+use super::context::{Context, StepOutcome, lock};
 use super::schedule::{ClusterBudget, Schedule};
-use super::steps::{self, StepOutcome};
+use super::steps;
 use super::{
     ApplyError, ApplyOptions, ApplyReport, CancelLevel, CancelToken, CompletedStep, Event,
-    EventSink, FailedStep, InFlight, Interruption, NodeLabel, SkipReason, SkippedStep, StepInfo,
-    step_info,
+    EventSink, FailedStep, InFlight, Interruption, SkipReason, SkippedStep, StepInfo, step_info,
 };
-
-/// Locks a mutex, ignoring poisoning: the data behind these locks (budgets,
-/// names, in-flight records) stays consistent even if a holder panicked.
-pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// What every step shares.
-pub(crate) struct Context<'a, A, S> {
-    pub(crate) api: &'a A,
-    pub(crate) plan: &'a Plan,
-    pub(crate) options: &'a ApplyOptions,
-    pub(crate) events: &'a S,
-    pub(crate) cancel: &'a CancelToken,
-    /// Nodes reserved against the cluster caps by running batches.
-    pub(crate) budget: Mutex<ClusterBudget>,
-    /// Signalled whenever a reservation is released.
-    pub(crate) budget_released: Notify,
-    /// Node names by id, from the plan and from every read since.
-    names: Mutex<BTreeMap<String, String>>,
-    /// Running steps, for the report of an immediate stop.
-    in_flight: Mutex<BTreeMap<usize, InFlight>>,
-}
-
-impl<A, S: EventSink> Context<'_, A, S> {
-    /// A node's label, with its name when known.
-    pub(crate) fn label(&self, id: &str) -> NodeLabel {
-        let name = lock(&self.names)
-            .get(id)
-            .cloned()
-            .unwrap_or_else(|| id.to_owned());
-        NodeLabel {
-            id: id.to_owned(),
-            name,
-        }
-    }
-
-    /// Remembers node names seen in a read.
-    pub(crate) fn remember_names<'n>(&self, nodes: impl IntoIterator<Item = &'n ListedNode>) {
-        let mut names = lock(&self.names);
-        for listed in nodes {
-            if !listed.node.name.is_empty() {
-                names.insert(listed.node.id.0.clone(), listed.node.name.clone());
-            }
-        }
-    }
-
-    /// Records that a step sent its mutating request (`job_id` once known).
-    pub(crate) fn mark_requested(&self, step: usize, job_id: Option<String>) {
-        if let Some(entry) = lock(&self.in_flight).get_mut(&step) {
-            entry.requested = true;
-            if job_id.is_some() {
-                entry.job_id = job_id;
-            }
-        }
-    }
-
-    /// Emits an event.
-    pub(crate) fn emit(&self, event: Event) {
-        self.events.emit(event);
-    }
-
-    fn in_flight(&self) -> Vec<InFlight> {
-        lock(&self.in_flight).values().cloned().collect()
-    }
-}
 
 /// Carries out `plan` against `api`: steps in dependency order, up to
 /// `options.parallelism` at once and `options.cluster_parallelism` in one

@@ -25,6 +25,7 @@ use crate::api::LiveError;
 use crate::model::{ClusterName, PoolAddress};
 use crate::plan::Plan;
 
+mod context;
 mod executor;
 mod schedule;
 mod stale;

@@ -16,45 +16,9 @@ use crate::diff;
 use crate::model::{ClusterId, LiveNode, NodeId, NodePhase, PoolId, Provider};
 use crate::plan::{Step, StepKind};
 
-use super::executor::{Context, lock};
+use super::context::{Context, StepOutcome, lock};
 use super::schedule::{ClusterBudget, Shortfall, check_pool_budget};
 use super::{CancelLevel, Event, EventSink, NodeLabel, StepError};
-
-/// How a step ended.
-pub(crate) enum StepOutcome {
-    /// It did its work.
-    Done {
-        summary: String,
-        nodes_reset: Vec<NodeLabel>,
-        nodes_up_to_date: Vec<NodeLabel>,
-    },
-    /// It failed.
-    Failed {
-        error: StepError,
-        job_id: Option<String>,
-    },
-    /// A graceful stop came before it changed anything.
-    NotStarted,
-}
-
-impl StepOutcome {
-    fn done(summary: impl Into<String>) -> Self {
-        Self::Done {
-            summary: summary.into(),
-            nodes_reset: Vec::new(),
-            nodes_up_to_date: Vec::new(),
-        }
-    }
-}
-
-impl From<StepError> for StepOutcome {
-    fn from(error: StepError) -> Self {
-        Self::Failed {
-            error,
-            job_id: None,
-        }
-    }
-}
 
 /// Runs one step.
 pub(crate) async fn run<A: CceApi, S: EventSink>(
