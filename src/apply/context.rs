@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::Instant;
 
 use tokio::sync::Notify;
 
@@ -79,6 +80,15 @@ impl<A, S: EventSink> Context<'_, A, S> {
     pub(crate) fn in_flight(&self) -> Vec<InFlight> {
         lock(&self.in_flight).values().cloned().collect()
     }
+}
+
+/// Waits one poll interval, or until `deadline` if that comes sooner.
+pub(crate) async fn pause<A, S: EventSink>(context: &Context<'_, A, S>, deadline: Option<Instant>) {
+    let mut wait = context.options.poll_interval;
+    if let Some(deadline) = deadline {
+        wait = wait.min(deadline.saturating_duration_since(Instant::now()));
+    }
+    tokio::time::sleep(wait).await;
 }
 
 /// How a step ended.
