@@ -11,10 +11,13 @@ use std::time::Instant;
 use tokio::sync::Notify;
 
 use crate::api::ListedNode;
+use crate::model::ClusterName;
 use crate::plan::Plan;
 
 use super::schedule::ClusterBudget;
-use super::{ApplyOptions, CancelToken, Event, EventSink, InFlight, NodeLabel, StepError};
+use super::{
+    ApplyOptions, CancelToken, Event, EventSink, InFlight, NodeLabel, StepError, StepInfo,
+};
 
 /// Locks a mutex, ignoring poisoning: the data behind these locks (budgets,
 /// names, in-flight records) stays consistent even if a holder panicked.
@@ -34,12 +37,68 @@ pub(crate) struct Context<'a, A, S> {
     /// Signalled whenever a reservation is released.
     pub(crate) budget_released: Notify,
     /// Node names by id, from the plan and from every read since.
-    pub(crate) names: Mutex<BTreeMap<String, String>>,
+    names: Mutex<BTreeMap<String, String>>,
     /// Running steps, for the report of an immediate stop.
-    pub(crate) in_flight: Mutex<BTreeMap<usize, InFlight>>,
+    in_flight: Mutex<BTreeMap<usize, InFlight>>,
 }
 
-impl<A, S: EventSink> Context<'_, A, S> {
+impl<'a, A, S: EventSink> Context<'a, A, S> {
+    /// The context for one apply of `plan`: the cluster caps from the plan,
+    /// node names from its sync batches, nothing running yet.
+    pub(crate) fn new(
+        api: &'a A,
+        plan: &'a Plan,
+        options: &'a ApplyOptions,
+        events: &'a S,
+        cancel: &'a CancelToken,
+    ) -> Self {
+        let caps: BTreeMap<ClusterName, u32> = plan
+            .clusters
+            .iter()
+            .filter_map(|(name, cluster)| cluster.max_unavailable.map(|cap| (name.clone(), cap)))
+            .collect();
+        let names: BTreeMap<String, String> = plan
+            .pools
+            .iter()
+            .filter_map(|pool| pool.sync.as_ref())
+            .flat_map(|sync| {
+                sync.stale_nodes
+                    .iter()
+                    .map(|stale| &stale.node)
+                    .chain(sync.unavailable_now.iter())
+            })
+            .map(|node| (node.id.0.clone(), node.name.clone()))
+            .collect();
+        Self {
+            api,
+            plan,
+            options,
+            events,
+            cancel,
+            budget: Mutex::new(ClusterBudget::new(caps)),
+            budget_released: Notify::new(),
+            names: Mutex::new(names),
+            in_flight: Mutex::new(BTreeMap::new()),
+        }
+    }
+
+    /// Records that a step started; nothing requested yet.
+    pub(crate) fn start(&self, step: StepInfo) {
+        lock(&self.in_flight).insert(
+            step.step,
+            InFlight {
+                step,
+                job_id: None,
+                requested: false,
+            },
+        );
+    }
+
+    /// Records that a step ended.
+    pub(crate) fn end(&self, step: usize) {
+        lock(&self.in_flight).remove(&step);
+    }
+
     /// A node's label, with its name when known.
     pub(crate) fn label(&self, id: &str) -> NodeLabel {
         let name = lock(&self.names)
@@ -69,6 +128,15 @@ impl<A, S: EventSink> Context<'_, A, S> {
             if job_id.is_some() {
                 entry.job_id = job_id;
             }
+        }
+    }
+
+    /// Takes back [`Context::mark_requested`] for a request the API did not
+    /// send after all, so that nothing reports it as possibly posted.
+    pub(crate) fn withdraw_request(&self, step: usize) {
+        if let Some(entry) = lock(&self.in_flight).get_mut(&step) {
+            entry.requested = false;
+            entry.job_id = None;
         }
     }
 

@@ -3,24 +3,20 @@
 //! the cancel token. What each step does lives in `steps`; what they share,
 //! in `context`.
 
-use std::collections::BTreeMap;
-use std::sync::Mutex;
 use std::time::Instant;
 
 use futures::StreamExt as _;
 use futures::stream::FuturesUnordered;
-use tokio::sync::Notify;
 
 use crate::api::CceApi;
-use crate::model::ClusterName;
 use crate::plan::Plan;
 
-use super::context::{Context, StepOutcome, lock};
-use super::schedule::{ClusterBudget, Schedule};
+use super::context::{Context, StepOutcome};
+use super::schedule::Schedule;
 use super::steps;
 use super::{
     ApplyError, ApplyOptions, ApplyReport, CancelLevel, CancelToken, CompletedStep, Event,
-    EventSink, FailedStep, InFlight, Interruption, SkipReason, SkippedStep, StepInfo, step_info,
+    EventSink, FailedStep, Interruption, SkipReason, SkippedStep, StepInfo, step_info,
 };
 
 /// Carries out `plan` against `api`: steps in dependency order, up to
@@ -38,34 +34,7 @@ pub async fn apply<A: CceApi, S: EventSink>(
 ) -> Result<ApplyReport, ApplyError> {
     let started = Instant::now();
     let mut schedule = Schedule::new(&plan.steps)?;
-    let caps: BTreeMap<ClusterName, u32> = plan
-        .clusters
-        .iter()
-        .filter_map(|(name, cluster)| cluster.max_unavailable.map(|cap| (name.clone(), cap)))
-        .collect();
-    let names: BTreeMap<String, String> = plan
-        .pools
-        .iter()
-        .filter_map(|pool| pool.sync.as_ref())
-        .flat_map(|sync| {
-            sync.stale_nodes
-                .iter()
-                .map(|stale| &stale.node)
-                .chain(sync.unavailable_now.iter())
-        })
-        .map(|node| (node.id.0.clone(), node.name.clone()))
-        .collect();
-    let context = Context {
-        api,
-        plan,
-        options,
-        events,
-        cancel,
-        budget: Mutex::new(ClusterBudget::new(caps)),
-        budget_released: Notify::new(),
-        names: Mutex::new(names),
-        in_flight: Mutex::new(BTreeMap::new()),
-    };
+    let context = Context::new(api, plan, options, events, cancel);
     let context = &context;
     let infos: Vec<StepInfo> = (0..plan.steps.len())
         .map(|step| step_info(plan, step))
@@ -99,14 +68,7 @@ pub async fn apply<A: CceApi, S: EventSink>(
                     continue;
                 }
                 schedule.start(step);
-                lock(&context.in_flight).insert(
-                    step,
-                    InFlight {
-                        step: infos[step].clone(),
-                        job_id: None,
-                        requested: false,
-                    },
-                );
+                context.start(infos[step].clone());
                 events.emit(Event::StepStarted {
                     step: infos[step].clone(),
                 });
@@ -144,7 +106,7 @@ pub async fn apply<A: CceApi, S: EventSink>(
                 });
             }
             Some((step, outcome)) = running.next() => {
-                lock(&context.in_flight).remove(&step);
+                context.end(step);
                 match outcome {
                     StepOutcome::Done { summary, nodes_reset, nodes_up_to_date } => {
                         schedule.finish(step);

@@ -52,8 +52,22 @@ pub(super) fn pool_password<A, S: EventSink>(
 }
 
 /// The step error of a request the API did not send because the password
+/// could not be salted into it. The step was marked requested before the
+/// call; since nothing went out, the mark is taken back, so that no report
+/// of an interruption (and no journal) counts the request as possibly
+/// posted.
+pub(super) fn not_sent_unsalted<A, S: EventSink>(
+    context: &Context<'_, A, S>,
+    index: usize,
+    password_env: Option<&str>,
+) -> StepError {
+    context.withdraw_request(index);
+    unsalted(password_env)
+}
+
+/// The step error of a request the API did not send because the password
 /// could not be salted into it ([`LiveError::PasswordNotSalted`]).
-pub(super) fn unsalted(password_env: Option<&str>) -> StepError {
+fn unsalted(password_env: Option<&str>) -> StepError {
     StepError::PasswordInvalid {
         env: password_env.unwrap_or_default().to_owned(),
         problem: "it could not be salted".to_owned(),

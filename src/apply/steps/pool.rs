@@ -11,7 +11,7 @@ use super::super::context::{Context, StepOutcome, pause};
 use super::super::{CancelLevel, Event, EventSink, StepError};
 use super::certainly_refused;
 use super::nodes::{is_failed, labelled_with_phase, phase, read_nodes, report_progress};
-use super::password::{pool_password, unsalted};
+use super::password::{not_sent_unsalted, pool_password};
 
 fn pool_failure(pool: &PoolState) -> Option<StepError> {
     let status = pool.status.as_ref()?;
@@ -150,7 +150,9 @@ pub(super) async fn create_pool<A: CceApi, S: EventSink>(
                 Err(error) => return error.into(),
             },
         },
-        Err(LiveError::PasswordNotSalted) => return unsalted(password_env).into(),
+        Err(LiveError::PasswordNotSalted) => {
+            return not_sent_unsalted(context, index, password_env).into();
+        }
         Err(error) if certainly_refused(&error) => {
             return StepError::Api {
                 action: format!("create pool {name}"),
@@ -234,7 +236,7 @@ pub(super) async fn update_pool<A: CceApi, S: EventSink>(
     drop(password);
     if let Err(source) = answer {
         if matches!(source, LiveError::PasswordNotSalted) {
-            return unsalted(password_env).into();
+            return not_sent_unsalted(context, index, password_env).into();
         }
         return StepError::Api {
             action: format!("update pool {pool_id}"),
@@ -316,5 +318,150 @@ pub(super) async fn delete_pool<A: CceApi, S: EventSink>(
             .into();
         }
         pause(context, Some(deadline)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::api::{JobState, ListedNode, PoolSpec, ResetNodes, SyncNodes};
+    use crate::apply::{ApplyOptions, CancelToken, NoEvents, StepInfo};
+    use crate::model::{LivePool, NodeId, NodeTemplate};
+    use crate::plan::{FORMAT_VERSION, Plan};
+
+    /// An API whose writes fail as the client's do when a login password
+    /// cannot be salted: before anything is sent. Reads are never reached.
+    struct CannotSalt;
+
+    impl CceApi for CannotSalt {
+        async fn list_pools(&self, _: &ClusterId) -> Result<Vec<LivePool>, LiveError> {
+            unreachable!("no read before the create")
+        }
+        async fn show_pool(&self, _: &ClusterId, _: &PoolId) -> Result<PoolState, LiveError> {
+            unreachable!("no read before the create")
+        }
+        async fn create_pool(
+            &self,
+            _: &ClusterId,
+            _: &CreatePool,
+            _: Option<&str>,
+        ) -> Result<Option<PoolId>, LiveError> {
+            Err(LiveError::PasswordNotSalted)
+        }
+        async fn update_pool(
+            &self,
+            _: &ClusterId,
+            _: &PoolId,
+            _: &UpdatePool,
+            _: Option<&str>,
+        ) -> Result<(), LiveError> {
+            Err(LiveError::PasswordNotSalted)
+        }
+        async fn delete_pool(&self, _: &ClusterId, _: &PoolId) -> Result<(), LiveError> {
+            unreachable!("not deleted")
+        }
+        async fn list_nodes(&self, _: &ClusterId) -> Result<Vec<ListedNode>, LiveError> {
+            unreachable!("no read before the create")
+        }
+        async fn show_node(&self, _: &ClusterId, _: &NodeId) -> Result<ListedNode, LiveError> {
+            unreachable!("no read before the create")
+        }
+        async fn sync_nodes(
+            &self,
+            _: &ClusterId,
+            _: &PoolId,
+            _: &SyncNodes,
+            _: Option<&str>,
+        ) -> Result<Option<String>, LiveError> {
+            Err(LiveError::PasswordNotSalted)
+        }
+        async fn reset_nodes(
+            &self,
+            _: &ClusterId,
+            _: &ResetNodes,
+            _: Option<&str>,
+        ) -> Result<String, LiveError> {
+            Err(LiveError::PasswordNotSalted)
+        }
+        async fn show_job(&self, _: &str) -> Result<JobState, LiveError> {
+            unreachable!("no job")
+        }
+    }
+
+    fn empty_plan() -> Plan {
+        Plan {
+            format_version: FORMAT_VERSION.into(),
+            config_digest: String::new(),
+            cloud: Default::default(),
+            clusters: BTreeMap::new(),
+            pools: Vec::new(),
+            unmanaged: Vec::new(),
+            steps: Vec::new(),
+            fingerprints: BTreeMap::new(),
+            classification: None,
+        }
+    }
+
+    fn info() -> StepInfo {
+        StepInfo {
+            step: 0,
+            address: "prod.app".into(),
+            cluster: "prod".into(),
+            what: "create pool".into(),
+            nodes: 0,
+        }
+    }
+
+    fn spec() -> PoolSpec {
+        PoolSpec {
+            name: "app".into(),
+            template: NodeTemplate::default(),
+            node_count: Some(1),
+            autoscaling: None,
+            server_group: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_request_that_was_never_sent_is_not_reported_as_requested() {
+        let plan = empty_plan();
+        let (options, cancel) = (ApplyOptions::default(), CancelToken::new());
+        let context = Context::new(&CannotSalt, &plan, &options, &NoEvents, &cancel);
+        let cluster = ClusterId::from("c-1");
+
+        context.start(info());
+        let create = CreatePool { pool: spec() };
+        let outcome = create_pool(&context, 0, &cluster, &create, None).await;
+        assert!(
+            matches!(
+                outcome,
+                StepOutcome::Failed {
+                    error: StepError::PasswordInvalid { .. },
+                    job_id: None
+                }
+            ),
+            "the create fails on the password"
+        );
+        let in_flight = context.in_flight();
+        assert!(!in_flight[0].requested, "{in_flight:?}");
+
+        context.start(info());
+        let update = UpdatePool {
+            pool: spec(),
+            changed: Vec::new(),
+        };
+        let pool = PoolId::from("p-1");
+        let outcome = update_pool(&context, 0, &cluster, &pool, &update, None).await;
+        assert!(matches!(
+            outcome,
+            StepOutcome::Failed {
+                error: StepError::PasswordInvalid { .. },
+                ..
+            }
+        ));
+        let in_flight = context.in_flight();
+        assert!(!in_flight[0].requested, "{in_flight:?}");
     }
 }

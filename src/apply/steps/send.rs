@@ -14,7 +14,7 @@ use super::super::{Event, EventSink, StepError};
 use super::batch::Batch;
 use super::certainly_refused;
 use super::nodes::{labelled, node_needs_sync, phase, planned_fingerprint, read_nodes};
-use super::password::unsalted;
+use super::password::not_sent_unsalted;
 
 /// A sync that CCE accepted (or that the nodes show was carried out).
 pub(super) struct Posted {
@@ -65,7 +65,9 @@ pub(super) async fn send_sync<A: CceApi, S: EventSink>(
     let job_id = match sent {
         Ok(job_id) => job_id,
         Err(LiveError::PasswordNotSalted) => {
-            return ControlFlow::Break(unsalted(batch.password_env).into());
+            return ControlFlow::Break(
+                not_sent_unsalted(context, index, batch.password_env).into(),
+            );
         }
         Err(error) if certainly_refused(&error) => {
             return ControlFlow::Break(
