@@ -26,7 +26,10 @@ mod stale;
 mod steps;
 
 pub use cancel::{CancelLevel, CancelToken};
-pub use error::{ApplyError, StepError};
+pub use error::{
+    ApplyError, BudgetScope, InconsistentStep, InvalidOrder, MutatingRequest, PasswordProblem,
+    StepError, WaitingFor,
+};
 pub use events::{
     Event, EventSink, InFlight, NoEvents, NodeLabel, SkipReason, StepInfo, step_info,
 };

@@ -8,6 +8,7 @@ use crate::api::{CceApi, JobPhase, JobState, ListedNode};
 use crate::model::NodePhase;
 
 use super::super::context::{Context, pause};
+use super::super::error::WaitingFor;
 use super::super::{EventSink, StepError};
 use super::batch::Batch;
 use super::nodes::{
@@ -112,9 +113,11 @@ pub(super) async fn follow_sync<A: CceApi, S: EventSink>(
         }
         if Instant::now() >= deadline {
             let waiting_for = if pending.is_empty() {
-                format!("job {} to finish", job_id.as_deref().unwrap_or_default())
+                WaitingFor::Job {
+                    job_id: job_id.clone().unwrap_or_default(),
+                }
             } else {
-                "the nodes to be Active and up to date".to_owned()
+                WaitingFor::NodesBack
             };
             return Err(StepError::Timeout {
                 seconds: batch.timeout.as_secs_f64(),

@@ -9,6 +9,7 @@ use crate::api::{CceApi, LiveError};
 use crate::plan::StepKind;
 
 use super::context::{Context, StepOutcome};
+use super::error::InconsistentStep;
 use super::{EventSink, StepError};
 
 mod batch;
@@ -32,10 +33,10 @@ pub(crate) async fn run<A: CceApi, S: EventSink>(
     let step = &context.plan.steps[index];
     let Some(cluster) = context.plan.clusters.get(&step.cluster) else {
         return StepError::InvalidStep {
-            reason: format!(
-                "step {index} names cluster {} which the plan does not list",
-                step.cluster
-            ),
+            reason: InconsistentStep::UnknownCluster {
+                step: index,
+                cluster: step.cluster.clone(),
+            },
         }
         .into();
     };

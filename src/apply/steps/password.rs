@@ -3,6 +3,7 @@
 //! shown.
 
 use super::super::context::{Context, StepOutcome};
+use super::super::error::PasswordProblem;
 use super::super::{CancelLevel, EventSink, StepError};
 
 /// Reads a login password from the environment at apply time. The value is
@@ -19,7 +20,7 @@ fn read_password(env: &str) -> Result<String, StepError> {
         Err(std::env::VarError::NotUnicode(_)) => {
             return Err(StepError::PasswordInvalid {
                 env: env.to_owned(),
-                problem: "it is not valid UTF-8".to_owned(),
+                problem: PasswordProblem::NotUtf8,
             });
         }
     };
@@ -70,7 +71,7 @@ pub(super) fn not_sent_unsalted<A, S: EventSink>(
 fn unsalted(password_env: Option<&str>) -> StepError {
     StepError::PasswordInvalid {
         env: password_env.unwrap_or_default().to_owned(),
-        problem: "it could not be salted".to_owned(),
+        problem: PasswordProblem::NotSalted,
     }
 }
 

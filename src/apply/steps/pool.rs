@@ -8,6 +8,7 @@ use crate::api::{CceApi, CreatePool, LiveError, PoolState, UpdatePool};
 use crate::model::{ClusterId, NodePhase, PoolId};
 
 use super::super::context::{Context, StepOutcome, pause};
+use super::super::error::{InconsistentStep, MutatingRequest, WaitingFor};
 use super::super::{CancelLevel, Event, EventSink, StepError};
 use super::certainly_refused;
 use super::nodes::{is_failed, labelled_with_phase, phase, read_nodes, report_progress};
@@ -110,7 +111,9 @@ async fn wait_for_pool<A: CceApi, S: EventSink>(
         if Instant::now() >= deadline {
             return Err(StepError::Timeout {
                 seconds: context.options.pool_timeout.as_secs_f64(),
-                waiting_for: format!("pool {pool_id} to settle"),
+                waiting_for: WaitingFor::PoolToSettle {
+                    pool_id: pool_id.clone(),
+                },
                 nodes: labelled_with_phase(context, &nodes, &not_active),
             });
         }
@@ -143,7 +146,7 @@ pub(super) async fn create_pool<A: CceApi, S: EventSink>(
                 Ok(Some(id)) => id,
                 Ok(None) => {
                     return StepError::InvalidStep {
-                        reason: format!("CCE accepted pool {name} but does not list it"),
+                        reason: InconsistentStep::PoolNotListed { name },
                     }
                     .into();
                 }
@@ -164,7 +167,7 @@ pub(super) async fn create_pool<A: CceApi, S: EventSink>(
             Ok(Some(id)) => id,
             Ok(None) => {
                 return StepError::OutcomeUnknown {
-                    request: format!("create pool {name}"),
+                    request: MutatingRequest::CreatePool { name },
                     source: error,
                 }
                 .into();
@@ -312,7 +315,9 @@ pub(super) async fn delete_pool<A: CceApi, S: EventSink>(
         if Instant::now() >= deadline {
             return StepError::Timeout {
                 seconds: context.options.pool_timeout.as_secs_f64(),
-                waiting_for: format!("pool {pool_id} to be deleted"),
+                waiting_for: WaitingFor::PoolDeleted {
+                    pool_id: pool_id.clone(),
+                },
                 nodes: Vec::new(),
             }
             .into();

@@ -13,6 +13,7 @@ use crate::api::{CceApi, ListedNode};
 use crate::model::{ClusterName, NodeId};
 
 use super::super::context::{Context, StepOutcome, lock, pause};
+use super::super::error::{BudgetScope, WaitingFor};
 use super::super::schedule::{ClusterBudget, Shortfall, check_pool_budget};
 use super::super::{CancelLevel, Event, EventSink, StepError};
 use super::batch::Batch;
@@ -66,7 +67,7 @@ pub(super) struct Blocked {
 
 fn budget_blocked<A, S: EventSink>(
     context: &Context<'_, A, S>,
-    scope: String,
+    scope: BudgetScope,
     shortfall: Shortfall,
 ) -> Blocked {
     let others = labelled(context, shortfall.others.iter().map(|id| id.0.clone()));
@@ -225,7 +226,7 @@ fn reserve_budget<'c, A, S: EventSink>(
     if let Err(shortfall) = check_pool_budget(batch.pool_limit, &needed_set, &pool_down) {
         return Decision::Wait(budget_blocked(
             context,
-            format!("pool {}", batch.step.address),
+            BudgetScope::Pool(batch.step.address.clone()),
             shortfall,
         ));
     }
@@ -261,7 +262,7 @@ fn reserve_budget<'c, A, S: EventSink>(
             drop(budget);
             Decision::Wait(budget_blocked(
                 context,
-                format!("cluster {cluster}"),
+                BudgetScope::Cluster(cluster.clone()),
                 shortfall,
             ))
         }
@@ -277,7 +278,7 @@ fn sync_in_flight_blocked(batch: &Batch<'_>, what: String) -> Blocked {
         ),
         error: Box::new(move |seconds| StepError::Timeout {
             seconds,
-            waiting_for: format!("the sync already in flight on the pool ({what}) to finish"),
+            waiting_for: WaitingFor::SyncInFlight { what },
             nodes: Vec::new(),
         }),
     }
@@ -298,7 +299,7 @@ fn settling_blocked<A, S: EventSink>(
         ),
         error: Box::new(move |seconds| StepError::Timeout {
             seconds,
-            waiting_for: "nodes of the batch to settle before resetting them".to_owned(),
+            waiting_for: WaitingFor::NodesToSettle,
             nodes,
         }),
     }

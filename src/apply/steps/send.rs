@@ -10,6 +10,7 @@ use crate::model::{NodeId, NodePhase, Provider};
 use crate::plan::{Plan, Step};
 
 use super::super::context::{Context, StepOutcome, pause};
+use super::super::error::MutatingRequest;
 use super::super::{Event, EventSink, StepError};
 use super::batch::Batch;
 use super::certainly_refused;
@@ -86,7 +87,10 @@ pub(super) async fn send_sync<A: CceApi, S: EventSink>(
             Ok(false) => {
                 return ControlFlow::Break(
                     StepError::OutcomeUnknown {
-                        request: format!("sync (batch {}/{})", batch.number, batch.of),
+                        request: MutatingRequest::Sync {
+                            number: batch.number,
+                            of: batch.of,
+                        },
                         source: error,
                     }
                     .into(),
