@@ -1,92 +1,23 @@
 //! The scheduler loop: starts ready steps up to the parallelism bounds,
 //! collects their outcomes, skips what a failure takes down, and reacts to
-//! the cancel token. What each step does lives in `steps`.
+//! the cancel token. What each step does lives in `steps`; what they share,
+//! in `context`.
 
-use std::collections::BTreeMap;
-use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
 
 use futures::StreamExt as _;
 use futures::stream::FuturesUnordered;
-use tokio::sync::Notify;
 
-use crate::api::{CceApi, ListedNode};
-use crate::model::ClusterName;
+use crate::api::CceApi;
 use crate::plan::Plan;
 
-use super::schedule::{ClusterBudget, Schedule};
-use super::steps::{self, StepOutcome};
+use super::context::{Context, StepOutcome};
+use super::schedule::Schedule;
+use super::steps;
 use super::{
     ApplyError, ApplyOptions, ApplyReport, CancelLevel, CancelToken, CompletedStep, Event,
-    EventSink, FailedStep, InFlight, Interruption, NodeLabel, SkipReason, SkippedStep, StepInfo,
-    step_info,
+    EventSink, FailedStep, Interruption, SkipReason, SkippedStep, StepInfo, step_info,
 };
-
-/// Locks a mutex, ignoring poisoning: the data behind these locks (budgets,
-/// names, in-flight records) stays consistent even if a holder panicked.
-pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// What every step shares.
-pub(crate) struct Context<'a, A, S> {
-    pub(crate) api: &'a A,
-    pub(crate) plan: &'a Plan,
-    pub(crate) options: &'a ApplyOptions,
-    pub(crate) events: &'a S,
-    pub(crate) cancel: &'a CancelToken,
-    /// Nodes reserved against the cluster caps by running batches.
-    pub(crate) budget: Mutex<ClusterBudget>,
-    /// Signalled whenever a reservation is released.
-    pub(crate) budget_released: Notify,
-    /// Node names by id, from the plan and from every read since.
-    names: Mutex<BTreeMap<String, String>>,
-    /// Running steps, for the report of an immediate stop.
-    in_flight: Mutex<BTreeMap<usize, InFlight>>,
-}
-
-impl<A, S: EventSink> Context<'_, A, S> {
-    /// A node's label, with its name when known.
-    pub(crate) fn label(&self, id: &str) -> NodeLabel {
-        let name = lock(&self.names)
-            .get(id)
-            .cloned()
-            .unwrap_or_else(|| id.to_owned());
-        NodeLabel {
-            id: id.to_owned(),
-            name,
-        }
-    }
-
-    /// Remembers node names seen in a read.
-    pub(crate) fn remember_names<'n>(&self, nodes: impl IntoIterator<Item = &'n ListedNode>) {
-        let mut names = lock(&self.names);
-        for listed in nodes {
-            if !listed.node.name.is_empty() {
-                names.insert(listed.node.id.0.clone(), listed.node.name.clone());
-            }
-        }
-    }
-
-    /// Records that a step sent its mutating request (`job_id` once known).
-    pub(crate) fn mark_requested(&self, step: usize, job_id: Option<String>) {
-        if let Some(entry) = lock(&self.in_flight).get_mut(&step) {
-            entry.requested = true;
-            if job_id.is_some() {
-                entry.job_id = job_id;
-            }
-        }
-    }
-
-    /// Emits an event.
-    pub(crate) fn emit(&self, event: Event) {
-        self.events.emit(event);
-    }
-
-    fn in_flight(&self) -> Vec<InFlight> {
-        lock(&self.in_flight).values().cloned().collect()
-    }
-}
 
 /// Carries out `plan` against `api`: steps in dependency order, up to
 /// `options.parallelism` at once and `options.cluster_parallelism` in one
@@ -103,34 +34,7 @@ pub async fn apply<A: CceApi, S: EventSink>(
 ) -> Result<ApplyReport, ApplyError> {
     let started = Instant::now();
     let mut schedule = Schedule::new(&plan.steps)?;
-    let caps: BTreeMap<ClusterName, u32> = plan
-        .clusters
-        .iter()
-        .filter_map(|(name, cluster)| cluster.max_unavailable.map(|cap| (name.clone(), cap)))
-        .collect();
-    let names: BTreeMap<String, String> = plan
-        .pools
-        .iter()
-        .filter_map(|pool| pool.sync.as_ref())
-        .flat_map(|sync| {
-            sync.stale_nodes
-                .iter()
-                .map(|stale| &stale.node)
-                .chain(sync.unavailable_now.iter())
-        })
-        .map(|node| (node.id.0.clone(), node.name.clone()))
-        .collect();
-    let context = Context {
-        api,
-        plan,
-        options,
-        events,
-        cancel,
-        budget: Mutex::new(ClusterBudget::new(caps)),
-        budget_released: Notify::new(),
-        names: Mutex::new(names),
-        in_flight: Mutex::new(BTreeMap::new()),
-    };
+    let context = Context::new(api, plan, options, events, cancel);
     let context = &context;
     let infos: Vec<StepInfo> = (0..plan.steps.len())
         .map(|step| step_info(plan, step))
@@ -164,14 +68,7 @@ pub async fn apply<A: CceApi, S: EventSink>(
                     continue;
                 }
                 schedule.start(step);
-                lock(&context.in_flight).insert(
-                    step,
-                    InFlight {
-                        step: infos[step].clone(),
-                        job_id: None,
-                        requested: false,
-                    },
-                );
+                context.start(infos[step].clone());
                 events.emit(Event::StepStarted {
                     step: infos[step].clone(),
                 });
@@ -209,7 +106,7 @@ pub async fn apply<A: CceApi, S: EventSink>(
                 });
             }
             Some((step, outcome)) = running.next() => {
-                lock(&context.in_flight).remove(&step);
+                context.end(step);
                 match outcome {
                     StepOutcome::Done { summary, nodes_reset, nodes_up_to_date } => {
                         schedule.finish(step);

@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::model::{ClusterName, NodeId, PoolAddress};
 use crate::plan::Step;
 
+use super::error::InvalidOrder;
 use super::{ApplyError, SkipReason};
 
 /// Where a step stands.
@@ -44,15 +45,19 @@ impl Schedule {
         for (index, step) in steps.iter().enumerate() {
             if step.id != index {
                 return Err(ApplyError::InvalidPlan {
-                    reason: format!("step at position {index} has id {}", step.id),
+                    reason: InvalidOrder::IdNotPosition {
+                        position: index,
+                        id: step.id,
+                    },
                 });
             }
             for &dependency in &step.depends_on {
                 if dependency >= index {
                     return Err(ApplyError::InvalidPlan {
-                        reason: format!(
-                            "step {index} depends on step {dependency}, which does not come before it"
-                        ),
+                        reason: InvalidOrder::DependsOnLater {
+                            step: index,
+                            dependency,
+                        },
                     });
                 }
                 dependents[dependency].push(index);
