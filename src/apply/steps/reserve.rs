@@ -14,6 +14,7 @@ use crate::model::{ClusterName, NodeId};
 
 use super::super::context::{Context, StepOutcome, lock, pause};
 use super::super::error::{BudgetScope, WaitingFor};
+use super::super::options::deadline_after;
 use super::super::schedule::{ClusterBudget, Shortfall, check_pool_budget};
 use super::super::{CancelLevel, Event, EventSink, StepError};
 use super::batch::Batch;
@@ -126,7 +127,7 @@ pub(super) async fn reserve<'c, A: CceApi, S: EventSink>(
         }
         tokio::select! {
             () = context.budget_released.notified() => {}
-            () = pause(context, Some(wait_started + wait_limit)) => {}
+            () = pause(context, Some(deadline_after(wait_started, wait_limit))) => {}
             () = context.cancel.reached(CancelLevel::Graceful) => {}
         }
     }
