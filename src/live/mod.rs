@@ -13,6 +13,7 @@ mod error;
 pub mod fetch;
 pub mod fleet;
 pub mod limit;
+pub mod pace;
 pub mod request;
 pub mod salt;
 pub mod sign;
