@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use futures::stream::{self, StreamExt, TryStreamExt};
-use poolform::apply::{self, ApplyOptions, CancelToken, NoEvents};
+use poolform::apply::{self, ApplyOptions, CancelToken, Event, EventSink};
 use poolform::cli::{FleetArgs, LiveSource};
 use poolform::live::client::{CceClient, ClientOptions, RetryPolicy};
 use poolform::live::{CceApi, Credentials, LiveError, fetch};
@@ -626,6 +626,7 @@ struct ApplyRow {
     pool_violations: usize,
     cluster_violations: usize,
     worst_cluster_peak: (usize, usize),
+    profile: ApplyProfile,
 }
 
 /// How one cluster of the apply fleet is shaped.
@@ -710,6 +711,75 @@ fn cluster_bound(shape: Shape, pools: usize) -> usize {
     }
 }
 
+/// When each batch was posted and finished, for the profile of where an
+/// apply's time goes.
+#[derive(Default)]
+struct BatchTimes {
+    started: std::sync::OnceLock<Instant>,
+    /// (step, posted, finished), in real time since the start.
+    steps:
+        std::sync::Mutex<std::collections::BTreeMap<usize, (Option<Duration>, Option<Duration>)>>,
+}
+
+impl EventSink for BatchTimes {
+    fn emit(&self, event: Event) {
+        let start = *self.started.get_or_init(Instant::now);
+        let now = start.elapsed();
+        let mut steps = self
+            .steps
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match event {
+            Event::BatchPosted { step, .. } => steps.entry(step).or_default().0 = Some(now),
+            Event::StepFinished { step, .. } => steps.entry(step).or_default().1 = Some(now),
+            _ => {}
+        }
+    }
+}
+
+/// Where the time of an apply went, in simulated seconds per batch: from
+/// the sync request to the step's end (the reset itself plus the lateness
+/// of noticing it), and from one batch's end to the next batch of the same
+/// pool being posted.
+struct ApplyProfile {
+    posted_to_finished: Duration,
+    finished_to_next_posted: Duration,
+}
+
+fn apply_profile(times: &BatchTimes, plan: &poolform::plan::Plan, time_scale: f64) -> ApplyProfile {
+    let steps = times
+        .steps
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mean = |values: &[Duration]| {
+        values.iter().sum::<Duration>().mul_f64(time_scale) / values.len().max(1) as u32
+    };
+    let mut running = Vec::new();
+    for (posted, finished) in steps.values() {
+        if let (Some(posted), Some(finished)) = (posted, finished) {
+            running.push(finished.saturating_sub(*posted));
+        }
+    }
+    let mut gaps = Vec::new();
+    let mut last_of_pool: std::collections::BTreeMap<&str, Duration> = Default::default();
+    for (index, step) in plan.steps.iter().enumerate() {
+        let Some((posted, finished)) = steps.get(&index) else {
+            continue;
+        };
+        let pool = step.address.as_str();
+        if let (Some(previous), Some(posted)) = (last_of_pool.get(pool), posted) {
+            gaps.push(posted.saturating_sub(*previous));
+        }
+        if let Some(finished) = finished {
+            last_of_pool.insert(pool, *finished);
+        }
+    }
+    ApplyProfile {
+        posted_to_finished: mean(&running),
+        finished_to_next_posted: mean(&gaps),
+    }
+}
+
 /// Apply of a fleet of `clusters` × `pools`, with the CLI's default
 /// parallelism; the makespan in simulated time against the critical path
 /// given budgets, caps and dependencies.
@@ -749,10 +819,13 @@ async fn bench_apply(clusters: usize, pools: usize, time_scale: f64, reset: Dura
         ..ApplyOptions::default()
     };
     let started = Instant::now();
-    let report = apply::apply(&client, &plan, &options, &NoEvents, &CancelToken::new())
+    let times = BatchTimes::default();
+    let _ = times.started.set(started);
+    let report = apply::apply(&client, &plan, &options, &times, &CancelToken::new())
         .await
         .expect("apply");
     let makespan = started.elapsed().mul_f64(time_scale);
+    let profile = apply_profile(&times, &plan, time_scale);
     assert!(report.succeeded(), "benchmark apply failed: {report:?}");
 
     let mut pool_violations = 0;
@@ -797,6 +870,7 @@ async fn bench_apply(clusters: usize, pools: usize, time_scale: f64, reset: Dura
         pool_violations,
         cluster_violations,
         worst_cluster_peak,
+        profile,
     }
 }
 
@@ -1057,6 +1131,13 @@ fn main() {
             row.worst_cluster_peak.1,
             row.pool_violations,
             row.cluster_violations
+        );
+        let _ = writeln!(
+            out,
+            "\nWhere the time goes, per batch (simulated): sync request to step end {} (the reset takes {}); one batch's end to the next batch of the pool posted {}.",
+            seconds(row.profile.posted_to_finished),
+            seconds(reset),
+            seconds(row.profile.finished_to_next_posted),
         );
         assert_eq!(row.pool_violations, 0, "a pool exceeded its budget");
         assert_eq!(row.cluster_violations, 0, "a cluster exceeded its cap");

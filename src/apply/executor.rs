@@ -43,6 +43,8 @@ pub(crate) struct Context<'a, A, S> {
     names: Mutex<BTreeMap<String, String>>,
     /// Running steps, for the report of an immediate stop.
     in_flight: Mutex<BTreeMap<usize, InFlight>>,
+    /// How long this run's batches take, to read soon after one ends.
+    pub(crate) batch_durations: super::poll::BatchDurations,
 }
 
 impl<A, S: EventSink> Context<'_, A, S> {
@@ -133,6 +135,7 @@ pub async fn apply<A: CceApi, S: EventSink>(
         budget_released: Notify::new(),
         names: Mutex::new(names),
         in_flight: Mutex::new(BTreeMap::new()),
+        batch_durations: super::poll::BatchDurations::default(),
     };
     let context = &context;
     let infos: Vec<StepInfo> = (0..plan.steps.len())

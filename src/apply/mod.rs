@@ -26,6 +26,7 @@ use crate::model::{ClusterName, PoolAddress};
 use crate::plan::Plan;
 
 mod executor;
+mod poll;
 mod schedule;
 mod stale;
 mod steps;

@@ -846,6 +846,7 @@ async fn sync_batch<A: CceApi, S: EventSink>(
             .collect();
         let job_done = job.as_ref().is_none_or(|job| job.status.phase == "Success");
         if pending.is_empty() && job_done {
+            context.batch_durations.observe(started.elapsed());
             break;
         }
         if Instant::now() >= deadline {
@@ -860,7 +861,12 @@ async fn sync_batch<A: CceApi, S: EventSink>(
                 nodes: labelled_with_phase(context, &pool_nodes, &pending),
             });
         }
-        pause(context, Some(deadline)).await;
+        let wait = super::poll::next_wait(
+            context.options.poll_interval,
+            started.elapsed(),
+            context.batch_durations.expected(),
+        );
+        tokio::time::sleep(wait.min(deadline.saturating_duration_since(Instant::now()))).await;
     }
     // The nodes are back: other pools may use the budget while this one soaks.
     drop(reservation);
