@@ -743,7 +743,14 @@ impl EventSink for BatchTimes {
 /// pool being posted.
 struct ApplyProfile {
     posted_to_finished: Duration,
-    finished_to_next_posted: Duration,
+    /// The same for batches posted after the first period, when the run
+    /// knows how long a batch takes.
+    later_posted_to_finished: Duration,
+    /// From the end of the last step a step depends on to its sync request,
+    /// in clusters without a cap (where a batch may also wait for the cap).
+    ready_to_posted: Duration,
+    /// The last step's end in the slowest cluster of each shape.
+    by_shape: Vec<(&'static str, Duration)>,
 }
 
 fn apply_profile(times: &BatchTimes, plan: &poolform::plan::Plan, time_scale: f64) -> ApplyProfile {
@@ -754,29 +761,43 @@ fn apply_profile(times: &BatchTimes, plan: &poolform::plan::Plan, time_scale: f6
     let mean = |values: &[Duration]| {
         values.iter().sum::<Duration>().mul_f64(time_scale) / values.len().max(1) as u32
     };
+    let first_period = Duration::from_secs(70).div_f64(time_scale);
     let mut running = Vec::new();
-    for (posted, finished) in steps.values() {
-        if let (Some(posted), Some(finished)) = (posted, finished) {
-            running.push(finished.saturating_sub(*posted));
-        }
-    }
-    let mut gaps = Vec::new();
-    let mut last_of_pool: std::collections::BTreeMap<&str, Duration> = Default::default();
+    let mut later = Vec::new();
+    let mut waits = Vec::new();
+    let mut by_shape: std::collections::BTreeMap<&'static str, Duration> = Default::default();
     for (index, step) in plan.steps.iter().enumerate() {
         let Some((posted, finished)) = steps.get(&index) else {
             continue;
         };
-        let pool = step.address.as_str();
-        if let (Some(previous), Some(posted)) = (last_of_pool.get(pool), posted) {
-            gaps.push(posted.saturating_sub(*previous));
+        if let (Some(posted), Some(finished)) = (posted, finished) {
+            running.push(finished.saturating_sub(*posted));
+            if *posted > first_period {
+                later.push(finished.saturating_sub(*posted));
+            }
         }
+        let cluster: usize = step.cluster.as_str()[1..].parse().unwrap_or(0);
+        let shape = Shape::of(cluster);
         if let Some(finished) = finished {
-            last_of_pool.insert(pool, *finished);
+            let last = by_shape.entry(shape.name()).or_default();
+            *last = (*last).max(finished.mul_f64(time_scale));
+        }
+        let ready = step
+            .depends_on
+            .iter()
+            .filter_map(|dependency| steps.get(dependency).and_then(|times| times.1))
+            .max();
+        if shape != Shape::Capped
+            && let (Some(ready), Some(posted)) = (ready, posted)
+        {
+            waits.push(posted.saturating_sub(ready));
         }
     }
     ApplyProfile {
         posted_to_finished: mean(&running),
-        finished_to_next_posted: mean(&gaps),
+        later_posted_to_finished: mean(&later),
+        ready_to_posted: mean(&waits),
+        by_shape: by_shape.into_iter().collect(),
     }
 }
 
@@ -1134,10 +1155,17 @@ fn main() {
         );
         let _ = writeln!(
             out,
-            "\nWhere the time goes, per batch (simulated): sync request to step end {} (the reset takes {}); one batch's end to the next batch of the pool posted {}.",
+            "\nWhere the time goes (simulated): sync request to step end {} per batch (the reset takes {}; {} for batches posted after the first period, once the run knows how long a batch takes); from the end of what a step depends on to its sync request {}. Last step end in the slowest cluster of each shape: {}.",
             seconds(row.profile.posted_to_finished),
             seconds(reset),
-            seconds(row.profile.finished_to_next_posted),
+            seconds(row.profile.later_posted_to_finished),
+            seconds(row.profile.ready_to_posted),
+            row.profile
+                .by_shape
+                .iter()
+                .map(|(shape, end)| format!("{shape} {}", seconds(*end)))
+                .collect::<Vec<_>>()
+                .join(", "),
         );
         assert_eq!(row.pool_violations, 0, "a pool exceeded its budget");
         assert_eq!(row.cluster_violations, 0, "a cluster exceeded its cap");

@@ -631,12 +631,17 @@ impl CceClient {
         loop {
             // Leave to send first (see `super::pace`): a retry of a
             // throttled request waits here with every other request.
-            let leave = self.pace.acquire().await;
+            let (leave, permit) = loop {
+                let leave = self.pace.acquire().await;
+                // Signed after waiting for a slot, so the signature's date is
+                // fresh; the slot is given back before any backoff, so waiting
+                // out throttling takes nothing from other requests.
+                let permit = self.limit.acquire().await;
+                if leave.is_current() {
+                    break (leave, permit);
+                }
+            };
             let started = Instant::now();
-            // Signed after waiting for a slot, so the signature's date is
-            // fresh; the slot is given back before any backoff, so waiting
-            // out throttling takes nothing from other requests.
-            let permit = self.limit.acquire().await;
             let headers = self.headers(&call, &url).await?;
             let result = self.attempt(&call, &url, headers).await;
             let (retryable, retry_after, error) = match result {

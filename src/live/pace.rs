@@ -16,7 +16,7 @@
 //!   gateway's quota is used up, and every request sent now would be
 //!   refused too. Nothing is sent but one probe at a time, the first after
 //!   the retry policy's base delay (or the server's `Retry-After`), each
-//!   later one half as long again after the last, up to the policy's
+//!   later one a quarter longer than the last, up to the policy's
 //!   largest delay. Throttled requests wait here for their turn instead of
 //!   each retrying on its own clock: a throttled server sees one request,
 //!   not every retry.
@@ -50,9 +50,10 @@ const MIN_RATE: f64 = 0.5;
 /// How much longer each probe waits than the one before while the server
 /// keeps refusing. Doubling (the usual backoff) can overshoot the moment
 /// the quota renews by a whole wait, and the pace measured afterwards counts
-/// that wait as time the server took nothing; half as long again bounds the
-/// overshoot at a third of the time already waited.
-const HOLD_GROWTH: f64 = 1.5;
+/// that wait as time the server took nothing; a quarter longer each time
+/// bounds the overshoot at a quarter of the time already waited, for a few
+/// more probes over a long closing (a dozen in a minute).
+const HOLD_GROWTH: f64 = 1.25;
 /// The rate, as a multiple of the last throttled ceiling, at which pacing
 /// steps aside.
 const STEP_ASIDE: f64 = 2.0;
@@ -270,10 +271,13 @@ impl PaceState {
         } else {
             sustained
         };
-        let mut ceiling = refused.max(sustained);
-        if let Some(rate) = self.rate {
-            ceiling = ceiling.min(rate.max(sustained));
-        }
+        // A cold client's open part is its first burst, which shows how
+        // many requests the server takes at once, not how many per second:
+        // it has no ceiling yet, and probes convexly from what it sustained.
+        let ceiling = match self.rate {
+            Some(rate) => refused.min(rate).max(sustained),
+            None => sustained,
+        };
         let start_rate = sustained.max(MIN_RATE);
         self.w_max = ceiling.max(start_rate);
         self.k = ((self.w_max - start_rate) / CUBIC_C).cbrt();
@@ -381,6 +385,15 @@ pub struct Leave<'a> {
 }
 
 impl Leave<'_> {
+    /// Whether the leave still stands: nothing closed or reopened since it
+    /// was given. A request that waited for something else after its leave
+    /// (a slot of the concurrency limit) asks again if not, or a whole cold
+    /// burst queued behind the limit would go out after the server said
+    /// "too many", unpaced.
+    pub fn is_current(&self) -> bool {
+        self.pace.lock().epoch == self.ticket.epoch
+    }
+
     /// Gives the leave back with what the request taught.
     pub fn record(mut self, outcome: Outcome) {
         self.recorded = true;
@@ -448,11 +461,11 @@ mod tests {
         );
         let probe = state.try_send(at(start, 550)).expect("the probe");
         assert_eq!(state.try_send(at(start, 551)), Err(Wait::ForAnswer));
-        // Refused again: the next probe waits half as long again.
+        // Refused again: the next probe waits a quarter longer.
         state.record(probe, at(start, 600), Outcome::Throttled(None));
         assert_eq!(
             state.try_send(at(start, 601)),
-            Err(Wait::Until(at(start, 1350)))
+            Err(Wait::Until(at(start, 1225)))
         );
     }
 
@@ -469,7 +482,7 @@ mod tests {
         }
         let probe = state.try_send(at(start, 550)).expect("the probe");
         state.record(probe, at(start, 600), Outcome::Throttled(None));
-        let probe = state.try_send(at(start, 1350)).expect("the probe");
+        let probe = state.try_send(at(start, 1225)).expect("the probe");
         state.record(probe, at(start, 2000), Outcome::Success);
         // 20 successes in a cycle of 2 s: 10 per second.
         let rate = state.rate().expect("paced");
@@ -525,8 +538,8 @@ mod tests {
     fn the_rate_recovers_after_throttling_and_then_steps_aside() {
         let start = Instant::now();
         let mut state = pace();
-        // A cycle with 30 successes in the first second, then closed for
-        // half a second: sustained 20/s, refused 30/s.
+        // A cold cycle with 30 successes, then closed until 1.5 s: the
+        // server sustained 20/s.
         let tickets = send(&mut state, start, 31);
         for ticket in &tickets[..30] {
             state.record(*ticket, at(start, 500), Outcome::Success);
@@ -536,8 +549,8 @@ mod tests {
         state.record(probe, at(start, 1500), Outcome::Success);
         let first = state.rate().expect("paced");
         assert!((first - 20.0).abs() < 1e-9, "{first}");
-        // Successes, no throttling: the rate climbs, concave to the ceiling
-        // of 30/s, then beyond it, and never falls.
+        // Successes, no throttling: the rate climbs, slowly at first, and
+        // never falls.
         let mut seen = vec![first];
         let mut now = at(start, 1500);
         while let Some(rate) = state.rate() {
@@ -552,14 +565,13 @@ mod tests {
             assert!(seen.len() < 1000, "never stepped aside: {seen:?}");
         }
         assert!(seen.windows(2).all(|pair| pair[1] >= pair[0]), "{seen:?}");
-        // Near the ceiling the climb slows: it spends longer between 28 and
-        // 32 per second than between 20 and 24.
         let between =
             |low: f64, high: f64| seen.iter().filter(|r| (low..high).contains(*r)).count();
-        assert!(between(28.0, 32.0) > between(20.0, 24.0), "{seen:?}");
-        // Twice the ceiling without a throttling answer: unpaced again.
+        assert!(between(20.0, 24.0) > between(36.0, 40.0), "{seen:?}");
+        // Twice the sustained rate without a throttling answer: unpaced
+        // again.
         assert_eq!(state.rate(), None);
-        assert!(*seen.last().expect("some") < 60.0 + 1e-9);
+        assert!(*seen.last().expect("some") < 40.0 + 1e-9);
     }
 
     #[test]

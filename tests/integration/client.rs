@@ -942,7 +942,10 @@ async fn once_it_has_met_the_quota_a_client_paces_itself_and_is_rarely_throttled
     burst(&client, 100).await;
     let cold = sim.requests_rate_limited();
     assert!(cold >= 50, "the cold burst met the quota: {cold} throttled");
-    assert!(client.pace().snapshot().rate().is_some(), "the client paces");
+    assert!(
+        client.pace().snapshot().rate().is_some(),
+        "the client paces"
+    );
 
     // Then it sends at the rate it learnt: twice as many requests meet a
     // small fraction of the refusals.
