@@ -7,7 +7,10 @@
 //! flight at once is learnt per client (one client per endpoint): see
 //! [`super::limit`]. Every attempt, retries included, waits for a slot, and
 //! throttling and timeouts shrink the number of slots, so a throttled
-//! server sees fewer requests rather than the same number retried.
+//! server sees fewer requests rather than the same number retried. How fast
+//! requests are sent is learnt too ([`super::pace`]): after a throttling
+//! answer every attempt waits for leave to send, one probe goes while the
+//! server refuses, and a throttled request has no backoff of its own.
 //!
 //! Retries, with exponential backoff and jitter ([`RetryPolicy`]):
 //! - reads (GET): connection errors, timeouts, 429 and 5xx;
