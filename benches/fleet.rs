@@ -711,14 +711,17 @@ fn cluster_bound(shape: Shape, pools: usize) -> usize {
     }
 }
 
+/// When a step's batch was posted and when the step finished, in real time
+/// since the start.
+type StepTimes = (Option<Duration>, Option<Duration>);
+
 /// When each batch was posted and finished, for the profile of where an
 /// apply's time goes.
 #[derive(Default)]
 struct BatchTimes {
     started: std::sync::OnceLock<Instant>,
     /// (step, posted, finished), in real time since the start.
-    steps:
-        std::sync::Mutex<std::collections::BTreeMap<usize, (Option<Duration>, Option<Duration>)>>,
+    steps: std::sync::Mutex<std::collections::BTreeMap<usize, StepTimes>>,
 }
 
 impl EventSink for BatchTimes {
