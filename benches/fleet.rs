@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 
 use futures::stream::{self, StreamExt, TryStreamExt};
 use poolform::api::CreatePool;
-use poolform::apply::{self, ApplyOptions, CancelToken, NoEvents};
+use poolform::apply::{self, ApplyOptions, CancelToken, Event, EventSink};
 use poolform::cli::{FleetArgs, LiveSource};
 use poolform::live::body::create_body;
 use poolform::live::client::{CceClient, ClientOptions, RetryPolicy};
@@ -630,6 +630,7 @@ struct ApplyRow {
     pool_violations: usize,
     cluster_violations: usize,
     worst_cluster_peak: (usize, usize),
+    profile: ApplyProfile,
 }
 
 /// How one cluster of the apply fleet is shaped.
@@ -714,6 +715,99 @@ fn cluster_bound(shape: Shape, pools: usize) -> usize {
     }
 }
 
+/// When a step's batch was posted and when the step finished, in real time
+/// since the start.
+type StepTimes = (Option<Duration>, Option<Duration>);
+
+/// When each batch was posted and finished, for the profile of where an
+/// apply's time goes.
+#[derive(Default)]
+struct BatchTimes {
+    started: std::sync::OnceLock<Instant>,
+    /// (step, posted, finished), in real time since the start.
+    steps: std::sync::Mutex<std::collections::BTreeMap<usize, StepTimes>>,
+}
+
+impl EventSink for BatchTimes {
+    fn emit(&self, event: Event) {
+        let start = *self.started.get_or_init(Instant::now);
+        let now = start.elapsed();
+        let mut steps = self
+            .steps
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match event {
+            Event::BatchPosted { step, .. } => steps.entry(step).or_default().0 = Some(now),
+            Event::StepFinished { step, .. } => steps.entry(step).or_default().1 = Some(now),
+            _ => {}
+        }
+    }
+}
+
+/// Where the time of an apply went, in simulated seconds per batch: from
+/// the sync request to the step's end (the reset itself plus the lateness
+/// of noticing it), and from one batch's end to the next batch of the same
+/// pool being posted.
+struct ApplyProfile {
+    posted_to_finished: Duration,
+    /// The same for batches posted after the first period, when the run
+    /// knows how long a batch takes.
+    later_posted_to_finished: Duration,
+    /// From the end of the last step a step depends on to its sync request,
+    /// in clusters without a cap (where a batch may also wait for the cap).
+    ready_to_posted: Duration,
+    /// The last step's end in the slowest cluster of each shape.
+    by_shape: Vec<(&'static str, Duration)>,
+}
+
+fn apply_profile(times: &BatchTimes, plan: &poolform::plan::Plan, time_scale: f64) -> ApplyProfile {
+    let steps = times
+        .steps
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mean = |values: &[Duration]| {
+        values.iter().sum::<Duration>().mul_f64(time_scale) / values.len().max(1) as u32
+    };
+    let first_period = Duration::from_secs(70).div_f64(time_scale);
+    let mut running = Vec::new();
+    let mut later = Vec::new();
+    let mut waits = Vec::new();
+    let mut by_shape: std::collections::BTreeMap<&'static str, Duration> = Default::default();
+    for (index, step) in plan.steps.iter().enumerate() {
+        let Some((posted, finished)) = steps.get(&index) else {
+            continue;
+        };
+        if let (Some(posted), Some(finished)) = (posted, finished) {
+            running.push(finished.saturating_sub(*posted));
+            if *posted > first_period {
+                later.push(finished.saturating_sub(*posted));
+            }
+        }
+        let cluster: usize = step.cluster.as_str()[1..].parse().unwrap_or(0);
+        let shape = Shape::of(cluster);
+        if let Some(finished) = finished {
+            let last = by_shape.entry(shape.name()).or_default();
+            *last = (*last).max(finished.mul_f64(time_scale));
+        }
+        let ready = step
+            .depends_on
+            .iter()
+            .filter_map(|dependency| steps.get(dependency).and_then(|times| times.1))
+            .max();
+        if shape != Shape::Capped
+            && let (Some(ready), Some(posted)) = (ready, posted)
+        {
+            waits.push(posted.saturating_sub(ready));
+        }
+    }
+    ApplyProfile {
+        posted_to_finished: mean(&running),
+        later_posted_to_finished: mean(&later),
+        ready_to_posted: mean(&waits),
+        by_shape: by_shape.into_iter().collect(),
+    }
+}
+
 /// Apply of a fleet of `clusters` × `pools`, with the CLI's default
 /// parallelism; the makespan in simulated time against the critical path
 /// given budgets, caps and dependencies.
@@ -753,10 +847,13 @@ async fn bench_apply(clusters: usize, pools: usize, time_scale: f64, reset: Dura
         ..ApplyOptions::default()
     };
     let started = Instant::now();
-    let report = apply::apply(&client, &plan, &options, &NoEvents, &CancelToken::new())
+    let times = BatchTimes::default();
+    let _ = times.started.set(started);
+    let report = apply::apply(&client, &plan, &options, &times, &CancelToken::new())
         .await
         .expect("apply");
     let makespan = started.elapsed().mul_f64(time_scale);
+    let profile = apply_profile(&times, &plan, time_scale);
     assert!(report.succeeded(), "benchmark apply failed: {report:?}");
 
     let mut pool_violations = 0;
@@ -801,6 +898,7 @@ async fn bench_apply(clusters: usize, pools: usize, time_scale: f64, reset: Dura
         pool_violations,
         cluster_violations,
         worst_cluster_peak,
+        profile,
     }
 }
 
@@ -1061,6 +1159,20 @@ fn main() {
             row.worst_cluster_peak.1,
             row.pool_violations,
             row.cluster_violations
+        );
+        let _ = writeln!(
+            out,
+            "\nWhere the time goes (simulated): sync request to step end {} per batch (the reset takes {}; {} for batches posted after the first period, once the run knows how long a batch takes); from the end of what a step depends on to its sync request {}. Last step end in the slowest cluster of each shape: {}.",
+            seconds(row.profile.posted_to_finished),
+            seconds(reset),
+            seconds(row.profile.later_posted_to_finished),
+            seconds(row.profile.ready_to_posted),
+            row.profile
+                .by_shape
+                .iter()
+                .map(|(shape, end)| format!("{shape} {}", seconds(*end)))
+                .collect::<Vec<_>>()
+                .join(", "),
         );
         assert_eq!(row.pool_violations, 0, "a pool exceeded its budget");
         assert_eq!(row.cluster_violations, 0, "a cluster exceeded its cap");

@@ -40,6 +40,8 @@ pub(crate) struct Context<'a, A, S> {
     names: Mutex<BTreeMap<String, String>>,
     /// Running steps, for the report of an immediate stop.
     in_flight: Mutex<BTreeMap<usize, InFlight>>,
+    /// How long this run's batches take, to read soon after one ends.
+    pub(crate) batch_durations: super::poll::BatchDurations,
 }
 
 impl<'a, A, S: EventSink> Context<'a, A, S> {
@@ -79,6 +81,7 @@ impl<'a, A, S: EventSink> Context<'a, A, S> {
             budget_released: Notify::new(),
             names: Mutex::new(names),
             in_flight: Mutex::new(BTreeMap::new()),
+            batch_durations: super::poll::BatchDurations::default(),
         }
     }
 

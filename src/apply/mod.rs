@@ -20,6 +20,7 @@ mod error;
 mod events;
 mod executor;
 mod options;
+mod poll;
 mod report;
 mod schedule;
 mod stale;

@@ -7,7 +7,10 @@
 //! flight at once is learnt per client (one client per endpoint): see
 //! [`super::limit`]. Every attempt, retries included, waits for a slot, and
 //! throttling and timeouts shrink the number of slots, so a throttled
-//! server sees fewer requests rather than the same number retried.
+//! server sees fewer requests rather than the same number retried. How fast
+//! requests are sent is learnt too ([`super::pace`]): after a throttling
+//! answer every attempt waits for leave to send, one probe goes while the
+//! server refuses, and a throttled request has no backoff of its own.
 //!
 //! Retries, with exponential backoff and jitter ([`RetryPolicy`]):
 //! - reads (GET): connection errors, timeouts, 429 and 5xx;
@@ -41,6 +44,7 @@ use url::Url;
 
 use super::auth::{self, Credentials, Secret};
 use super::limit::{AdaptiveLimit, Signal};
+use super::pace::{Outcome, SendRate};
 use super::{LiveError, Service, request, wire};
 use crate::model::{CloudSettings, ClusterId, NodeId, PoolId};
 use crate::sign;
@@ -323,6 +327,7 @@ pub struct CceClient {
     /// The IAM token of a password login, fetched on first use.
     token: OnceCell<Secret>,
     limit: AdaptiveLimit,
+    pace: SendRate,
 }
 
 impl CceClient {
@@ -340,11 +345,13 @@ impl CceClient {
             .build()
             .map_err(|source| LiveError::Client { source })?;
         let limit = AdaptiveLimit::new(options.max_concurrency);
+        let pace = SendRate::new(options.retry.base_delay, options.retry.max_delay);
         Ok(Self {
             http,
             options,
             token: OnceCell::new(),
             limit,
+            pace,
         })
     }
 
@@ -356,6 +363,11 @@ impl CceClient {
     /// The adaptive limit on requests in flight (for progress and tests).
     pub fn limit(&self) -> &AdaptiveLimit {
         &self.limit
+    }
+
+    /// The learnt send rate (for progress and tests).
+    pub fn pace(&self) -> &SendRate {
+        &self.pace
     }
 
     /// ListNodePools (DefaultPool included) as CCE answered it, each pool
@@ -579,16 +591,25 @@ impl CceClient {
         let mut attempt = 1;
         let mut throttled_since: Option<Instant> = None;
         loop {
+            // Leave to send first (see `super::pace`): a retry of a
+            // throttled request waits here with every other request.
+            let (leave, permit) = loop {
+                let leave = self.pace.acquire().await;
+                // Signed after waiting for a slot, so the signature's date is
+                // fresh; the slot is given back before any backoff, so waiting
+                // out throttling takes nothing from other requests.
+                let permit = self.limit.acquire().await;
+                if leave.is_current() {
+                    break (leave, permit);
+                }
+            };
             let started = Instant::now();
-            // Signed after waiting for a slot, so the signature's date is
-            // fresh; the slot is given back before any backoff, so waiting
-            // out throttling takes nothing from other requests.
-            let permit = self.limit.acquire().await;
             let headers = self.headers(&call, &url).await?;
             let result = self.attempt(&call, &url, headers).await;
             let (retryable, retry_after, error) = match result {
                 Ok(answer) if answer.status.is_success() => {
                     permit.release(Signal::Success);
+                    leave.record(Outcome::Success);
                     tracing::debug!(
                         operation = %operation,
                         status = answer.status.as_u16(),
@@ -629,12 +650,24 @@ impl CceClient {
                     )
                 }
             };
+            leave.record(if is_throttling(&error) {
+                Outcome::Throttled(retry_after)
+            } else {
+                Outcome::Other
+            });
             if error.status() == Some(429) {
                 throttled_since.get_or_insert(started);
             } else {
                 throttled_since = None;
             }
-            let delay = policy.delay(attempt, rand::random::<f64>(), retry_after);
+            let delay = if is_throttling(&error) {
+                // The pace holds every request while the server refuses,
+                // Retry-After included; a backoff of its own on top would
+                // only leave the quota unused once it renews.
+                Duration::ZERO
+            } else {
+                policy.delay(attempt, rand::random::<f64>(), retry_after)
+            };
             let throttled_for = throttled_since.map(|since| since.elapsed());
             if !retryable || !policy.again(attempt, throttled_for, delay) {
                 return Err(error);

@@ -12,6 +12,7 @@ mod error;
 pub mod fetch;
 pub mod fleet;
 pub mod limit;
+pub mod pace;
 pub mod request;
 pub mod salt;
 pub mod wire;

@@ -915,3 +915,50 @@ async fn throttling_shrinks_the_requests_in_flight_and_they_recover_after() {
     );
     sim.shutdown().await.expect("simulator stops");
 }
+
+#[tokio::test]
+async fn once_it_has_met_the_quota_a_client_paces_itself_and_is_rarely_throttled_again() {
+    let mut config = SimConfig {
+        latency: Duration::from_millis(5),
+        faults: Faults {
+            rate_limit: Some(sim::RateLimit {
+                requests: 20,
+                // Long enough that a loaded machine still sends the cold
+                // burst within one window.
+                window_ms: 250,
+            }),
+            ..Faults::default()
+        },
+        ..SimConfig::default()
+    };
+    config.auth.enabled = false;
+    let mut state = SimState::new();
+    state.add_cluster(CLUSTER);
+    let sim = sim::start(config, state).await.expect("simulator starts");
+    let mut options = options(&sim, Credentials::token("t"));
+    options.retry.throttle_window = Duration::from_secs(60);
+    let client = CceClient::new(options).expect("client");
+
+    // Cold, the client sends the whole burst at once: most of it is
+    // refused, since no client can know a quota before meeting it.
+    burst(&client, 100).await;
+    let cold = sim.requests_rate_limited();
+    assert!(cold >= 20, "the cold burst met the quota: {cold} throttled");
+    assert!(
+        client.pace().snapshot().rate().is_some(),
+        "the client paces"
+    );
+
+    // Then it sends at the rate it learnt: twice as many requests meet a
+    // small fraction of the refusals.
+    let served = sim.requests_served();
+    burst(&client, 100).await;
+    burst(&client, 100).await;
+    let paced = sim.requests_rate_limited() - cold;
+    let sent = sim.requests_served() - served;
+    assert!(
+        paced * 4 < cold,
+        "paced: {paced} of {sent} requests throttled; cold: {cold} of the first 100"
+    );
+    sim.shutdown().await.expect("simulator stops");
+}

@@ -109,6 +109,7 @@ pub(super) async fn follow_sync<A: CceApi, S: EventSink>(
             .as_ref()
             .is_none_or(|job| job.phase == JobPhase::Success);
         if pending.is_empty() && job_done {
+            context.batch_durations.observe(posted.started.elapsed());
             return Ok(());
         }
         if Instant::now() >= deadline {
@@ -125,7 +126,12 @@ pub(super) async fn follow_sync<A: CceApi, S: EventSink>(
                 nodes: labelled_with_phase(context, &pool_nodes, &pending),
             });
         }
-        pause(context, Some(deadline)).await;
+        let wait = super::super::poll::next_wait(
+            context.options.poll_interval,
+            posted.started.elapsed(),
+            context.batch_durations.expected(),
+        );
+        tokio::time::sleep(wait.min(deadline.saturating_duration_since(Instant::now()))).await;
     }
 }
 

@@ -1,0 +1,617 @@
+//! [`SendRate`]: how fast one client sends requests to one endpoint, learnt
+//! from throttling answers (a client-side token bucket whose fill rate is
+//! learnt, as the AWS SDKs' "adaptive" retry mode has it, with CUBIC's
+//! recovery).
+//!
+//! The adaptive concurrency limit ([`super::limit`]) bounds how many
+//! requests are in flight, but an API gateway counts requests per unit of
+//! time: 20 per second is 20 per second whether one or sixty-four are in
+//! flight. So each client also paces its sends:
+//!
+//! - **Cold**, until the first throttling answer, nothing is paced: an
+//!   endpoint that never throttles is read as fast as the concurrency limit
+//!   allows. The first burst against a throttling gateway is therefore lost
+//!   in part; there is no way to learn a quota without meeting it.
+//! - **Closed**, from a throttling answer to a request sent while open: the
+//!   gateway's quota is used up, and every request sent now would be
+//!   refused too. Nothing is sent but one probe at a time, the first after
+//!   the retry policy's base delay (or the server's `Retry-After`), each
+//!   later one a quarter longer than the last, up to the policy's
+//!   largest delay. Throttled requests wait here for their turn instead of
+//!   each retrying on its own clock: a throttled server sees one request,
+//!   not every retry.
+//! - **Reopened** when a probe (or any request) succeeds. The client now
+//!   knows how many requests the server took in the cycle that began at the
+//!   last reopening (or the first request) and how long that cycle lasted,
+//!   closed time included. That ratio is a rate the server sustained, so it
+//!   is where pacing starts. The successes per second while the cycle was
+//!   open are a rate the server refused to keep up; CUBIC treats it as the
+//!   ceiling (`w_max`): the rate climbs quickly toward it, slowly near it,
+//!   then faster again beyond it, until the next throttling.
+//! - **Stepping aside**: once the rate has grown to twice that ceiling
+//!   without a throttling answer, the quota has gone (or was never the
+//!   limit) and the client is cold again, held only by the concurrency
+//!   limit.
+//!
+//! Nothing here knows any server's rate: every number comes from answers.
+//! The state is plain data driven by explicit instants ([`PaceState`]), so
+//! its learning is tested with a fake clock; [`SendRate`] adds the waiting.
+
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+use tokio::sync::Notify;
+
+/// CUBIC's scaling constant, in requests per second per second cubed (RFC
+/// 9438 and the AWS SDKs use 0.4).
+const CUBIC_C: f64 = 0.4;
+/// The slowest pace: one request every two seconds (the AWS SDKs' floor).
+const MIN_RATE: f64 = 0.5;
+/// How much longer each probe waits than the one before while the server
+/// keeps refusing. Doubling (the usual backoff) can overshoot the moment
+/// the quota renews by a whole wait, and the pace measured afterwards counts
+/// that wait as time the server took nothing; a quarter longer each time
+/// bounds the overshoot at a quarter of the time already waited, for a few
+/// more probes over a long closing (a dozen in a minute).
+const HOLD_GROWTH: f64 = 1.25;
+/// The rate, as a multiple of the last throttled ceiling, at which pacing
+/// steps aside.
+const STEP_ASIDE: f64 = 2.0;
+
+/// What became of a request, as far as the pace is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Answered without a sign of throttling.
+    Success,
+    /// Throttled; with the server's `Retry-After` if it gave one.
+    Throttled(Option<Duration>),
+    /// Anything else (an error, a timeout, an abandoned request): says
+    /// nothing about the quota.
+    Other,
+}
+
+/// Leave to send one request, given by [`PaceState::try_send`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ticket {
+    /// Which open or closed period the request was sent in.
+    epoch: u64,
+    /// Whether it is the one probe of a closed period.
+    probe: bool,
+}
+
+/// Why a request may not be sent yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wait {
+    /// Until this instant (or until the state changes).
+    Until(Instant),
+    /// Until the state changes: a probe is out.
+    ForAnswer,
+}
+
+/// A closed period: the server is refusing.
+#[derive(Debug, Clone, PartialEq)]
+struct Closed {
+    /// When the next probe may go.
+    probe_at: Instant,
+    /// The wait before the probe after that one.
+    hold: Duration,
+    /// Whether a probe is in flight.
+    probing: bool,
+    /// When the period began, and the open part of the cycle ended.
+    since: Instant,
+}
+
+/// The pacing of one client: plain data, driven by explicit instants.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PaceState {
+    /// Requests per second; `None` while cold.
+    rate: Option<f64>,
+    /// The earliest instant the next paced request may go.
+    next_send: Option<Instant>,
+    /// The start of the current cycle: the first request, or the last
+    /// reopening.
+    cycle_start: Option<Instant>,
+    /// Successes answered in the current cycle.
+    cycle_successes: u64,
+    /// Set while the server refuses.
+    closed: Option<Closed>,
+    /// Incremented at every closing and reopening; a throttling answer to a
+    /// request sent in an earlier epoch belongs to a period already dealt
+    /// with.
+    epoch: u64,
+    /// CUBIC: the ceiling, when growth began, and the time it takes to
+    /// climb back to the ceiling (seconds).
+    w_max: f64,
+    growth_since: Option<Instant>,
+    k: f64,
+    /// The first wait of a closed period, and the longest.
+    base_hold: Duration,
+    max_hold: Duration,
+    /// Throttling answers, in all.
+    throttled: u64,
+}
+
+impl PaceState {
+    /// A cold pace whose probes wait `base_hold` at first and at most
+    /// `max_hold` (the retry policy's delays).
+    pub fn new(base_hold: Duration, max_hold: Duration) -> Self {
+        let base_hold = base_hold.max(Duration::from_millis(1));
+        Self {
+            rate: None,
+            next_send: None,
+            cycle_start: None,
+            cycle_successes: 0,
+            closed: None,
+            epoch: 0,
+            w_max: 0.0,
+            growth_since: None,
+            k: 0.0,
+            base_hold,
+            max_hold: max_hold.max(base_hold),
+            throttled: 0,
+        }
+    }
+
+    /// The paced rate in requests per second; `None` while unpaced.
+    pub fn rate(&self) -> Option<f64> {
+        self.rate
+    }
+
+    /// Whether the server is taken to be refusing now.
+    pub fn is_closed(&self) -> bool {
+        self.closed.is_some()
+    }
+
+    /// Throttling answers so far.
+    pub fn throttled(&self) -> u64 {
+        self.throttled
+    }
+
+    /// Leave to send a request now, or how long to wait.
+    pub fn try_send(&mut self, now: Instant) -> Result<Ticket, Wait> {
+        self.cycle_start.get_or_insert(now);
+        if let Some(closed) = &mut self.closed {
+            if closed.probing {
+                return Err(Wait::ForAnswer);
+            }
+            if now < closed.probe_at {
+                return Err(Wait::Until(closed.probe_at));
+            }
+            closed.probing = true;
+            return Ok(Ticket {
+                epoch: self.epoch,
+                probe: true,
+            });
+        }
+        if let Some(rate) = self.rate {
+            let slot = self.next_send.map_or(now, |next| next.max(now));
+            if slot > now {
+                return Err(Wait::Until(slot));
+            }
+            // No credit for idle time: a paced client never bursts.
+            self.next_send = Some(slot + Duration::from_secs_f64(1.0 / rate));
+        }
+        Ok(Ticket {
+            epoch: self.epoch,
+            probe: false,
+        })
+    }
+
+    /// Learns from the answer to a request sent with `ticket`.
+    pub fn record(&mut self, ticket: Ticket, now: Instant, outcome: Outcome) {
+        match outcome {
+            Outcome::Success => {
+                if self.closed.is_some() {
+                    self.reopen(now);
+                } else {
+                    self.cycle_successes += 1;
+                    self.grow(now);
+                }
+            }
+            Outcome::Throttled(retry_after) => {
+                self.throttled += 1;
+                let hold_at_least = retry_after.unwrap_or_default();
+                match &mut self.closed {
+                    Some(closed) if ticket.probe && ticket.epoch == self.epoch => {
+                        closed.probing = false;
+                        closed.hold = closed.hold.mul_f64(HOLD_GROWTH).min(self.max_hold);
+                        closed.probe_at = now + closed.hold.max(hold_at_least);
+                    }
+                    Some(closed) => {
+                        // Sent before the closing; only a longer Retry-After
+                        // is news.
+                        closed.probe_at = closed.probe_at.max(now + hold_at_least);
+                    }
+                    None if ticket.epoch == self.epoch => self.close(now, hold_at_least),
+                    // Sent before the last reopening, answered after it: the
+                    // period it speaks of is over.
+                    None => {}
+                }
+            }
+            Outcome::Other => {
+                if let Some(closed) = &mut self.closed
+                    && ticket.probe
+                    && ticket.epoch == self.epoch
+                {
+                    // A probe that failed otherwise tells nothing; the next
+                    // request probes again.
+                    closed.probing = false;
+                }
+            }
+        }
+    }
+
+    fn close(&mut self, now: Instant, hold_at_least: Duration) {
+        self.epoch += 1;
+        self.closed = Some(Closed {
+            probe_at: now + self.base_hold.max(hold_at_least),
+            hold: self.base_hold,
+            probing: false,
+            since: now,
+        });
+    }
+
+    fn reopen(&mut self, now: Instant) {
+        let Some(closed) = self.closed.take() else {
+            return;
+        };
+        let start = self.cycle_start.unwrap_or(closed.since);
+        let cycle = now.saturating_duration_since(start).as_secs_f64();
+        let open = closed.since.saturating_duration_since(start).as_secs_f64();
+        let successes = self.cycle_successes as f64;
+        // What the server sustained over the whole cycle, and what it took
+        // while open and then refused to keep up.
+        let sustained = if cycle > 0.0 {
+            successes / cycle
+        } else {
+            MIN_RATE
+        };
+        let refused = if open > 0.0 {
+            successes / open
+        } else {
+            sustained
+        };
+        // A cold client's open part is its first burst, which shows how
+        // many requests the server takes at once, not how many per second:
+        // it has no ceiling yet, and probes convexly from what it sustained.
+        let ceiling = match self.rate {
+            Some(rate) => refused.min(rate).max(sustained),
+            None => sustained,
+        };
+        let start_rate = sustained.max(MIN_RATE);
+        self.w_max = ceiling.max(start_rate);
+        self.k = ((self.w_max - start_rate) / CUBIC_C).cbrt();
+        self.growth_since = Some(now);
+        self.rate = Some(start_rate);
+        self.next_send = Some(now + Duration::from_secs_f64(1.0 / start_rate));
+        self.cycle_start = Some(now);
+        // The request that reopened is the new cycle's first success.
+        self.cycle_successes = 1;
+        self.epoch += 1;
+    }
+
+    fn grow(&mut self, now: Instant) {
+        let (Some(rate), Some(since)) = (self.rate, self.growth_since) else {
+            return;
+        };
+        let t = now.saturating_duration_since(since).as_secs_f64();
+        let cubic = self.w_max + CUBIC_C * (t - self.k).powi(3);
+        let grown = cubic.max(rate).max(MIN_RATE);
+        if grown >= self.w_max * STEP_ASIDE {
+            self.rate = None;
+            self.next_send = None;
+        } else {
+            self.rate = Some(grown);
+        }
+    }
+}
+
+/// The pace of one client: [`PaceState`] behind a lock, and a way to wait
+/// for leave to send.
+#[derive(Debug)]
+pub struct SendRate {
+    state: Mutex<PaceState>,
+    /// Signalled whenever the state changes in a way a waiter cares about.
+    changed: Notify,
+}
+
+impl SendRate {
+    /// A cold pace (see [`PaceState::new`]).
+    pub fn new(base_hold: Duration, max_hold: Duration) -> Self {
+        Self {
+            state: Mutex::new(PaceState::new(base_hold, max_hold)),
+            changed: Notify::new(),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, PaceState> {
+        // A few numbers, consistent after any single update.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Waits for leave to send one request. The leave is given back with
+    /// what the request taught ([`Leave::record`]), or as [`Outcome::Other`]
+    /// when dropped unused (a request abandoned half-way must not leave a
+    /// probe outstanding for ever).
+    pub async fn acquire(&self) -> Leave<'_> {
+        let ticket = self.ticket().await;
+        Leave {
+            pace: self,
+            ticket,
+            recorded: false,
+        }
+    }
+
+    async fn ticket(&self) -> Ticket {
+        loop {
+            let notified = self.changed.notified();
+            tokio::pin!(notified);
+            // Registered before the check, so a change between the check
+            // and the wait still wakes this waiter.
+            notified.as_mut().enable();
+            let wait = match self.lock().try_send(Instant::now()) {
+                Ok(ticket) => return ticket,
+                Err(wait) => wait,
+            };
+            match wait {
+                Wait::ForAnswer => notified.await,
+                Wait::Until(at) => {
+                    tokio::select! {
+                        () = notified => {}
+                        () = tokio::time::sleep_until(at.into()) => {}
+                    }
+                }
+            }
+        }
+    }
+
+    fn record(&self, ticket: Ticket, outcome: Outcome) {
+        self.lock().record(ticket, Instant::now(), outcome);
+        self.changed.notify_waiters();
+    }
+
+    /// A copy of the state, for progress and tests.
+    pub fn snapshot(&self) -> PaceState {
+        self.lock().clone()
+    }
+}
+
+/// Leave to send one request, from [`SendRate::acquire`].
+#[derive(Debug)]
+pub struct Leave<'a> {
+    pace: &'a SendRate,
+    ticket: Ticket,
+    recorded: bool,
+}
+
+impl Leave<'_> {
+    /// Whether the leave still stands: nothing closed or reopened since it
+    /// was given. A request that waited for something else after its leave
+    /// (a slot of the concurrency limit) asks again if not, or a whole cold
+    /// burst queued behind the limit would go out after the server said
+    /// "too many", unpaced.
+    pub fn is_current(&self) -> bool {
+        self.pace.lock().epoch == self.ticket.epoch
+    }
+
+    /// Gives the leave back with what the request taught.
+    pub fn record(mut self, outcome: Outcome) {
+        self.recorded = true;
+        self.pace.record(self.ticket, outcome);
+    }
+}
+
+impl Drop for Leave<'_> {
+    fn drop(&mut self) {
+        if !self.recorded {
+            self.pace.record(self.ticket, Outcome::Other);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(start: Instant, millis: u64) -> Instant {
+        start + Duration::from_millis(millis)
+    }
+
+    fn pace() -> PaceState {
+        PaceState::new(Duration::from_millis(500), Duration::from_secs(16))
+    }
+
+    /// Sends `count` requests at `now`; all must be let through.
+    fn send(state: &mut PaceState, now: Instant, count: usize) -> Vec<Ticket> {
+        (0..count)
+            .map(|_| state.try_send(now).expect("let through"))
+            .collect()
+    }
+
+    #[test]
+    fn a_cold_client_is_not_paced() {
+        let start = Instant::now();
+        let mut state = pace();
+        let tickets = send(&mut state, start, 100);
+        for ticket in tickets {
+            state.record(ticket, at(start, 50), Outcome::Success);
+        }
+        assert_eq!(state.rate(), None);
+        assert!(send(&mut state, at(start, 60), 100).len() == 100);
+    }
+
+    #[test]
+    fn one_burst_of_throttling_closes_once_and_one_probe_at_a_time_goes() {
+        let start = Instant::now();
+        let mut state = pace();
+        let tickets = send(&mut state, start, 40);
+        // The gateway took 20 and refused 20.
+        for ticket in &tickets[..20] {
+            state.record(*ticket, at(start, 50), Outcome::Success);
+        }
+        for ticket in &tickets[20..] {
+            state.record(*ticket, at(start, 50), Outcome::Throttled(None));
+        }
+        assert!(state.is_closed());
+        assert_eq!(state.throttled(), 20);
+        // Nothing goes before the base delay; then exactly one probe.
+        assert_eq!(
+            state.try_send(at(start, 100)),
+            Err(Wait::Until(at(start, 550)))
+        );
+        let probe = state.try_send(at(start, 550)).expect("the probe");
+        assert_eq!(state.try_send(at(start, 551)), Err(Wait::ForAnswer));
+        // Refused again: the next probe waits a quarter longer.
+        state.record(probe, at(start, 600), Outcome::Throttled(None));
+        assert_eq!(
+            state.try_send(at(start, 601)),
+            Err(Wait::Until(at(start, 1225)))
+        );
+    }
+
+    #[test]
+    fn reopening_paces_at_the_rate_the_server_sustained() {
+        let start = Instant::now();
+        let mut state = pace();
+        let tickets = send(&mut state, start, 40);
+        for ticket in &tickets[..20] {
+            state.record(*ticket, at(start, 50), Outcome::Success);
+        }
+        for ticket in &tickets[20..] {
+            state.record(*ticket, at(start, 50), Outcome::Throttled(None));
+        }
+        let probe = state.try_send(at(start, 550)).expect("the probe");
+        state.record(probe, at(start, 600), Outcome::Throttled(None));
+        let probe = state.try_send(at(start, 1225)).expect("the probe");
+        state.record(probe, at(start, 2000), Outcome::Success);
+        // 20 successes in a cycle of 2 s: 10 per second.
+        let rate = state.rate().expect("paced");
+        assert!((rate - 10.0).abs() < 1e-9, "{rate}");
+        assert!(!state.is_closed());
+        // Paced: one request per 100 ms, with no burst for time spent idle.
+        assert_eq!(
+            state.try_send(at(start, 2000)),
+            Err(Wait::Until(at(start, 2100)))
+        );
+        send(&mut state, at(start, 2100), 1);
+        assert_eq!(
+            state.try_send(at(start, 2150)),
+            Err(Wait::Until(at(start, 2200)))
+        );
+        send(&mut state, at(start, 5000), 1);
+        assert!(state.try_send(at(start, 5000)).is_err());
+    }
+
+    #[test]
+    fn a_throttling_answer_from_before_the_reopening_is_old_news() {
+        let start = Instant::now();
+        let mut state = pace();
+        let tickets = send(&mut state, start, 3);
+        state.record(tickets[0], at(start, 50), Outcome::Success);
+        state.record(tickets[1], at(start, 50), Outcome::Throttled(None));
+        let probe = state.try_send(at(start, 550)).expect("the probe");
+        state.record(probe, at(start, 600), Outcome::Success);
+        assert!(!state.is_closed());
+        // The third request was sent before the closing; its 429 arrives
+        // late and does not close again.
+        state.record(tickets[2], at(start, 610), Outcome::Throttled(None));
+        assert!(!state.is_closed());
+    }
+
+    #[test]
+    fn retry_after_holds_every_request_that_long() {
+        let start = Instant::now();
+        let mut state = pace();
+        let ticket = state.try_send(start).expect("cold");
+        state.record(
+            ticket,
+            at(start, 50),
+            Outcome::Throttled(Some(Duration::from_secs(3))),
+        );
+        assert_eq!(
+            state.try_send(at(start, 60)),
+            Err(Wait::Until(at(start, 3050)))
+        );
+    }
+
+    #[test]
+    fn the_rate_recovers_after_throttling_and_then_steps_aside() {
+        let start = Instant::now();
+        let mut state = pace();
+        // A cold cycle with 30 successes, then closed until 1.5 s: the
+        // server sustained 20/s.
+        let tickets = send(&mut state, start, 31);
+        for ticket in &tickets[..30] {
+            state.record(*ticket, at(start, 500), Outcome::Success);
+        }
+        state.record(tickets[30], at(start, 1000), Outcome::Throttled(None));
+        let probe = state.try_send(at(start, 1500)).expect("the probe");
+        state.record(probe, at(start, 1500), Outcome::Success);
+        let first = state.rate().expect("paced");
+        assert!((first - 20.0).abs() < 1e-9, "{first}");
+        // Successes, no throttling: the rate climbs, slowly at first, and
+        // never falls.
+        let mut seen = vec![first];
+        let mut now = at(start, 1500);
+        while let Some(rate) = state.rate() {
+            now += Duration::from_millis(100);
+            while state.try_send(now).is_ok() {}
+            let ticket = Ticket {
+                epoch: state.epoch,
+                probe: false,
+            };
+            state.record(ticket, now, Outcome::Success);
+            seen.push(rate);
+            assert!(seen.len() < 1000, "never stepped aside: {seen:?}");
+        }
+        assert!(seen.windows(2).all(|pair| pair[1] >= pair[0]), "{seen:?}");
+        let between =
+            |low: f64, high: f64| seen.iter().filter(|r| (low..high).contains(*r)).count();
+        assert!(between(20.0, 24.0) > between(36.0, 40.0), "{seen:?}");
+        // Twice the sustained rate without a throttling answer: unpaced
+        // again.
+        assert_eq!(state.rate(), None);
+        assert!(*seen.last().expect("some") < 40.0 + 1e-9);
+    }
+
+    #[test]
+    fn a_paced_client_that_is_throttled_again_slows_down() {
+        let start = Instant::now();
+        let mut state = pace();
+        let ticket = state.try_send(start).expect("cold");
+        for _ in 0..20 {
+            state.cycle_successes += 1;
+        }
+        state.record(ticket, at(start, 1000), Outcome::Throttled(None));
+        let probe = state.try_send(at(start, 1500)).expect("probe");
+        state.record(probe, at(start, 1500), Outcome::Success);
+        let before = state.rate().expect("paced");
+        // Paced, throttled once more: it closes again, and reopens slower
+        // than the rate it was throttled at.
+        let mut now = at(start, 1500);
+        let mut sent = 0;
+        while sent < 40 {
+            now += Duration::from_millis(10);
+            if let Ok(ticket) = state.try_send(now) {
+                sent += 1;
+                state.record(ticket, now, Outcome::Success);
+            }
+        }
+        let throttled_at = state.rate().expect("paced");
+        assert!(throttled_at >= before);
+        now += Duration::from_millis(10);
+        let ticket = loop {
+            if let Ok(ticket) = state.try_send(now) {
+                break ticket;
+            }
+            now += Duration::from_millis(10);
+        };
+        state.record(ticket, now, Outcome::Throttled(None));
+        assert!(state.is_closed());
+        now += Duration::from_millis(500);
+        let probe = state.try_send(now).expect("probe");
+        state.record(probe, now, Outcome::Success);
+        let after = state.rate().expect("paced");
+        assert!(after < throttled_at, "{after} vs {throttled_at}");
+    }
+}
