@@ -8,12 +8,14 @@
 //! `live::convert`; this module knows nothing about HTTP.
 //!
 //! Each file holds one part: `ids` the newtypes for names and ids, `cloud`
-//! where the API is, `desired` the validated configuration, `template` the
+//! where the API is, `desired` the validated configuration, `dependencies`
+//! the `depends_on` rule, `template` the
 //! node template both sides share, `live` what CCE reports, and `cce` the
 //! rules of CCE that config and client must apply alike.
 
 mod cce;
 mod cloud;
+mod dependencies;
 mod desired;
 mod ids;
 mod live;
@@ -21,6 +23,9 @@ mod template;
 
 pub use cce::{EndpointProblem, SYSTEM_LABEL_MARKER, is_region_name, parse_endpoint};
 pub use cloud::{CloudSettings, Provider};
+pub use dependencies::{
+    DEPENDENCY_CYCLE_CODE, DependencyGraph, DependencyProblem, UNKNOWN_DEPENDENCY_CODE,
+};
 pub use desired::{
     DEFAULT_POOL_NAME, Desired, DesiredCluster, DesiredPool, Ensure, MaxUnavailable, Rollout,
     VolumeResetPolicy,
