@@ -17,9 +17,8 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use miette::{IntoDiagnostic as _, WrapErr as _, miette};
 use tokio::sync::mpsc;
 
-use super::common::{
-    FETCH_CONCURRENCY, cluster_identity, journal_for, load_config, prepare_loaded,
-};
+use super::clusters::RunClusters;
+use super::common::{FETCH_CONCURRENCY, cluster_identity, load_config, prepare_loaded};
 use super::connect::{Connection, SIM_TIME_SCALE, connect};
 use super::journal::Journal;
 use super::lock::{self, ApplyLocks, LockKey};
@@ -32,7 +31,7 @@ use crate::apply::{
     self, ApplyOptions, ApplyReport, CancelLevel, CancelToken, Event, InFlight, NodeLabel, StepInfo,
 };
 use crate::live::fetch;
-use crate::model::{Desired, DesiredCluster, PoolAddress};
+use crate::model::PoolAddress;
 use crate::plan::Plan;
 
 /// Runs `poolform apply`.
@@ -64,7 +63,7 @@ async fn run_async(mut args: ApplyArgs) -> miette::Result<Outcome> {
             prepare_saved(&args).await
         } else {
             let desired = select_clusters(load_config(&args.path)?, &args.fleet.clusters)?;
-            let locks = lock(&args, &desired).await?;
+            let locks = lock(&args, &RunClusters::of_config(&desired)).await?;
             let prepared =
                 prepare_loaded(desired, &args.path, &args.target, &args.fleet, &args.live).await?;
             Ok((prepared.plan, prepared.connection, locks))
@@ -128,13 +127,7 @@ async fn approve_and_apply(
         time_scale: if on_sim { SIM_TIME_SCALE } else { 1.0 },
         ..ApplyOptions::default()
     };
-    let journal = journal_for(
-        plan.clusters
-            .iter()
-            .map(|(name, cluster)| (name, &cluster.id, plan.cloud_of(name))),
-        &args.live,
-        &args.path,
-    );
+    let journal = RunClusters::of_plan(plan).journal(&args.live, &args.path);
     execute(
         &connection.client,
         plan,
@@ -783,17 +776,12 @@ impl Display {
 /// Reads a saved plan and checks it against fresh live state: every object
 /// it read must be unchanged, or nothing is sent.
 /// Takes the lock of every cluster the apply touches (see [`lock`]).
-async fn lock(args: &ApplyArgs, desired: &Desired) -> miette::Result<ApplyLocks> {
-    let keys: Vec<LockKey> = desired
+async fn lock(args: &ApplyArgs, clusters: &RunClusters) -> miette::Result<ApplyLocks> {
+    let keys: Vec<LockKey> = clusters
         .clusters
-        .values()
+        .iter()
         .map(|cluster| LockKey {
-            identity: cluster_identity(
-                &desired.cloud_of(cluster),
-                &args.live,
-                &args.path,
-                &cluster.id,
-            ),
+            identity: cluster_identity(&cluster.cloud, &args.live, &args.path, &cluster.id),
             cluster: cluster.name.to_string(),
         })
         .collect();
@@ -832,9 +820,9 @@ async fn prepare_saved(args: &ApplyArgs) -> miette::Result<(Plan, Connection, Ap
         ));
     }
     let plan = read_saved_plan(&args.path, true)?;
-    let desired = clusters_of(&plan);
-    let locks = lock(args, &desired).await?;
-    let connection = connect(&desired, &args.fleet, &args.live, &args.path).await?;
+    let clusters = RunClusters::of_plan(&plan);
+    let locks = lock(args, &clusters).await?;
+    let connection = connect(&clusters, &args.fleet, &args.live, &args.path).await?;
     let live = match fetch(&connection.client, &plan.cluster_ids(), FETCH_CONCURRENCY).await {
         Ok(live) => live,
         Err(error) => {
@@ -858,29 +846,4 @@ async fn prepare_saved(args: &ApplyArgs) -> miette::Result<(Plan, Connection, Ap
         ));
     }
     Ok((plan, connection, locks))
-}
-
-/// The clusters a saved plan touches, as `lock` and `connect` want them
-/// (their endpoints and credentials); `fetch` takes the plan's cluster ids.
-fn clusters_of(plan: &Plan) -> Desired {
-    Desired {
-        cloud: plan.cloud.clone(),
-        clusters: plan
-            .clusters
-            .iter()
-            .map(|(name, cluster)| {
-                (
-                    name.clone(),
-                    DesiredCluster {
-                        name: name.clone(),
-                        id: cluster.id.clone(),
-                        max_unavailable: cluster.max_unavailable,
-                        cloud: cluster.cloud.clone(),
-                    },
-                )
-            })
-            .collect(),
-        pools: BTreeMap::new(),
-        digest: plan.config_digest.clone(),
-    }
 }
