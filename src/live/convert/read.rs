@@ -9,6 +9,7 @@ use crate::api::{
 use crate::live::wire;
 use crate::model::{LiveNode, LivePool, NodeConfig, NodeId, NodePhase, PoolId};
 
+/// Reads a live pool (without its nodes; `live::fetch` attaches them).
 pub fn pool_from_wire(pool: &wire::NodePool) -> LivePool {
     let status = pool.status.clone().unwrap_or_default();
     LivePool {

@@ -473,8 +473,6 @@ pub fn autoscaling_to_wire(autoscaling: &Autoscaling) -> wire::Autoscaling {
     }
 }
 
-/// Reads a live pool (without its nodes; `live::fetch` attaches them).
-
 #[cfg(test)]
 mod tests {
     use super::*;
