@@ -6,10 +6,11 @@ use std::path::Path;
 
 use super::FleetArgs;
 use super::LiveSource;
+use super::clusters::RunClusters;
 use super::connect::{Connection, connect};
 use super::select::select_clusters;
 use crate::live::fetch;
-use crate::model::{CloudSettings, ClusterId, ClusterName, Desired, Live, PoolAddress};
+use crate::model::{ClusterId, Desired, Live, PoolAddress};
 use crate::plan::Plan;
 
 /// Clusters read at once: all of them; each endpoint's client limits its
@@ -42,20 +43,6 @@ pub fn cluster_identity(
         ),
     };
     format!("{place}|{cluster}")
-}
-
-/// The rollout journal of the clusters of a configuration or saved plan,
-/// each with the cloud settings it is reached with.
-pub fn journal_for<'c>(
-    clusters: impl Iterator<Item = (&'c ClusterName, &'c ClusterId, CloudSettings)>,
-    source: &LiveSource,
-    path: &Path,
-) -> super::journal::Journal {
-    super::journal::Journal::new(
-        clusters
-            .map(|(name, id, cloud)| (name.clone(), cluster_identity(&cloud, source, path, id)))
-            .collect(),
-    )
 }
 
 /// Marks every node of the `--resync` pools as due for a reset.
@@ -119,7 +106,8 @@ pub async fn prepare_loaded(
     fleet: &FleetArgs,
     source: &LiveSource,
 ) -> miette::Result<Prepared> {
-    let connection = connect(&desired, fleet, source, path).await?;
+    let clusters = RunClusters::of_config(&desired);
+    let connection = connect(&clusters, fleet, source, path).await?;
     let mut live = match fetch(
         &connection.client,
         &desired.cluster_ids(),
@@ -133,11 +121,8 @@ pub async fn prepare_loaded(
             return Err(miette::Report::new(error).wrap_err("failed to read the live state"));
         }
     };
-    let clusters = desired
-        .clusters
-        .values()
-        .map(|cluster| (&cluster.name, &cluster.id, desired.cloud_of(cluster)));
-    journal_for(clusters, source, path)
+    clusters
+        .journal(source, path)
         .annotate(&mut live, &connection.client)
         .await;
     if let Err(error) = mark_resync(&mut live, &desired, &source.resync) {

@@ -10,11 +10,11 @@ use std::path::Path;
 
 use miette::{IntoDiagnostic as _, WrapErr as _};
 
+use super::clusters::RunClusters;
 use super::sim_seed::sim_state;
 use super::{FleetArgs, LiveSource};
 use crate::live::auth::Credentials;
 use crate::live::{CceClient, ClientOptions, FleetClient};
-use crate::model::Desired;
 use crate::sim::{self, SimAuth, SimConfig, SimHandle};
 
 /// Simulated seconds per real second under `--sim`: a 60 s node reset takes
@@ -63,24 +63,24 @@ impl Connection {
     }
 }
 
-/// Clients for the clusters of `desired` (credentials from the
-/// environment, see `live::auth`; each cluster's endpoint and project from
-/// its own table or `[cloud]`), one per endpoint; or, with `--sim`, one
+/// Clients for `clusters` (credentials from the environment, see
+/// `live::auth`; each cluster's endpoint and project from its own table or
+/// `[cloud]`), one per endpoint; or, with `--sim`, one
 /// client for a simulator started here whose state holds at least the
-/// configured clusters (empty ones are added: their pools plan as creates).
+/// clusters (empty ones are added: their pools plan as creates).
 /// `config_path` locates the seed file.
 pub async fn connect(
-    desired: &Desired,
+    clusters: &RunClusters,
     fleet: &FleetArgs,
     source: &LiveSource,
     config_path: &Path,
 ) -> miette::Result<Connection> {
     let max_concurrency = fleet
         .max_concurrency
-        .or(desired.cloud.max_concurrency)
+        .or(clusters.cloud.max_concurrency)
         .map_or(crate::live::client::DEFAULT_MAX_CONCURRENCY, |n| n as usize);
     let Some(state_file) = &source.sim_state_file(config_path) else {
-        let client = cloud_clients(desired, max_concurrency, |name| std::env::var(name).ok())
+        let client = cloud_clients(clusters, max_concurrency, |name| std::env::var(name).ok())
             .map_err(|error| ClientSetup { error })?;
         return Ok(Connection { client, sim: None });
     };
@@ -91,7 +91,7 @@ pub async fn connect(
         );
     }
     let mut state = sim_state(state_file, config_path)?;
-    for cluster in desired.clusters.values() {
+    for cluster in &clusters.clusters {
         state.add_cluster(cluster.id.as_str());
     }
     // A fresh secret per run: the simulator checks real signatures, and no
@@ -124,11 +124,10 @@ pub async fn connect(
     })
 }
 
-/// One client per endpoint and project among the clusters of `desired`,
-/// credentials read through `lookup`. A configuration without clusters gets
-/// the client of `[cloud]`.
+/// One client per endpoint and project among `clusters`, credentials read
+/// through `lookup`. A run without clusters gets the client of `[cloud]`.
 pub fn cloud_clients(
-    desired: &Desired,
+    clusters: &RunClusters,
     max_concurrency: usize,
     lookup: impl Fn(&str) -> Option<String>,
 ) -> Result<FleetClient, crate::live::LiveError> {
@@ -138,15 +137,15 @@ pub fn cloud_clients(
             options
         })
     };
-    if desired.clusters.is_empty() {
-        return options_for(&desired.cloud)
+    if clusters.clusters.is_empty() {
+        return options_for(&clusters.cloud)
             .and_then(CceClient::new)
             .map(FleetClient::single);
     }
-    let clusters = desired
+    let options = clusters
         .clusters
-        .values()
-        .map(|cluster| Ok((cluster.id.clone(), options_for(&desired.cloud_of(cluster))?)))
+        .iter()
+        .map(|cluster| Ok((cluster.id.clone(), options_for(&cluster.cloud)?)))
         .collect::<Result<Vec<_>, crate::live::LiveError>>()?;
-    FleetClient::new(clusters, CceClient::new)
+    FleetClient::new(options, CceClient::new)
 }

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use miette::{IntoDiagnostic as _, WrapErr as _};
 use serde_json::Value;
 
+use super::clusters::RunClusters;
 use super::common::load_config;
 use super::connect::connect;
 use super::select::select_clusters;
@@ -161,7 +162,13 @@ async fn read_and_import(
         resync: Vec::new(),
         quiet: false,
     };
-    let connection = connect(desired, &FleetArgs::default(), &source, &args.path).await?;
+    let connection = connect(
+        &RunClusters::of_config(desired),
+        &FleetArgs::default(),
+        &source,
+        &args.path,
+    )
+    .await?;
     let read = read_cluster(&connection.client, desired, &args.cluster).await;
     connection.close().await?;
     let (cluster, raw_pools) = read?;

@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 mod apply;
+mod clusters;
 pub mod common;
 mod connect;
 mod docs;

@@ -82,9 +82,9 @@ pub const INVALID_DURATION: &str = "poolform::config::invalid_duration";
 /// `max_unavailable` neither 1..=20 nor a percentage.
 pub const INVALID_MAX_UNAVAILABLE: &str = "poolform::config::invalid_max_unavailable";
 /// `depends_on` naming a pool that does not exist.
-pub const UNKNOWN_DEPENDENCY: &str = "poolform::config::unknown_dependency";
+pub const UNKNOWN_DEPENDENCY: &str = crate::model::UNKNOWN_DEPENDENCY_CODE;
 /// `depends_on` edges that form a cycle.
-pub const DEPENDENCY_CYCLE: &str = "poolform::config::dependency_cycle";
+pub const DEPENDENCY_CYCLE: &str = crate::model::DEPENDENCY_CYCLE_CODE;
 /// Every code above, for documentation checks.
 pub const ALL: &[&str] = &[
     IO,

@@ -194,6 +194,33 @@ mod tests {
         assert_eq!(template.login.ssh_key.as_deref(), Some("kp-prod"));
     }
 
+    proptest::proptest! {
+        /// For any batch, the UpgradeNodePool body as sent resets exactly the
+        /// batch's nodes, all at once: `maxUnavailable` is their count and
+        /// `nodeIDs` names them, in order. (The plan's proptests check the
+        /// batches; this is where a batch becomes a body.)
+        #[test]
+        fn a_sync_body_names_exactly_its_batch_and_resets_it_at_once(
+            ids in proptest::collection::btree_set("[a-z0-9-]{1,36}", 1..=40),
+        ) {
+            let nodes: Vec<NodeId> = ids.iter().map(|id| NodeId::from(id.as_str())).collect();
+            let body = sync_body(
+                &PoolId::from("app-pool-id"),
+                &SyncNodes::of(&app(), &nodes),
+                None,
+            );
+            let sent = serde_json::to_value(&body).expect("serialises");
+            proptest::prop_assert_eq!(
+                &sent["spec"]["maxUnavailable"],
+                &serde_json::json!(nodes.len())
+            );
+            proptest::prop_assert_eq!(
+                &sent["spec"]["nodeIDs"],
+                &serde_json::json!(ids.iter().collect::<Vec<_>>())
+            );
+        }
+    }
+
     #[test]
     fn password_login_has_no_secret_in_bodies() {
         let mut pool = app();

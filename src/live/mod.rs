@@ -15,6 +15,11 @@ pub mod limit;
 pub mod pace;
 pub mod request;
 pub mod salt;
+// The wire types are the client's alone; they are public only so that the
+// integration tests (the contract, client, simulator, drift, plan and apply
+// tests) can build and read raw CCE bodies. Not part of the library's
+// surface.
+#[doc(hidden)]
 pub mod wire;
 
 pub use crate::api::{CceApi, LiveError, Service};

@@ -4,10 +4,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use miette::Diagnostic;
-use petgraph::graph::{DiGraph, NodeIndex};
 
 use crate::diff::{self, DiffError, PoolDiff};
-use crate::model::{Desired, DesiredPool, Live, PoolAddress};
+use crate::model::{DependencyProblem, Desired, DesiredPool, Live, PoolAddress};
 
 use super::batches::plan_sync;
 use super::requests::{create_request, password_env, sync_request, update_request};
@@ -34,33 +33,12 @@ pub enum PlanError {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Diff(#[from] DiffError),
-    /// `depends_on` forms a cycle.
-    #[error(
-        "pools depend on each other in a cycle: {}",
-        cycle.iter().map(|address| address.as_str()).collect::<Vec<_>>().join(" → ")
-    )]
-    #[diagnostic(
-        code(poolform::plan::dependency_cycle),
-        help(
-            "`a → b` reads \"a depends on b\"; remove one of these entries from `rollout.depends_on`"
-        )
-    )]
-    DependencyCycle {
-        /// The pools of the cycle, the first repeated at the end.
-        cycle: Vec<PoolAddress>,
-    },
-    /// `depends_on` names a pool that is not configured.
-    #[error("pool `{address}` depends on `{dependency}`, which is not a configured pool")]
-    #[diagnostic(
-        code(poolform::plan::unknown_dependency),
-        help("name a key of a [pools.*] table in `rollout.depends_on`")
-    )]
-    UnknownDependency {
-        /// The pool.
-        address: PoolAddress,
-        /// What it names.
-        dependency: PoolAddress,
-    },
+    /// `depends_on` names a pool that does not exist, or forms a cycle: the
+    /// model's rule, with the configuration's codes. A `Desired` from
+    /// `config::load` never breaks it; one built by hand may.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Dependency(#[from] DependencyProblem),
     /// `--target` names a pool that is not configured.
     #[error("target `{target}` is not a configured pool")]
     #[diagnostic(
@@ -88,20 +66,21 @@ pub fn build_plan(
     live: &Live,
     targets: &[PoolAddress],
 ) -> Result<Plan, PlanErrors> {
-    let mut errors = Vec::new();
-    check_dependencies(desired, &mut errors);
-    let selected = select(desired, targets, &mut errors);
+    let mut target_errors = Vec::new();
+    let selected = select(desired, targets, &mut target_errors);
+    // The order comes from the model's one reading of `depends_on`, which
+    // refuses a graph that breaks the rule anywhere.
+    let (order, mut errors) = match desired.dependency_order(&selected) {
+        Ok(order) => (order, Vec::new()),
+        Err(problems) => (
+            Vec::new(),
+            problems.into_iter().map(PlanError::from).collect(),
+        ),
+    };
+    errors.append(&mut target_errors);
     if !errors.is_empty() {
         return Err(PlanErrors { errors });
     }
-    let order = match dependency_order(desired, &selected) {
-        Ok(order) => order,
-        Err(cycle) => {
-            return Err(PlanErrors {
-                errors: vec![PlanError::DependencyCycle { cycle }],
-            });
-        }
-    };
 
     let mut diffs = BTreeMap::new();
     for address in &selected {
@@ -180,19 +159,6 @@ pub fn build_plan(
     })
 }
 
-fn check_dependencies(desired: &Desired, errors: &mut Vec<PlanError>) {
-    for pool in desired.pools.values() {
-        for dependency in &pool.rollout.depends_on {
-            if !desired.pools.contains_key(dependency) {
-                errors.push(PlanError::UnknownDependency {
-                    address: pool.address.clone(),
-                    dependency: dependency.clone(),
-                });
-            }
-        }
-    }
-}
-
 /// The targets and everything they depend on, or every pool.
 fn select(
     desired: &Desired,
@@ -235,124 +201,6 @@ fn select(
         }
     }
     selected
-}
-
-/// The selected pools with every pool after the pools it depends on, ties
-/// broken by address; or the first cycle found.
-fn dependency_order(
-    desired: &Desired,
-    selected: &BTreeSet<PoolAddress>,
-) -> Result<Vec<PoolAddress>, Vec<PoolAddress>> {
-    // The graph over every configured pool, edges pointing from a pool to the
-    // pools it depends on: a cycle anywhere is an error even when the
-    // targets avoid it, since the configuration itself is wrong.
-    let mut graph: DiGraph<&PoolAddress, ()> = DiGraph::new();
-    let indices: BTreeMap<&PoolAddress, NodeIndex> = desired
-        .pools
-        .keys()
-        .map(|address| (address, graph.add_node(address)))
-        .collect();
-    for pool in desired.pools.values() {
-        for dependency in &pool.rollout.depends_on {
-            if let (Some(&from), Some(&to)) = (indices.get(&pool.address), indices.get(dependency))
-            {
-                graph.add_edge(from, to, ());
-            }
-        }
-    }
-    if petgraph::algo::toposort(&graph, None).is_err() {
-        return Err(find_cycle(&graph));
-    }
-    // Kahn's algorithm, always taking the smallest ready address: the same
-    // order as repeatedly picking the first selected pool whose selected
-    // dependencies are done, in O(n log n) rather than O(n²).
-    let mut waiting_on: BTreeMap<&PoolAddress, usize> = BTreeMap::new();
-    let mut dependents: BTreeMap<&PoolAddress, Vec<&PoolAddress>> = BTreeMap::new();
-    for address in selected {
-        let dependencies: BTreeSet<&PoolAddress> = desired.pools[address]
-            .rollout
-            .depends_on
-            .iter()
-            .filter(|dependency| selected.contains(*dependency))
-            .collect();
-        waiting_on.insert(address, dependencies.len());
-        for dependency in dependencies {
-            dependents.entry(dependency).or_default().push(address);
-        }
-    }
-    let mut ready: BTreeSet<&PoolAddress> = waiting_on
-        .iter()
-        .filter(|(_, count)| **count == 0)
-        .map(|(address, _)| *address)
-        .collect();
-    let mut order = Vec::with_capacity(selected.len());
-    while let Some(address) = ready.pop_first() {
-        order.push(address.clone());
-        for dependent in dependents.get(address).into_iter().flatten() {
-            if let Some(count) = waiting_on.get_mut(dependent) {
-                *count -= 1;
-                if *count == 0 {
-                    ready.insert(dependent);
-                }
-            }
-        }
-    }
-    if order.len() < selected.len() {
-        // Unreachable after a successful toposort; kept total rather than
-        // panicking.
-        return Err(find_cycle(&graph));
-    }
-    Ok(order)
-}
-
-/// One cycle of a graph that has one, starting at its smallest address.
-fn find_cycle(graph: &DiGraph<&PoolAddress, ()>) -> Vec<PoolAddress> {
-    for component in petgraph::algo::tarjan_scc(graph) {
-        let members: BTreeSet<NodeIndex> = component.iter().copied().collect();
-        let Some(&start) = component.iter().min_by_key(|index| graph[**index]) else {
-            continue;
-        };
-        let self_loop = graph.contains_edge(start, start);
-        if members.len() < 2 && !self_loop {
-            continue;
-        }
-        if self_loop {
-            return vec![graph[start].clone(), graph[start].clone()];
-        }
-        // Breadth-first search inside the component for the shortest way
-        // back to the start.
-        let mut parents: BTreeMap<NodeIndex, NodeIndex> = BTreeMap::new();
-        let mut frontier = vec![start];
-        while !frontier.is_empty() {
-            let mut next = Vec::new();
-            for &at in &frontier {
-                let mut successors: Vec<NodeIndex> = graph
-                    .neighbors(at)
-                    .filter(|successor| members.contains(successor))
-                    .collect();
-                successors.sort_by_key(|index| graph[*index]);
-                for successor in successors {
-                    if successor == start {
-                        let mut path = vec![at];
-                        while let Some(parent) = parents.get(path.last().unwrap_or(&start)) {
-                            path.push(*parent);
-                        }
-                        path.reverse();
-                        let mut cycle: Vec<PoolAddress> =
-                            path.iter().map(|index| graph[*index].clone()).collect();
-                        cycle.push(graph[start].clone());
-                        return cycle;
-                    }
-                    if successor != start && !parents.contains_key(&successor) {
-                        parents.insert(successor, at);
-                        next.push(successor);
-                    }
-                }
-            }
-            frontier = next;
-        }
-    }
-    Vec::new()
 }
 
 fn pool_plan(pool: &DesiredPool, diff: PoolDiff, cluster_cap: Option<u32>) -> PoolPlan {
@@ -801,15 +649,22 @@ mod tests {
             .rollout
             .depends_on = vec![address("prod-b")];
         let errors = build_plan(&desired, &live, &[]).expect_err("cycle");
+        // A `Desired` built by hand skips the config layer's check; the plan
+        // reports the same problem, with the same code.
         assert_eq!(
             errors.errors,
-            [PlanError::DependencyCycle {
-                cycle: vec![address("prod-app"), address("prod-b"), address("prod-app")]
-            }]
+            [PlanError::Dependency(DependencyProblem::Cycle {
+                members: vec![address("prod-app"), address("prod-b")],
+                edges: vec![0, 0],
+            })]
         );
         assert_eq!(
             errors.errors[0].to_string(),
-            "pools depend on each other in a cycle: prod-app → prod-b → prod-app"
+            "dependency cycle: prod-app → prod-b → prod-app"
+        );
+        assert_eq!(
+            miette::Diagnostic::code(&errors.errors[0]).map(|code| code.to_string()),
+            Some("poolform::config::dependency_cycle".to_owned())
         );
 
         let (desired, live) = world();

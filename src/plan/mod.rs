@@ -1,10 +1,11 @@
 //! The plan: every detail of the work, computed before anything is done.
 //!
 //! A [`Plan`] is plain data: the pool changes from `diff`, the node sync
-//! batches, the ordered steps with their dependencies (a DAG, checked with
-//! petgraph), the requests apply will make, as domain values (never with a
-//! secret in them), and a fingerprint of every live object that was read, so that a
-//! saved plan can be refused once the world has moved on. Building it is pure
+//! batches, the ordered steps with their dependencies (a DAG, in the order
+//! of the model's `depends_on` graph), the requests apply will make, as
+//! domain values (never with a secret in them), and a fingerprint of every
+//! live object that was read, so that a saved plan can be refused once the
+//! world has moved on. Building it is pure
 //! and deterministic: the same inputs give the same bytes.
 
 use std::collections::BTreeMap;

@@ -206,7 +206,8 @@ proptest! {
         }
         for step in &plan.steps {
             // The body's `maxUnavailable` is the batch's node count by
-            // construction (`live::body::sync_body`); a batch is never empty.
+            // construction (`live::body::sync_body`, whose proptest checks it
+            // on the wire); a batch is never empty.
             if let StepKind::SyncBatch { request, .. } = &step.kind {
                 prop_assert!(!request.node_ids.is_empty());
             }

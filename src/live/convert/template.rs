@@ -1,4 +1,5 @@
-//! Conversions between CCE wire types and poolform's model.
+//! The node template both ways: CCE's `nodeTemplate` read into the model,
+//! and the model written as the template of a create, an update or a sync.
 //!
 //! Both directions live together so that they stay inverse to each other: a
 //! template sent to CCE and read back must compare equal, or every plan after
@@ -6,71 +7,16 @@
 
 use std::collections::BTreeMap;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD as BASE64;
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
-use super::{request, wire};
-use crate::api::{
-    JobPhase, JobState, ListedNode, NodeMembership, PoolCondition, PoolState, PoolStatus, SubJob,
+use super::encoding::{
+    MAX_PODS_KEY, POST_INSTALL_KEY, PRE_INSTALL_KEY, decode_script, encode_script,
 };
+use crate::live::{request, wire};
 use crate::model::{
-    Autoscaling, Lifecycle, LiveNode, LivePool, Login, NicSpec, NodeConfig, NodeId, NodePhase,
-    NodeTemplate, PasswordRef, PoolId, PublicIp, Runtime, SYSTEM_LABEL_MARKER, Taint, Volume,
+    Autoscaling, Lifecycle, Login, NicSpec, NodeTemplate, PasswordRef, PublicIp, Runtime,
+    SYSTEM_LABEL_MARKER, Taint, Volume,
 };
-
-/// The `extendParam` key of the pre-install script.
-pub const PRE_INSTALL_KEY: &str = "alpha.cce/preInstall";
-/// The `extendParam` key of the post-install script.
-pub const POST_INSTALL_KEY: &str = "alpha.cce/postInstall";
-/// The `extendParam` key of the pod limit.
-pub const MAX_PODS_KEY: &str = "maxPods";
-
-/// Encodes a script the way CCE expects it.
-pub fn encode_script(script: &str) -> String {
-    BASE64.encode(script.as_bytes())
-}
-
-/// Decodes a script; a value that is not valid base64 UTF-8 is kept as is, so
-/// that a hand-made live value still shows up in diffs.
-pub fn decode_script(encoded: &str) -> String {
-    BASE64
-        .decode(encoded.trim())
-        .ok()
-        .and_then(|bytes| String::from_utf8(bytes).ok())
-        .unwrap_or_else(|| encoded.to_owned())
-}
-
-/// Hex SHA-256 of a value's JSON form: the fingerprint of an object as read.
-///
-/// The JSON is hashed as it is written rather than collected into a buffer
-/// first: a fleet read fingerprints every node, and the buffer was a tenth of
-/// the simulator benchmark's time.
-pub fn fingerprint<T: serde::Serialize>(value: &T) -> String {
-    let mut writer = HashWriter(Sha256::new());
-    let digest = match serde_json::to_writer(&mut writer, value) {
-        Ok(()) => writer.0.finalize(),
-        // Kept as it was when the JSON was buffered: a value that does not
-        // serialise fingerprints as the empty document.
-        Err(_) => Sha256::digest([]),
-    };
-    hex::encode(digest)
-}
-
-/// Feeds everything written to it into a SHA-256 state.
-struct HashWriter(Sha256);
-
-impl std::io::Write for HashWriter {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.update(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 fn value_to_string(value: &Value) -> String {
     match value {
@@ -527,121 +473,6 @@ pub fn autoscaling_to_wire(autoscaling: &Autoscaling) -> wire::Autoscaling {
     }
 }
 
-/// Reads a live pool (without its nodes; `live::fetch` attaches them).
-pub fn pool_from_wire(pool: &wire::NodePool) -> LivePool {
-    let status = pool.status.clone().unwrap_or_default();
-    LivePool {
-        id: PoolId(pool.metadata.uid.clone().unwrap_or_default()),
-        name: pool.metadata.name.clone(),
-        template: template_from_wire(pool.spec.pool_type.as_deref(), &pool.spec.node_template),
-        node_count: pool.spec.initial_node_count.unwrap_or(0),
-        autoscaling: autoscaling_from_wire(pool.spec.autoscaling.as_ref()),
-        server_group: pool
-            .spec
-            .node_management
-            .as_ref()
-            .and_then(|m| m.server_group_reference.clone())
-            .filter(|s| !s.is_empty()),
-        phase: status.phase,
-        updated_at: pool.metadata.update_timestamp.clone(),
-        fingerprint: fingerprint(&(&pool.metadata, &pool.spec)),
-        nodes: Vec::new(),
-    }
-}
-
-/// Reads a live node.
-pub fn node_from_wire(node: &wire::Node) -> LiveNode {
-    let status = node.status.clone().unwrap_or_default();
-    let spec = &node.spec;
-    LiveNode {
-        id: NodeId(node.metadata.uid.clone()),
-        name: node.metadata.name.clone(),
-        az: spec.az.clone().unwrap_or_default(),
-        phase: NodePhase::parse(&status.phase),
-        up_to_date: status.configuration_up_to_date,
-        config: NodeConfig {
-            os: spec.os.clone(),
-            runtime: spec.runtime.as_ref().map(|runtime| runtime.name.clone()),
-            ssh_key: spec.login.as_ref().and_then(|login| login.ssh_key.clone()),
-        },
-        fingerprint: fingerprint(&(&node.metadata, &node.spec, &status)),
-        pending_reset: None,
-    }
-}
-
-/// The pool id a node names, from `ownerReferences` or the pool annotation.
-pub fn node_pool_id(node: &wire::Node) -> Option<String> {
-    node.metadata
-        .owner_references
-        .as_ref()
-        .and_then(|owner| owner.nodepool_id.clone())
-        .or_else(|| {
-            node.metadata
-                .annotations
-                .as_ref()
-                .and_then(|a| a.get(wire::NODE_POOL_ANNOTATION).cloned())
-        })
-}
-
-/// Reads a node and the pool it names.
-pub fn listed_node_from_wire(node: &wire::Node) -> ListedNode {
-    let owner = node.metadata.owner_references.as_ref();
-    ListedNode {
-        node: node_from_wire(node),
-        membership: NodeMembership {
-            owner_pool_id: owner.and_then(|owner| owner.nodepool_id.clone()),
-            owner_pool_name: owner.and_then(|owner| owner.nodepool_name.clone()),
-            pool_annotation: node
-                .metadata
-                .annotations
-                .as_ref()
-                .and_then(|annotations| annotations.get(wire::NODE_POOL_ANNOTATION).cloned()),
-        },
-    }
-}
-
-/// Reads a pool's id, name and status.
-pub fn pool_state_from_wire(pool: &wire::NodePool) -> PoolState {
-    PoolState {
-        id: PoolId(pool.metadata.uid.clone().unwrap_or_default()),
-        name: pool.metadata.name.clone(),
-        status: pool.status.as_ref().map(|status| PoolStatus {
-            phase: status.phase.clone(),
-            creating_nodes: status.creating_node,
-            deleting_nodes: status.deleting_node,
-            job_id: status.job_id.clone(),
-            conditions: status
-                .conditions
-                .iter()
-                .map(|condition| PoolCondition {
-                    kind: condition.condition_type.clone(),
-                    status: condition.status.clone(),
-                    message: condition.message.clone(),
-                })
-                .collect(),
-        }),
-    }
-}
-
-/// Reads a job and its sub-jobs.
-pub fn job_from_wire(job: &wire::Job) -> JobState {
-    JobState {
-        id: job.metadata.uid.clone(),
-        phase: JobPhase::parse(&job.status.phase),
-        reason: job.status.reason.clone(),
-        sub_jobs: job
-            .spec
-            .sub_jobs
-            .iter()
-            .map(|sub| SubJob {
-                phase: JobPhase::parse(&sub.status.phase),
-                resource_id: sub.spec.resource_id.clone(),
-                resource_name: sub.spec.resource_name.clone(),
-            })
-            .collect(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -687,7 +518,6 @@ mod tests {
             ..NodeTemplate::default()
         }
     }
-
     #[test]
     fn template_round_trips() {
         let template = sample();
@@ -698,7 +528,6 @@ mod tests {
             .insert("cce.cloud.com/cce-nodepool".into(), "np".into());
         assert_eq!(template_from_wire(Some("vm"), &wire), template);
     }
-
     #[test]
     fn extend_params_are_typed_as_the_sdk_types_them() {
         let mut template = sample();
@@ -727,7 +556,6 @@ mod tests {
         let wire: wire::NodeTemplate = serde_json::from_value(body).expect("readable");
         assert_eq!(template_from_wire(Some("vm"), &wire), template);
     }
-
     #[test]
     fn decorations_of_a_key_pair_pool_are_no_password_and_no_eip() {
         let wire: wire::NodeTemplate = serde_json::from_str(
@@ -753,23 +581,5 @@ mod tests {
             .public_ip
             .expect("eip");
         assert_eq!((ip.ip_type.as_str(), ip.bandwidth_size), ("5_bgp", Some(5)));
-    }
-
-    #[test]
-    fn scripts_are_base64() {
-        assert_eq!(encode_script("echo hi"), "ZWNobyBoaQ==");
-        assert_eq!(decode_script("ZWNobyBoaQ=="), "echo hi");
-        assert_eq!(decode_script("not base64!"), "not base64!");
-    }
-
-    #[test]
-    fn fingerprint_hashes_the_json_form() {
-        let value = (
-            BTreeMap::from([("name", "n1"), ("uid", "u1")]),
-            vec![1, 2, 3],
-            "text with \"quotes\"",
-        );
-        let json = serde_json::to_vec(&value).expect("serialises");
-        assert_eq!(fingerprint(&value), hex::encode(Sha256::digest(&json)));
     }
 }
