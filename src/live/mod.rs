@@ -16,7 +16,9 @@ pub mod request;
 pub mod salt;
 pub mod wire;
 
-pub use crate::api::{CceApi, LiveError, Service};
+pub use crate::api::{
+    AuthProblem, CceApi, DecodeProblem, EndpointRefusal, LiveError, Service, UnknownOutcome,
+};
 pub use auth::Credentials;
 pub use client::{CceClient, ClientOptions, RetryPolicy};
 pub use fetch::{fetch, fetch_pool_nodes};
