@@ -386,11 +386,30 @@ impl LiveError {
             Self::OutcomeUnknown { .. } => {
                 Some("run `poolform plan` again: it re-reads the live state and shows what is left")
             }
+            Self::Decode { .. } => Some(
+                "CCE, or a proxy in front of it, answered with a body that is not the documented JSON; try again, and if it persists, report it with the operation named above",
+            ),
+            Self::Encode { .. } => Some(
+                "this is a bug in poolform, not in the configuration: please report it with the command that failed",
+            ),
+            Self::Auth {
+                reason: AuthProblem::InvalidHeaderValue { .. },
+            } => Some(
+                "a credential in the environment contains a line break or another character HTTP headers cannot carry; set it again without it",
+            ),
+            Self::Auth {
+                reason: AuthProblem::NoSubjectToken,
+            } => Some(
+                "check CLOUD_SDK_IAM_ENDPOINT: it must reach IAM itself, not a proxy that drops response headers",
+            ),
             _ => None,
         }
     }
 }
 
+// Written by hand rather than derived: the code of an API error depends on
+// the service that answered (IAM or CCE), which the derive's one code per
+// variant cannot say, and `Cluster` takes its inner error's code and help.
 impl miette::Diagnostic for LiveError {
     fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
         let code = match self {
@@ -494,6 +513,49 @@ mod tests {
             miette::Diagnostic::code(&error).map(|c| c.to_string()),
             Some("poolform::live::decode".to_owned())
         );
+    }
+
+    /// The stable codes did not move when the reasons became types.
+    #[test]
+    fn codes_are_stable() {
+        // Any serde_json error will do as the encoder's.
+        let encode = serde_json::from_slice::<u8>(b"x").unwrap_err();
+        let cases = [
+            (
+                LiveError::Auth {
+                    reason: AuthProblem::NoProjectId,
+                },
+                "poolform::live::auth",
+            ),
+            (
+                LiveError::OutcomeUnknown {
+                    operation: "POST x".into(),
+                    reason: UnknownOutcome::ConnectionLost,
+                },
+                "poolform::live::outcome_unknown",
+            ),
+            (
+                LiveError::InvalidEndpoint {
+                    endpoint: String::new(),
+                    reason: EndpointRefusal::NotConfigured,
+                },
+                "poolform::live::endpoint",
+            ),
+            (
+                LiveError::Encode {
+                    what: "CreateNodePool".into(),
+                    source: encode,
+                },
+                "poolform::live::encode",
+            ),
+        ];
+        for (error, code) in cases {
+            assert_eq!(
+                miette::Diagnostic::code(&error).map(|c| c.to_string()),
+                Some(code.to_owned()),
+                "{error}"
+            );
+        }
     }
 
     /// The front door's `?` into `miette::Report` needs these bounds.
