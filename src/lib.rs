@@ -20,7 +20,7 @@
 //! use poolform::apply::{ApplyOptions, NoEvents};
 //! use poolform::live::{CceClient, ClientOptions};
 //!
-//! # async fn roll_out() -> Result<(), Box<dyn std::error::Error>> {
+//! # async fn roll_out() -> miette::Result<()> {
 //! let desired = poolform::load("pools/")?;
 //! let api = CceClient::new(ClientOptions::from_settings(&desired.cloud)?)?;
 //! let plan = poolform::plan(&api, &desired, &[]).await?;

@@ -10,6 +10,8 @@
 use std::fmt;
 use std::time::Duration;
 
+use crate::model::EndpointProblem;
+
 /// A failed CCE call.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -54,20 +56,24 @@ pub enum LiveError {
         source: reqwest::Error,
     },
     /// A response body that is not what the API documents. Never a panic.
-    #[error("malformed {what} from CCE: {detail}")]
+    // The problem is both quoted and the source: `Display` has always named
+    // it, and callers print `Display` alone (logs, `Cluster`'s inline form).
+    #[error("malformed {what} from CCE: {source}")]
     Decode {
         /// Which response, e.g. `ListNodes response`.
         what: String,
         /// What was wrong (parser position, missing field).
-        detail: String,
+        #[source]
+        source: DecodeProblem,
     },
     /// A request body could not be encoded as JSON (a bug, not bad input).
-    #[error("could not encode the {what} request body: {detail}")]
+    #[error("could not encode the {what} request body: {source}")]
     Encode {
         /// Which request, e.g. `CreateNodePool`.
         what: String,
-        /// The encoder's message.
-        detail: String,
+        /// The encoder's error.
+        #[source]
+        source: serde_json::Error,
     },
     /// Credentials are missing, incomplete, or could not be exchanged for a
     /// token. The reason names the environment variables involved, never
@@ -75,7 +81,7 @@ pub enum LiveError {
     #[error("authentication failed: {reason}")]
     Auth {
         /// What is wrong and how to fix it.
-        reason: String,
+        reason: AuthProblem,
     },
     /// A write whose request may or may not have reached CCE: it timed out or
     /// the connection broke after it was sent. poolform never re-sends such a
@@ -86,8 +92,8 @@ pub enum LiveError {
     OutcomeUnknown {
         /// What was being done.
         operation: String,
-        /// `timed out after 30s`, `connection lost`.
-        reason: String,
+        /// Why the outcome is not known.
+        reason: UnknownOutcome,
     },
     /// The configured endpoint cannot be used.
     #[error("invalid CCE endpoint {endpoint:?}: {reason}")]
@@ -95,7 +101,7 @@ pub enum LiveError {
         /// The endpoint as configured.
         endpoint: String,
         /// Why it is refused, and what to do instead.
-        reason: String,
+        reason: EndpointRefusal,
     },
     /// The HTTP client itself could not be set up (TLS backend and the like).
     #[error("could not set up the HTTP client")]
@@ -119,6 +125,141 @@ pub enum LiveError {
     /// sent.
     #[error("the login password could not be salted")]
     PasswordNotSalted,
+}
+
+/// What was wrong with a response body ([`LiveError::Decode`]).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DecodeProblem {
+    /// Not the documented JSON: the parser's message names the position or
+    /// the missing field.
+    #[error(transparent)]
+    Json(#[from] serde_json::Error),
+    /// A list's `nextMarker` came back a second time: following it would
+    /// loop forever.
+    #[error("pagination does not advance: nextMarker {marker:?} was already returned")]
+    PaginationStuck {
+        /// The marker seen twice.
+        marker: String,
+    },
+    /// An answer that must carry a job id carried none.
+    #[error("no jobid in the answer")]
+    NoJobId,
+}
+
+/// Why credentials could not be used ([`LiveError::Auth`]). Names the
+/// environment variables involved, never their values. The names are
+/// written out here (this module knows nothing of `live`); a test in
+/// `live::auth` checks them against the constants the client reads.
+///
+/// Every case is closed: a refusal by IAM itself is [`LiveError::Api`] with
+/// [`Service::Iam`], which quotes IAM's own message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AuthProblem {
+    /// No credentials of any kind in the environment.
+    #[error(
+        "no credentials found: set CLOUD_SDK_AK and CLOUD_SDK_SK (plus CLOUD_SDK_SECURITY_TOKEN for temporary keys), or POOLFORM_AUTH_TOKEN, or CLOUD_SDK_IAM_USER, CLOUD_SDK_IAM_PASSWORD and CLOUD_SDK_IAM_DOMAIN"
+    )]
+    NoCredentials,
+    /// One variable of the AK/SK pair (or the security token) is set, and
+    /// `missing` are not.
+    #[error("{set} is set but {} not", names_are(missing))]
+    KeyIncomplete {
+        /// The variable that is set.
+        set: &'static str,
+        /// The variables it needs besides.
+        missing: Vec<&'static str>,
+    },
+    /// Some of the IAM password login's variables are set, `missing` are
+    /// not.
+    #[error(
+        "the IAM password login is partly configured but {} not",
+        names_are(missing)
+    )]
+    PasswordLoginIncomplete {
+        /// The login's variables that are not set.
+        missing: Vec<&'static str>,
+    },
+    /// Neither `[cloud] project_id` nor the environment names the project.
+    #[error("no project id: set [cloud] project_id or CLOUD_SDK_PROJECT_ID")]
+    NoProjectId,
+    /// A password login without an IAM endpoint to ask.
+    #[error(
+        "the IAM password login needs the IAM endpoint: set CLOUD_SDK_IAM_ENDPOINT or [cloud] region"
+    )]
+    NoIamEndpoint,
+    /// A token was asked for, but the credentials are not a password login.
+    #[error("no IAM password login configured")]
+    NoPasswordLogin,
+    /// IAM answered the login with success but without the token.
+    #[error("IAM accepted the password login but sent no X-Subject-Token header")]
+    NoSubjectToken,
+    /// A header name that HTTP cannot carry.
+    #[error("invalid header name {name}")]
+    InvalidHeaderName {
+        /// The header.
+        name: String,
+    },
+    /// A header value (a credential, say) with characters HTTP headers
+    /// cannot carry. Only the header is named: the value may be a secret.
+    #[error("the value for header {name} contains characters HTTP headers cannot carry")]
+    InvalidHeaderValue {
+        /// The header.
+        name: String,
+    },
+}
+
+/// `A is`, `A and B are`.
+fn names_are(names: &[&str]) -> String {
+    format!(
+        "{} {}",
+        names.join(" and "),
+        if names.len() > 1 { "are" } else { "is" }
+    )
+}
+
+/// Why a write's outcome is unknown ([`LiveError::OutcomeUnknown`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum UnknownOutcome {
+    /// No answer within the request timeout.
+    #[error("timed out after {}", humantime::format_duration(*after))]
+    TimedOut {
+        /// The timeout that expired.
+        after: Duration,
+    },
+    /// The connection broke once the request may have been sent.
+    #[error("the connection broke after the request was sent")]
+    ConnectionLost,
+}
+
+/// Why an endpoint is refused ([`LiveError::InvalidEndpoint`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum EndpointRefusal {
+    /// The explicit endpoint breaks the endpoint rule the config layer
+    /// checks too.
+    #[error(transparent)]
+    Unusable(#[from] EndpointProblem),
+    /// Neither a region nor an endpoint is configured.
+    #[error(
+        "neither [cloud] region nor [cloud] endpoint is set; set region (e.g. \"ap-southeast-1\") or an explicit endpoint"
+    )]
+    NotConfigured,
+    /// The region cannot be part of a host name.
+    #[error("a region is lowercase words and digits joined by '-', such as \"ap-southeast-1\"")]
+    BadRegion,
+    /// The CCE endpoint URL cannot take path segments (never the case for
+    /// the `http(s)` URLs the endpoint rule admits).
+    #[error("the endpoint cannot carry a path")]
+    CannotCarryPath,
+    /// The same for the IAM endpoint.
+    #[error("the IAM endpoint cannot have a path")]
+    IamCannotCarryPath,
+    /// A fleet of no clusters: nothing to connect to.
+    #[error("there is no cluster to connect to")]
+    NoCluster,
 }
 
 /// The service a request went to. Most go to CCE; the password login asks
@@ -245,11 +386,30 @@ impl LiveError {
             Self::OutcomeUnknown { .. } => {
                 Some("run `poolform plan` again: it re-reads the live state and shows what is left")
             }
+            Self::Decode { .. } => Some(
+                "CCE, or a proxy in front of it, answered with a body that is not the documented JSON; try again, and if it persists, report it with the operation named above",
+            ),
+            Self::Encode { .. } => Some(
+                "this is a bug in poolform, not in the configuration: please report it with the command that failed",
+            ),
+            Self::Auth {
+                reason: AuthProblem::InvalidHeaderValue { .. },
+            } => Some(
+                "a credential in the environment contains a line break or another character HTTP headers cannot carry; set it again without it",
+            ),
+            Self::Auth {
+                reason: AuthProblem::NoSubjectToken,
+            } => Some(
+                "check CLOUD_SDK_IAM_ENDPOINT: it must reach IAM itself, not a proxy that drops response headers",
+            ),
             _ => None,
         }
     }
 }
 
+// Written by hand rather than derived: the code of an API error depends on
+// the service that answered (IAM or CCE), which the derive's one code per
+// variant cannot say, and `Cluster` takes its inner error's code and help.
 impl miette::Diagnostic for LiveError {
     fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
         let code = match self {
@@ -275,5 +435,133 @@ impl miette::Diagnostic for LiveError {
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
         self.hint()
             .map(|hint| Box::new(hint) as Box<dyn fmt::Display + 'a>)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error as _;
+
+    use super::*;
+
+    /// The typed reasons print exactly the text the strings they replaced
+    /// held, so messages, logs and snapshots do not change.
+    #[test]
+    fn reasons_print_the_text_they_replaced() {
+        let cases: [(&dyn fmt::Display, &str); 8] = [
+            (
+                &UnknownOutcome::TimedOut {
+                    after: Duration::from_secs(90),
+                },
+                "timed out after 1m 30s",
+            ),
+            (
+                &UnknownOutcome::ConnectionLost,
+                "the connection broke after the request was sent",
+            ),
+            (
+                &EndpointRefusal::NotConfigured,
+                "neither [cloud] region nor [cloud] endpoint is set; set region (e.g. \"ap-southeast-1\") or an explicit endpoint",
+            ),
+            (
+                &EndpointRefusal::BadRegion,
+                "a region is lowercase words and digits joined by '-', such as \"ap-southeast-1\"",
+            ),
+            (
+                &EndpointRefusal::Unusable(EndpointProblem::NoHost),
+                "the URL has no host",
+            ),
+            (
+                &DecodeProblem::PaginationStuck {
+                    marker: "m1".into(),
+                },
+                "pagination does not advance: nextMarker \"m1\" was already returned",
+            ),
+            (
+                &AuthProblem::InvalidHeaderValue {
+                    name: "x-auth-token".into(),
+                },
+                "the value for header x-auth-token contains characters HTTP headers cannot carry",
+            ),
+            (
+                &AuthProblem::KeyIncomplete {
+                    set: "CLOUD_SDK_AK",
+                    missing: vec!["CLOUD_SDK_SK"],
+                },
+                "CLOUD_SDK_AK is set but CLOUD_SDK_SK is not",
+            ),
+        ];
+        for (reason, expected) in cases {
+            assert_eq!(reason.to_string(), expected);
+        }
+    }
+
+    /// A malformed body keeps the parser's error as its source, and its
+    /// message still quotes it.
+    #[test]
+    fn decode_keeps_the_parser_error() {
+        let parse = serde_json::from_slice::<serde_json::Value>(b"{").unwrap_err();
+        let expected = format!("malformed ListNodes response from CCE: {parse}");
+        let error = LiveError::Decode {
+            what: "ListNodes response".into(),
+            source: DecodeProblem::Json(parse),
+        };
+        assert_eq!(error.to_string(), expected);
+        let source = error.source().expect("a source");
+        assert!(source.downcast_ref::<DecodeProblem>().is_some());
+        assert_eq!(
+            miette::Diagnostic::code(&error).map(|c| c.to_string()),
+            Some("poolform::live::decode".to_owned())
+        );
+    }
+
+    /// The stable codes did not move when the reasons became types.
+    #[test]
+    fn codes_are_stable() {
+        // Any serde_json error will do as the encoder's.
+        let encode = serde_json::from_slice::<u8>(b"x").unwrap_err();
+        let cases = [
+            (
+                LiveError::Auth {
+                    reason: AuthProblem::NoProjectId,
+                },
+                "poolform::live::auth",
+            ),
+            (
+                LiveError::OutcomeUnknown {
+                    operation: "POST x".into(),
+                    reason: UnknownOutcome::ConnectionLost,
+                },
+                "poolform::live::outcome_unknown",
+            ),
+            (
+                LiveError::InvalidEndpoint {
+                    endpoint: String::new(),
+                    reason: EndpointRefusal::NotConfigured,
+                },
+                "poolform::live::endpoint",
+            ),
+            (
+                LiveError::Encode {
+                    what: "CreateNodePool".into(),
+                    source: encode,
+                },
+                "poolform::live::encode",
+            ),
+        ];
+        for (error, code) in cases {
+            assert_eq!(
+                miette::Diagnostic::code(&error).map(|c| c.to_string()),
+                Some(code.to_owned()),
+                "{error}"
+            );
+        }
+    }
+
+    /// The front door's `?` into `miette::Report` needs these bounds.
+    #[test]
+    fn live_error_is_a_sendable_diagnostic() {
+        fn check<E: miette::Diagnostic + Send + Sync + 'static>() {}
+        check::<LiveError>();
     }
 }

@@ -14,7 +14,7 @@ mod error;
 mod read;
 mod request;
 
-pub use error::{LiveError, Service};
+pub use error::{AuthProblem, DecodeProblem, EndpointRefusal, LiveError, Service, UnknownOutcome};
 pub use read::{
     JobPhase, JobState, ListedNode, NodeMembership, PoolCondition, PoolState, PoolStatus, SubJob,
 };

@@ -23,7 +23,7 @@ use std::time::Duration;
 use serde_json::json;
 use url::Url;
 
-use super::{LiveError, Service};
+use super::{AuthProblem, EndpointRefusal, LiveError, Service};
 
 /// `X-Auth-Token`: an IAM token.
 pub const ENV_AUTH_TOKEN: &str = "POOLFORM_AUTH_TOKEN";
@@ -145,13 +145,10 @@ impl Credentials {
                     security_token: security_token.map(Secret::new),
                 });
             }
-            (Some(_), None) => return Err(missing(&[ENV_SK], &format!("{ENV_AK} is set"))),
-            (None, Some(_)) => return Err(missing(&[ENV_AK], &format!("{ENV_SK} is set"))),
+            (Some(_), None) => return Err(key_incomplete(ENV_AK, vec![ENV_SK])),
+            (None, Some(_)) => return Err(key_incomplete(ENV_SK, vec![ENV_AK])),
             (None, None) if security_token.is_some() => {
-                return Err(missing(
-                    &[ENV_AK, ENV_SK],
-                    &format!("{ENV_SECURITY_TOKEN} is set"),
-                ));
+                return Err(key_incomplete(ENV_SECURITY_TOKEN, vec![ENV_AK, ENV_SK]));
             }
             (None, None) => {}
         }
@@ -160,9 +157,7 @@ impl Credentials {
         let domain = get(ENV_IAM_DOMAIN);
         if user.is_none() && password.is_none() && domain.is_none() {
             return Err(LiveError::Auth {
-                reason: format!(
-                    "no credentials found: set {ENV_AK} and {ENV_SK} (plus {ENV_SECURITY_TOKEN} for temporary keys), or {ENV_AUTH_TOKEN}, or {ENV_IAM_USER}, {ENV_IAM_PASSWORD} and {ENV_IAM_DOMAIN}"
-                ),
+                reason: AuthProblem::NoCredentials,
             });
         }
         match (user, password, domain) {
@@ -173,7 +168,7 @@ impl Credentials {
                 endpoint: get(ENV_IAM_ENDPOINT),
             })),
             (user, password, domain) => {
-                let absent: Vec<&str> = [
+                let missing: Vec<&'static str> = [
                     (ENV_IAM_USER, user.is_none()),
                     (ENV_IAM_PASSWORD, password.is_none()),
                     (ENV_IAM_DOMAIN, domain.is_none()),
@@ -181,10 +176,9 @@ impl Credentials {
                 .into_iter()
                 .filter_map(|(name, is_absent)| is_absent.then_some(name))
                 .collect();
-                Err(missing(
-                    &absent,
-                    "the IAM password login is partly configured",
-                ))
+                Err(LiveError::Auth {
+                    reason: AuthProblem::PasswordLoginIncomplete { missing },
+                })
             }
         }
     }
@@ -220,13 +214,9 @@ fn env_value(lookup: &impl Fn(&str) -> Option<String>, name: &str) -> Option<Str
     })
 }
 
-fn missing(names: &[&str], context: &str) -> LiveError {
+fn key_incomplete(set: &'static str, missing: Vec<&'static str>) -> LiveError {
     LiveError::Auth {
-        reason: format!(
-            "{context} but {} {} not",
-            names.join(" and "),
-            if names.len() > 1 { "are" } else { "is" }
-        ),
+        reason: AuthProblem::KeyIncomplete { set, missing },
     }
 }
 
@@ -275,7 +265,7 @@ pub(crate) async fn request_iam_token(
     url.path_segments_mut()
         .map_err(|()| LiveError::InvalidEndpoint {
             endpoint: iam.to_string(),
-            reason: "the IAM endpoint cannot have a path".to_owned(),
+            reason: EndpointRefusal::IamCannotCarryPath,
         })?
         .pop_if_empty()
         .extend(["v3", "auth", "tokens"]);
@@ -289,7 +279,7 @@ pub(crate) async fn request_iam_token(
     let body = serde_json::to_vec(&iam_token_request_body(login, project_id)).map_err(|error| {
         LiveError::Encode {
             what: "IAM token".to_owned(),
-            detail: error.to_string(),
+            source: error,
         }
     })?;
     let send = http
@@ -335,10 +325,8 @@ pub(crate) async fn request_iam_token(
     token
         .filter(|token| !token.is_empty())
         .map(Secret::new)
-        .ok_or_else(|| LiveError::Auth {
-            reason: format!(
-                "IAM accepted the password login but sent no {SUBJECT_TOKEN_HEADER} header"
-            ),
+        .ok_or(LiveError::Auth {
+            reason: AuthProblem::NoSubjectToken,
         })
 }
 
@@ -445,6 +433,53 @@ mod tests {
             error.to_string().contains("no credentials found"),
             "{error}"
         );
+    }
+
+    /// `AuthProblem` spells the variable names out (`api` knows nothing of
+    /// this module); each text must be the one built from the constants the
+    /// credentials are read by, as it was before the reasons were typed.
+    #[test]
+    fn auth_problems_name_the_variables_read() {
+        let cases = [
+            (
+                AuthProblem::NoCredentials,
+                format!(
+                    "no credentials found: set {ENV_AK} and {ENV_SK} (plus {ENV_SECURITY_TOKEN} for temporary keys), or {ENV_AUTH_TOKEN}, or {ENV_IAM_USER}, {ENV_IAM_PASSWORD} and {ENV_IAM_DOMAIN}"
+                ),
+            ),
+            (
+                AuthProblem::KeyIncomplete {
+                    set: ENV_SECURITY_TOKEN,
+                    missing: vec![ENV_AK, ENV_SK],
+                },
+                format!("{ENV_SECURITY_TOKEN} is set but {ENV_AK} and {ENV_SK} are not"),
+            ),
+            (
+                AuthProblem::PasswordLoginIncomplete {
+                    missing: vec![ENV_IAM_DOMAIN],
+                },
+                format!("the IAM password login is partly configured but {ENV_IAM_DOMAIN} is not"),
+            ),
+            (
+                AuthProblem::NoProjectId,
+                format!("no project id: set [cloud] project_id or {ENV_PROJECT_ID}"),
+            ),
+            (
+                AuthProblem::NoIamEndpoint,
+                format!(
+                    "the IAM password login needs the IAM endpoint: set {ENV_IAM_ENDPOINT} or [cloud] region"
+                ),
+            ),
+            (
+                AuthProblem::NoSubjectToken,
+                format!(
+                    "IAM accepted the password login but sent no {SUBJECT_TOKEN_HEADER} header"
+                ),
+            ),
+        ];
+        for (problem, expected) in cases {
+            assert_eq!(problem.to_string(), expected);
+        }
     }
 
     #[test]

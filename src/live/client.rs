@@ -185,11 +185,8 @@ impl ClientOptions {
             .clone()
             .filter(|id| !id.trim().is_empty())
             .or_else(|| auth::project_id_from_lookup(&lookup))
-            .ok_or_else(|| LiveError::Auth {
-                reason: format!(
-                    "no project id: set [cloud] project_id or {}",
-                    auth::ENV_PROJECT_ID
-                ),
+            .ok_or(LiveError::Auth {
+                reason: super::AuthProblem::NoProjectId,
             })?;
         let mut credentials = Credentials::from_lookup(&lookup)?;
         if let Credentials::Password(login) = &mut credentials
@@ -212,7 +209,7 @@ pub fn endpoint_for(settings: &CloudSettings) -> Result<Url, LiveError> {
         (None, Some(region)) => region_endpoint(region),
         (None, None) => Err(LiveError::InvalidEndpoint {
             endpoint: String::new(),
-            reason: "neither [cloud] region nor [cloud] endpoint is set; set region (e.g. \"ap-southeast-1\") or an explicit endpoint".to_owned(),
+            reason: super::EndpointRefusal::NotConfigured,
         }),
     }
 }
@@ -223,9 +220,7 @@ pub fn region_endpoint(region: &str) -> Result<Url, LiveError> {
     if !crate::model::is_region_name(region) {
         return Err(LiveError::InvalidEndpoint {
             endpoint: region.to_owned(),
-            reason:
-                "a region is lowercase words and digits joined by '-', such as \"ap-southeast-1\""
-                    .to_owned(),
+            reason: super::EndpointRefusal::BadRegion,
         });
     }
     let domain = if region == "eu-west-101" {
@@ -242,7 +237,7 @@ pub fn region_endpoint(region: &str) -> Result<Url, LiveError> {
 pub fn check_endpoint(raw: &str) -> Result<Url, LiveError> {
     crate::model::parse_endpoint(raw).map_err(|problem| LiveError::InvalidEndpoint {
         endpoint: raw.to_owned(),
-        reason: problem.to_string(),
+        reason: super::EndpointRefusal::Unusable(problem),
     })
 }
 
@@ -298,9 +293,9 @@ impl Call {
     }
 
     fn json<T: Serialize>(mut self, body: &T) -> Result<Self, LiveError> {
-        let bytes = serde_json::to_vec(body).map_err(|error| LiveError::Encode {
+        let bytes = serde_json::to_vec(body).map_err(|source| LiveError::Encode {
             what: self.what.to_owned(),
-            detail: error.to_string(),
+            source,
         })?;
         self.body = Some(bytes);
         Ok(self)
@@ -413,7 +408,7 @@ impl CceClient {
                 url.path_segments_mut()
                     .map_err(|()| LiveError::InvalidEndpoint {
                         endpoint: self.options.endpoint.to_string(),
-                        reason: "the endpoint cannot carry a path".to_owned(),
+                        reason: super::EndpointRefusal::CannotCarryPath,
                     })?;
             segments
                 .pop_if_empty()
@@ -481,13 +476,15 @@ impl CceClient {
         let mut headers = HeaderMap::new();
         for (name, value) in pairs {
             let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| LiveError::Auth {
-                reason: format!("invalid header name {name}"),
+                reason: super::AuthProblem::InvalidHeaderName {
+                    name: name.to_owned(),
+                },
             })?;
             // The value may be a secret: name only the header.
             let mut value = HeaderValue::from_str(&value).map_err(|_| LiveError::Auth {
-                reason: format!(
-                    "the value for header {name} contains characters HTTP headers cannot carry"
-                ),
+                reason: super::AuthProblem::InvalidHeaderValue {
+                    name: name.to_string(),
+                },
             })?;
             if matches!(
                 name.as_str(),
@@ -503,16 +500,13 @@ impl CceClient {
     async fn password_token(&self) -> Result<&Secret, LiveError> {
         let Credentials::Password(login) = &self.options.credentials else {
             return Err(LiveError::Auth {
-                reason: "no IAM password login configured".to_owned(),
+                reason: super::AuthProblem::NoPasswordLogin,
             });
         };
         self.token
             .get_or_try_init(|| async {
-                let endpoint = login.endpoint.as_deref().ok_or_else(|| LiveError::Auth {
-                    reason: format!(
-                        "the IAM password login needs the IAM endpoint: set {} or [cloud] region",
-                        auth::ENV_IAM_ENDPOINT
-                    ),
+                let endpoint = login.endpoint.as_deref().ok_or(LiveError::Auth {
+                    reason: super::AuthProblem::NoIamEndpoint,
                 })?;
                 let iam = check_endpoint(endpoint)?;
                 tracing::debug!(iam = %iam, user = %login.user, "requesting an IAM token");
@@ -707,7 +701,7 @@ impl CceClient {
             },
             (TransportFailure::Timeout, _) => LiveError::OutcomeUnknown {
                 operation,
-                reason: format!("timed out after {}", humantime::format_duration(after)),
+                reason: super::UnknownOutcome::TimedOut { after },
             },
             (TransportFailure::Lost, Some(source)) if call.is_read() => LiveError::Connect {
                 service: Service::Cce,
@@ -716,7 +710,7 @@ impl CceClient {
             },
             (TransportFailure::Lost | TransportFailure::Connect, _) => LiveError::OutcomeUnknown {
                 operation,
-                reason: "the connection broke after the request was sent".to_owned(),
+                reason: super::UnknownOutcome::ConnectionLost,
             },
         }
     }
@@ -742,7 +736,7 @@ pub fn is_throttling(error: &LiveError) -> bool {
 fn decode<T: DeserializeOwned>(what: &str, body: &[u8]) -> Result<T, LiveError> {
     serde_json::from_slice(body).map_err(|error| LiveError::Decode {
         what: format!("{what} response"),
-        detail: error.to_string(),
+        source: super::DecodeProblem::Json(error),
     })
 }
 
@@ -861,9 +855,7 @@ impl CceClient {
                 Some(next) if !seen.insert(next.clone()) => {
                     return Err(LiveError::Decode {
                         what: "ListNodes response".to_owned(),
-                        detail: format!(
-                            "pagination does not advance: nextMarker {next:?} was already returned"
-                        ),
+                        source: super::DecodeProblem::PaginationStuck { marker: next },
                     });
                 }
                 Some(next) => marker = Some(next),
@@ -932,7 +924,7 @@ impl CceClient {
         if answer.jobid.is_empty() {
             return Err(LiveError::Decode {
                 what: "ResetNode response".to_owned(),
-                detail: "no jobid in the answer".to_owned(),
+                source: super::DecodeProblem::NoJobId,
             });
         }
         Ok(answer.jobid)

@@ -64,7 +64,7 @@ impl FleetClient {
         if clients.is_empty() {
             return Err(LiveError::InvalidEndpoint {
                 endpoint: String::new(),
-                reason: "there is no cluster to connect to".to_owned(),
+                reason: crate::api::EndpointRefusal::NoCluster,
             });
         }
         Ok(Self {

@@ -22,7 +22,9 @@ pub mod salt;
 #[doc(hidden)]
 pub mod wire;
 
-pub use crate::api::{CceApi, LiveError, Service};
+pub use crate::api::{
+    AuthProblem, CceApi, DecodeProblem, EndpointRefusal, LiveError, Service, UnknownOutcome,
+};
 pub use auth::Credentials;
 pub use client::{CceClient, ClientOptions, RetryPolicy};
 pub use fetch::{fetch, fetch_pool_nodes};

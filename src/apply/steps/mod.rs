@@ -121,7 +121,9 @@ mod tests {
         assert!(!certainly_refused(&server));
         assert!(!certainly_refused(&LiveError::OutcomeUnknown {
             operation: "POST sync".into(),
-            reason: "timed out after 30s".into(),
+            reason: crate::api::UnknownOutcome::TimedOut {
+                after: std::time::Duration::from_secs(30),
+            },
         }));
     }
 }
