@@ -32,7 +32,6 @@
 //! message names the status, code, message and request id of the final
 //! answer; each retry is logged (tracing, `warn`) with its attempt number.
 
-use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
@@ -45,9 +44,21 @@ use url::Url;
 use super::auth::{self, Credentials, Secret};
 use super::limit::{AdaptiveLimit, Signal};
 use super::pace::{Outcome, SendRate};
-use super::{LiveError, Service, request, wire};
-use crate::model::{CloudSettings, ClusterId, NodeId, PoolId};
+use super::{LiveError, Service, wire};
+use crate::model::ClusterId;
 use crate::sign;
+
+mod operations;
+mod options;
+mod retry;
+
+pub use operations::protect_node_count;
+pub use options::{
+    ClientOptions, DEFAULT_MAX_CONCURRENCY, check_endpoint, endpoint_for, region_endpoint,
+};
+pub use retry::{
+    RetryPolicy, THROTTLING_CODES, TransportFailure, is_throttling, retry_status, retry_transport,
+};
 
 /// `User-Agent` of every request.
 pub const USER_AGENT: &str = concat!("poolform/", env!("CARGO_PKG_VERSION"));
@@ -55,215 +66,6 @@ pub const USER_AGENT: &str = concat!("poolform/", env!("CARGO_PKG_VERSION"));
 pub const REQUEST_ID_HEADER: &str = "X-Request-Id";
 /// The largest `limit` ListNodes accepts.
 pub const MAX_PAGE_LIMIT: u32 = 2000;
-/// The default cap on requests in flight per endpoint (`[cloud]
-/// max_concurrency`, `--max-concurrency`): what the adaptive limit may not
-/// grow past. It starts lower ([`super::limit::INITIAL_LIMIT`]); the cap is
-/// above the start so that a large fleet read that meets no throttling is
-/// not held to 64 round trips at a time (100 clusters are 200 requests).
-pub const DEFAULT_MAX_CONCURRENCY: usize = 256;
-/// Error codes that mean "throttled" whatever the status: the API gateway's
-/// and CCE's own.
-pub const THROTTLING_CODES: &[&str] = &["APIG.0308", "CCE.01429002", "CCE.02429001"];
-
-/// How failed requests are retried.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RetryPolicy {
-    /// Attempts in total, the first included (1 = no retry).
-    pub max_attempts: u32,
-    /// Delay before the first retry; doubled for each further retry.
-    pub base_delay: Duration,
-    /// Upper bound of any computed delay. A `Retry-After` may ask for more,
-    /// up to `throttle_window`.
-    pub max_delay: Duration,
-    /// How long throttling (429) is ridden out, whatever `max_attempts`
-    /// says: the gateway counts requests per minute, so giving up sooner
-    /// than a window fails work that a short wait would have let through.
-    /// Zero means 429s count against `max_attempts` like any other failure.
-    pub throttle_window: Duration,
-}
-
-impl Default for RetryPolicy {
-    /// Five attempts, 0.5 s doubling up to 16 s; throttling is ridden out
-    /// for 75 s, longer than the gateway's one-minute counting window.
-    fn default() -> Self {
-        Self {
-            max_attempts: 5,
-            base_delay: Duration::from_millis(500),
-            max_delay: Duration::from_secs(16),
-            throttle_window: Duration::from_secs(75),
-        }
-    }
-}
-
-impl RetryPolicy {
-    /// The delay before retry number `retry` (1 for the first retry), with
-    /// "equal jitter": half the exponential delay fixed, half scaled by
-    /// `jitter` in `[0, 1]`. A `Retry-After` from the server raises the
-    /// delay; `max_delay` caps everything.
-    pub fn delay(&self, retry: u32, jitter: f64, retry_after: Option<Duration>) -> Duration {
-        let factor = 2u32.saturating_pow(retry.saturating_sub(1));
-        let exponential = self.base_delay.saturating_mul(factor).min(self.max_delay);
-        let half = exponential / 2;
-        let jittered = half + half.mul_f64(jitter.clamp(0.0, 1.0));
-        let cap = self.max_delay.max(self.throttle_window);
-        match retry_after {
-            Some(asked) => jittered.max(asked.min(cap)),
-            None => jittered,
-        }
-    }
-
-    /// Whether to try again after `attempt` attempts, the last one failing
-    /// with a retryable error; `throttled_for` is how long the calls have
-    /// been answered 429 in a row (`None` when the last failure was not
-    /// throttling), `next_delay` the wait before the next attempt.
-    pub fn again(
-        &self,
-        attempt: u32,
-        throttled_for: Option<Duration>,
-        next_delay: Duration,
-    ) -> bool {
-        if attempt < self.max_attempts {
-            return true;
-        }
-        throttled_for
-            .is_some_and(|waited| waited.saturating_add(next_delay) <= self.throttle_window)
-    }
-}
-
-/// Everything a [`CceClient`] needs.
-#[derive(Debug, Clone)]
-pub struct ClientOptions {
-    /// The CCE endpoint, e.g. `https://cce.ap-southeast-1.myhuaweicloud.com`.
-    pub endpoint: Url,
-    /// The project id (path segment and `X-Project-Id`).
-    pub project_id: String,
-    /// How to authenticate.
-    pub credentials: Credentials,
-    /// Timeout of each attempt, from sending to the last body byte.
-    pub timeout: Duration,
-    /// Retries.
-    pub retry: RetryPolicy,
-    /// `limit` of each ListNodes page, 1..=2000.
-    pub page_limit: u32,
-    /// The cap on requests in flight at once through this client; the
-    /// client starts at this cap or [`super::limit::INITIAL_LIMIT`],
-    /// whichever is lower, and adapts below it.
-    pub max_concurrency: usize,
-}
-
-impl ClientOptions {
-    /// Options with the defaults: 30 s timeout, [`RetryPolicy::default`],
-    /// pages of 1000 nodes, at most [`DEFAULT_MAX_CONCURRENCY`] requests at
-    /// once.
-    pub fn new(endpoint: Url, project_id: impl Into<String>, credentials: Credentials) -> Self {
-        Self {
-            endpoint,
-            project_id: project_id.into(),
-            credentials,
-            timeout: Duration::from_secs(30),
-            retry: RetryPolicy::default(),
-            page_limit: 1000,
-            max_concurrency: DEFAULT_MAX_CONCURRENCY,
-        }
-    }
-
-    /// Options for a configuration's `[cloud]` table, with credentials and
-    /// the project id from the process environment (see [`super::auth`]).
-    pub fn from_settings(settings: &CloudSettings) -> Result<Self, LiveError> {
-        Self::from_settings_with(settings, |name| std::env::var(name).ok())
-    }
-
-    /// Like [`ClientOptions::from_settings`], reading variables through
-    /// `lookup`.
-    pub fn from_settings_with(
-        settings: &CloudSettings,
-        lookup: impl Fn(&str) -> Option<String>,
-    ) -> Result<Self, LiveError> {
-        let endpoint = endpoint_for(settings)?;
-        let project_id = settings
-            .project_id
-            .clone()
-            .filter(|id| !id.trim().is_empty())
-            .or_else(|| auth::project_id_from_lookup(&lookup))
-            .ok_or(LiveError::Auth {
-                reason: super::AuthProblem::NoProjectId,
-            })?;
-        let mut credentials = Credentials::from_lookup(&lookup)?;
-        if let Credentials::Password(login) = &mut credentials
-            && login.endpoint.is_none()
-        {
-            login.endpoint = settings
-                .region
-                .as_deref()
-                .map(auth::iam_endpoint_for_region);
-        }
-        Ok(Self::new(endpoint, project_id, credentials))
-    }
-}
-
-/// The CCE endpoint of a configuration: the explicit `endpoint` if given
-/// (checked by [`check_endpoint`]), else the one of the `region`.
-pub fn endpoint_for(settings: &CloudSettings) -> Result<Url, LiveError> {
-    match (&settings.endpoint, &settings.region) {
-        (Some(endpoint), _) => check_endpoint(endpoint),
-        (None, Some(region)) => region_endpoint(region),
-        (None, None) => Err(LiveError::InvalidEndpoint {
-            endpoint: String::new(),
-            reason: super::EndpointRefusal::NotConfigured,
-        }),
-    }
-}
-
-/// `https://cce.{region}.myhuaweicloud.com`, or `.myhuaweicloud.eu` for the
-/// EU sovereign region `eu-west-101`.
-pub fn region_endpoint(region: &str) -> Result<Url, LiveError> {
-    if !crate::model::is_region_name(region) {
-        return Err(LiveError::InvalidEndpoint {
-            endpoint: region.to_owned(),
-            reason: super::EndpointRefusal::BadRegion,
-        });
-    }
-    let domain = if region == "eu-west-101" {
-        "myhuaweicloud.eu"
-    } else {
-        "myhuaweicloud.com"
-    };
-    check_endpoint(&format!("https://cce.{region}.{domain}"))
-}
-
-/// Parses and checks an explicit endpoint: `https://`, or plain `http://`
-/// only to a loopback address (the simulator, a local proxy); no user info,
-/// query or fragment. A path is kept as a prefix (for proxies).
-pub fn check_endpoint(raw: &str) -> Result<Url, LiveError> {
-    crate::model::parse_endpoint(raw).map_err(|problem| LiveError::InvalidEndpoint {
-        endpoint: raw.to_owned(),
-        reason: super::EndpointRefusal::Unusable(problem),
-    })
-}
-
-/// What a transport failure means for retrying.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TransportFailure {
-    /// The connection could not be made: the request was never sent.
-    Connect,
-    /// No complete answer within the timeout.
-    Timeout,
-    /// The connection broke after the request may have been sent.
-    Lost,
-}
-
-/// Whether an HTTP answer is worth retrying. 429 always (nothing was done);
-/// 5xx only for reads, since a failed write may have been half carried out.
-pub fn retry_status(is_read: bool, status: u16) -> bool {
-    status == 429 || (is_read && (500..=599).contains(&status))
-}
-
-/// Whether a transport failure is worth retrying: always before the request
-/// left, and for reads in any case. A write that timed out or lost its
-/// connection is never retried (its outcome is unknown).
-pub fn retry_transport(is_read: bool, failure: TransportFailure) -> bool {
-    is_read || failure == TransportFailure::Connect
-}
 
 /// One HTTP request to the CCE API.
 struct Call {
@@ -722,15 +524,6 @@ impl CceClient {
     }
 }
 
-/// Whether an error is throttling: a 429, or one of [`THROTTLING_CODES`]
-/// whatever the status.
-pub fn is_throttling(error: &LiveError) -> bool {
-    error.status() == Some(429)
-        || error
-            .code()
-            .is_some_and(|code| THROTTLING_CODES.contains(&code))
-}
-
 /// Decodes a JSON answer; a malformed one becomes [`LiveError::Decode`]
 /// naming the operation and the parser's position, never a panic.
 fn decode<T: DeserializeOwned>(what: &str, body: &[u8]) -> Result<T, LiveError> {
@@ -740,206 +533,11 @@ fn decode<T: DeserializeOwned>(what: &str, body: &[u8]) -> Result<T, LiveError> 
     })
 }
 
-/// Makes an update safe for the node count: unless the caller manages the
-/// count (sets `initialNodeCount`), CCE is told to ignore it, because an
-/// omitted count would reset the pool's desired size to 0.
-pub fn protect_node_count(body: &request::NodePoolUpdate) -> request::NodePoolUpdate {
-    let mut body = body.clone();
-    if body.spec.initial_node_count.is_none() {
-        body.spec.ignore_initial_node_count = true;
-    }
-    body
-}
-
-/// The wire-level calls, one per CCE operation: bodies in, responses out,
-/// exactly as the API has them. [`crate::api::CceApi`] is the domain face of the same
-/// calls (`live::cce_api`); the contract and client tests speak to these.
-impl CceClient {
-    /// ListNodePools, DefaultPool included.
-    pub async fn list_pools(&self, cluster: &ClusterId) -> Result<Vec<wire::NodePool>, LiveError> {
-        let call = Call::new(
-            Method::GET,
-            "ListNodePools",
-            &["clusters", cluster.as_str(), "nodepools"],
-        )
-        .query("showDefaultNodePool", "true");
-        let list: wire::List<wire::NodePool> = self.call_json(call).await?;
-        Ok(list.items)
-    }
-
-    /// ShowNodePool.
-    pub async fn show_pool(
-        &self,
-        cluster: &ClusterId,
-        pool: &PoolId,
-    ) -> Result<wire::NodePool, LiveError> {
-        let call = Call::new(
-            Method::GET,
-            "ShowNodePool",
-            &["clusters", cluster.as_str(), "nodepools", pool.as_str()],
-        );
-        self.call_json(call).await
-    }
-
-    /// CreateNodePool.
-    pub async fn create_pool(
-        &self,
-        cluster: &ClusterId,
-        body: &request::CreateNodePool,
-    ) -> Result<wire::NodePool, LiveError> {
-        let call = Call::new(
-            Method::POST,
-            "CreateNodePool",
-            &["clusters", cluster.as_str(), "nodepools"],
-        )
-        .json(body)?;
-        self.call_json(call).await
-    }
-
-    /// UpdateNodePool, with the node count protected ([`protect_node_count`]).
-    pub async fn update_pool(
-        &self,
-        cluster: &ClusterId,
-        pool: &PoolId,
-        body: &request::NodePoolUpdate,
-    ) -> Result<wire::NodePool, LiveError> {
-        let call = Call::new(
-            Method::PUT,
-            "UpdateNodePool",
-            &["clusters", cluster.as_str(), "nodepools", pool.as_str()],
-        )
-        .json(&protect_node_count(body))?;
-        self.call_json(call).await
-    }
-
-    /// DeleteNodePool.
-    pub async fn delete_pool(
-        &self,
-        cluster: &ClusterId,
-        pool: &PoolId,
-    ) -> Result<wire::NodePool, LiveError> {
-        let call = Call::new(
-            Method::DELETE,
-            "DeleteNodePool",
-            &["clusters", cluster.as_str(), "nodepools", pool.as_str()],
-        );
-        let body = self.call(call).await?;
-        if body.iter().all(u8::is_ascii_whitespace) {
-            // The deletion was accepted; some CCE versions answer without a
-            // body, and the pool's id is all a caller needs then.
-            return Ok(wire::NodePool {
-                metadata: wire::NodePoolMetadata {
-                    uid: Some(pool.as_str().to_owned()),
-                    ..wire::NodePoolMetadata::default()
-                },
-                ..wire::NodePool::default()
-            });
-        }
-        decode("DeleteNodePool", &body)
-    }
-
-    /// ListNodes, every page.
-    pub async fn list_nodes(&self, cluster: &ClusterId) -> Result<Vec<wire::Node>, LiveError> {
-        let mut nodes = Vec::new();
-        let mut marker: Option<String> = None;
-        let mut seen = HashSet::new();
-        loop {
-            let page = self.list_nodes_page(cluster, marker.as_deref()).await?;
-            nodes.extend(page.items);
-            let next = page
-                .page_info
-                .and_then(|info| info.next_marker)
-                .filter(|next| !next.is_empty());
-            match next {
-                None => return Ok(nodes),
-                Some(next) if !seen.insert(next.clone()) => {
-                    return Err(LiveError::Decode {
-                        what: "ListNodes response".to_owned(),
-                        source: super::DecodeProblem::PaginationStuck { marker: next },
-                    });
-                }
-                Some(next) => marker = Some(next),
-            }
-        }
-    }
-
-    /// ShowNode.
-    pub async fn show_node(
-        &self,
-        cluster: &ClusterId,
-        node: &NodeId,
-    ) -> Result<wire::Node, LiveError> {
-        let call = Call::new(
-            Method::GET,
-            "ShowNode",
-            &["clusters", cluster.as_str(), "nodes", node.as_str()],
-        );
-        self.call_json(call).await
-    }
-
-    /// UpgradeNodePool; the job id, or `None` when CCE accepted it with no body.
-    pub async fn sync_nodes(
-        &self,
-        cluster: &ClusterId,
-        pool: &PoolId,
-        body: &request::UpgradeNodePool,
-    ) -> Result<Option<String>, LiveError> {
-        let call = Call::new(
-            Method::POST,
-            "UpgradeNodePool",
-            &[
-                "clusters",
-                cluster.as_str(),
-                "nodepools",
-                pool.as_str(),
-                "operation",
-                "upgrade",
-            ],
-        )
-        .json(body)?;
-        // The API pages document a 200 with no body; the SDK reads
-        // `{"jobid"}`. Both mean accepted; without a job id the caller
-        // follows the nodes.
-        let bytes = self.call(call).await?;
-        if bytes.iter().all(u8::is_ascii_whitespace) {
-            return Ok(None);
-        }
-        let answer: wire::JobIdResponse = decode("UpgradeNodePool", &bytes)?;
-        Ok(Some(answer.jobid).filter(|id| !id.is_empty()))
-    }
-
-    /// ResetNode; the job id.
-    pub async fn reset_nodes(
-        &self,
-        cluster: &ClusterId,
-        body: &request::ResetNodeList,
-    ) -> Result<String, LiveError> {
-        let call = Call::new(
-            Method::POST,
-            "ResetNode",
-            &["clusters", cluster.as_str(), "nodes", "reset"],
-        )
-        .json(body)?;
-        let answer: wire::JobIdResponse = self.call_json(call).await?;
-        if answer.jobid.is_empty() {
-            return Err(LiveError::Decode {
-                what: "ResetNode response".to_owned(),
-                source: super::DecodeProblem::NoJobId,
-            });
-        }
-        Ok(answer.jobid)
-    }
-
-    /// ShowJob.
-    pub async fn show_job(&self, job: &str) -> Result<wire::Job, LiveError> {
-        let call = Call::new(Method::GET, "ShowJob", &["jobs", job]);
-        self.call_json(call).await
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::live::request;
+    use crate::model::CloudSettings;
 
     fn settings(region: Option<&str>, endpoint: Option<&str>) -> CloudSettings {
         CloudSettings {
