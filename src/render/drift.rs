@@ -9,11 +9,12 @@ use std::fmt::Write as _;
 use schemars::JsonSchema;
 use serde::Serialize;
 
+use super::MARKDOWN_LIMIT;
 use super::json::{JsonBase, JsonNode, JsonResourceDrift, json_base, json_stale, resource_drift};
 use super::markdown::{NOTE_RESERVE, code, fenced};
-use super::{
-    MARKDOWN_LIMIT, OutsidePool, brief_value, class_note, node_class_words, outside_pools, plural,
-    pool_identity, whole_pool_words,
+use super::words::{
+    OutsidePool, brief_value, class_note, node_class_words, outside_pools, plural, pool_identity,
+    whole_pool_words,
 };
 use crate::plan::{ChangeClass, Plan};
 

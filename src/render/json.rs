@@ -421,7 +421,7 @@ pub fn json_plan(plan: &Plan) -> JsonPlan {
                     replace_paths: if pool.action == PoolAction::Replace {
                         pool.changes
                             .iter()
-                            .filter(|change| super::forces_replacement(&change.path))
+                            .filter(|change| super::words::forces_replacement(&change.path))
                             .map(|change| change.path.clone())
                             .collect()
                     } else {

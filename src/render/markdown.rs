@@ -14,7 +14,7 @@ use serde_json::Value;
 use similar::TextDiff;
 
 use super::text::by_class;
-use super::{
+use super::words::{
     action_words, base_line, brief_value, class_summary_line, forces_replacement, group_members,
     is_script, node_class_words, outside_pools, plural, reason_groups, whole_pool_words,
 };
@@ -210,7 +210,7 @@ fn changes_block(pool: &PoolPlan, classes: Option<&Classification>) -> String {
                     .and_then(|classes| classes.attribute(&pool.address, &change.path))
                     .map(|class| {
                         let separator = if note.is_empty() { "  # " } else { "; " };
-                        format!("{separator}{}", super::class_note(class))
+                        format!("{separator}{}", super::words::class_note(class))
                     })
                     .unwrap_or_default();
                 let note = format!("{note}{class}");

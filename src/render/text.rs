@@ -11,7 +11,7 @@ use std::fmt::Write as _;
 use serde_json::Value;
 use similar::TextDiff;
 
-use super::{
+use super::words::{
     OutsidePool, action_symbol, action_words, base_line, brief_value, class_note,
     class_summary_line, forces_replacement, group_members, is_script, node_class_words,
     outside_pools, plural, pool_identity, reason_groups, unchanged_count, whole_pool_words,
