@@ -2,10 +2,10 @@
 //!
 //! The pipeline: [`config`] reads the TOML files into a validated
 //! [`model::Desired`]; [`live`] fetches the pools and nodes of every cluster
-//! into a [`model::Live`] snapshot; [`diff`] compares the two and [`plan`]
+//! into a [`model::Live`] snapshot; [`diff`] compares the two and [`plan`](mod@plan)
 //! turns the differences into a deterministic [`plan::Plan`] (pool changes,
 //! node sync batches, a dependency graph, fingerprints of what was read);
-//! [`render`] shows a plan as text, JSON or markdown; [`apply`] carries it out
+//! [`render`] shows a plan as text, JSON or markdown; [`apply`](mod@apply) carries it out
 //! against the API batch by batch. [`sim`] is a CCE simulator that speaks the
 //! same HTTP API, used by tests, examples, benchmarks and the quickstart;
 //! [`sign`] is the AK/SK request signer the client signs with and the
@@ -13,7 +13,7 @@
 //! [`import`] runs the other way: live pools the configuration does not
 //! manage become configuration text.
 //!
-//! The front door is three functions, [`load`], [`plan`] and [`apply`]; the
+//! The front door is three functions, [`load`], [`plan`](fn@plan) and [`apply`](fn@apply); the
 //! command-line tool is built from the same pieces:
 //!
 //! ```no_run
@@ -94,7 +94,7 @@ pub async fn apply<A: CceApi, S: apply::EventSink>(
     apply::apply(api, plan, options, events, &apply::CancelToken::default()).await
 }
 
-/// Why [`plan`] could not make a plan.
+/// Why [`plan`](fn@plan) could not make a plan.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum PlanFailure {
     /// The live state could not be read.

@@ -1,4 +1,4 @@
-//! Apply: carries out a [`Plan`] against the CCE API.
+//! Apply: carries out a [`Plan`](crate::plan::Plan) against the CCE API.
 //!
 //! The executor walks the plan's steps in dependency order, several pools at
 //! once (bounded per cluster by [`ApplyOptions::cluster_parallelism`], and in

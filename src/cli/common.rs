@@ -1,5 +1,5 @@
 //! Glue shared by `plan` and `apply`: load the configuration, connect (see
-//! [`super::connect`]), read the live state, mark what the rollout journal
+//! `cli::connect`), read the live state, mark what the rollout journal
 //! and `--resync` know, build the plan. [`prepare`] does all of it.
 
 use std::path::Path;
@@ -98,7 +98,7 @@ pub async fn prepare(
 }
 
 /// [`prepare`] for a configuration already loaded from `path` (and narrowed
-/// with [`select_clusters`]).
+/// with `select_clusters`).
 pub async fn prepare_loaded(
     desired: Desired,
     path: &Path,

@@ -4,15 +4,20 @@
 //! wire format.
 
 pub mod auth;
+// body, convert and request know the wire format too, and are public for
+// the same tests and the benchmark only.
+#[doc(hidden)]
 pub mod body;
 mod cce_api;
 pub mod client;
+#[doc(hidden)]
 pub mod convert;
 mod error;
 pub mod fetch;
 pub mod fleet;
 pub mod limit;
 pub mod pace;
+#[doc(hidden)]
 pub mod request;
 pub mod salt;
 // The wire types are the client's alone; they are public only so that the

@@ -13,12 +13,12 @@ use crate::model::CloudSettings;
 
 /// The default cap on requests in flight per endpoint (`[cloud]
 /// max_concurrency`, `--max-concurrency`): what the adaptive limit may not
-/// grow past. It starts lower ([`super::limit::INITIAL_LIMIT`]); the cap is
+/// grow past. It starts lower ([`crate::live::limit::INITIAL_LIMIT`]); the cap is
 /// above the start so that a large fleet read that meets no throttling is
 /// not held to 64 round trips at a time (100 clusters are 200 requests).
 pub const DEFAULT_MAX_CONCURRENCY: usize = 256;
 
-/// Everything a [`CceClient`] needs.
+/// Everything a [`CceClient`](super::CceClient) needs.
 #[derive(Debug, Clone)]
 pub struct ClientOptions {
     /// The CCE endpoint, e.g. `https://cce.ap-southeast-1.myhuaweicloud.com`.
@@ -34,7 +34,7 @@ pub struct ClientOptions {
     /// `limit` of each ListNodes page, 1..=2000.
     pub page_limit: u32,
     /// The cap on requests in flight at once through this client; the
-    /// client starts at this cap or [`super::limit::INITIAL_LIMIT`],
+    /// client starts at this cap or [`crate::live::limit::INITIAL_LIMIT`],
     /// whichever is lower, and adapts below it.
     pub max_concurrency: usize,
 }
