@@ -255,8 +255,8 @@ async fn per_resource_read(
     stream::iter(resources)
         .map(|(cluster, pool, node)| async move {
             match (pool, node) {
-                (Some(pool), _) => client.show_pool(cluster, pool).await.map(drop),
-                (None, Some(node)) => client.show_node(cluster, node).await.map(drop),
+                (Some(pool), _) => client.show_pool_wire(cluster, pool).await.map(drop),
+                (None, Some(node)) => client.show_node_wire(cluster, node).await.map(drop),
                 (None, None) => Ok(()),
             }
         })
@@ -271,8 +271,10 @@ async fn lower_bound_read(client: &CceClient, desired: &Desired) -> Result<(), L
     let clusters: Vec<_> = desired.clusters.values().map(|c| c.id.clone()).collect();
     stream::iter(clusters)
         .map(|cluster| async move {
-            let (pools, nodes) =
-                futures::try_join!(client.list_pools(&cluster), client.list_nodes(&cluster))?;
+            let (pools, nodes) = futures::try_join!(
+                client.list_pools_wire(&cluster),
+                client.list_nodes_wire(&cluster)
+            )?;
             Ok::<_, LiveError>(pools.len() + nodes.len())
         })
         .buffer_unordered(usize::MAX)

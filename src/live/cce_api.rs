@@ -21,12 +21,12 @@ fn salted(password: Option<&str>) -> Result<Option<String>, LiveError> {
 
 impl CceApi for CceClient {
     async fn list_pools(&self, cluster: &ClusterId) -> Result<Vec<LivePool>, LiveError> {
-        let pools = self.list_pools(cluster).await?;
+        let pools = self.list_pools_wire(cluster).await?;
         Ok(pools.iter().map(convert::pool_from_wire).collect())
     }
 
     async fn show_pool(&self, cluster: &ClusterId, pool: &PoolId) -> Result<PoolState, LiveError> {
-        let pool = self.show_pool(cluster, pool).await?;
+        let pool = self.show_pool_wire(cluster, pool).await?;
         Ok(convert::pool_state_from_wire(&pool))
     }
 
@@ -37,7 +37,7 @@ impl CceApi for CceClient {
         password: Option<&str>,
     ) -> Result<Option<PoolId>, LiveError> {
         let body = body::create_body(request, salted(password)?.as_deref());
-        let pool = self.create_pool(cluster, &body).await?;
+        let pool = self.create_pool_wire(cluster, &body).await?;
         Ok(pool.metadata.uid.filter(|uid| !uid.is_empty()).map(PoolId))
     }
 
@@ -49,20 +49,20 @@ impl CceApi for CceClient {
         password: Option<&str>,
     ) -> Result<(), LiveError> {
         let body = body::update_body(request, salted(password)?.as_deref());
-        self.update_pool(cluster, pool, &body).await.map(drop)
+        self.update_pool_wire(cluster, pool, &body).await.map(drop)
     }
 
     async fn delete_pool(&self, cluster: &ClusterId, pool: &PoolId) -> Result<(), LiveError> {
-        self.delete_pool(cluster, pool).await.map(drop)
+        self.delete_pool_wire(cluster, pool).await.map(drop)
     }
 
     async fn list_nodes(&self, cluster: &ClusterId) -> Result<Vec<ListedNode>, LiveError> {
-        let nodes = self.list_nodes(cluster).await?;
+        let nodes = self.list_nodes_wire(cluster).await?;
         Ok(nodes.iter().map(convert::listed_node_from_wire).collect())
     }
 
     async fn show_node(&self, cluster: &ClusterId, node: &NodeId) -> Result<ListedNode, LiveError> {
-        let node = self.show_node(cluster, node).await?;
+        let node = self.show_node_wire(cluster, node).await?;
         Ok(convert::listed_node_from_wire(&node))
     }
 
@@ -74,7 +74,7 @@ impl CceApi for CceClient {
         password: Option<&str>,
     ) -> Result<Option<String>, LiveError> {
         let body = body::sync_body(pool, request, salted(password)?.as_deref());
-        self.sync_nodes(cluster, pool, &body).await
+        self.sync_nodes_wire(cluster, pool, &body).await
     }
 
     async fn reset_nodes(
@@ -84,11 +84,11 @@ impl CceApi for CceClient {
         password: Option<&str>,
     ) -> Result<String, LiveError> {
         let body = body::reset_body(request, salted(password)?.as_deref());
-        self.reset_nodes(cluster, &body).await
+        self.reset_nodes_wire(cluster, &body).await
     }
 
     async fn show_job(&self, job: &str) -> Result<JobState, LiveError> {
-        let job = self.show_job(job).await?;
+        let job = self.show_job_wire(job).await?;
         Ok(convert::job_from_wire(&job))
     }
 }

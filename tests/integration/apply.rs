@@ -1116,11 +1116,11 @@ async fn a_sync_naming_nodes_queued_in_another_job_is_refused() {
     let body = poolform::live::body::sync_body(&pool, &request, None);
     let api = client(&sim);
     let cluster = ClusterId(CLUSTER_ID.to_owned());
-    api.sync_nodes(&cluster, &pool, &body)
+    api.sync_nodes_wire(&cluster, &pool, &body)
         .await
         .expect("the first sync is accepted");
     let error = api
-        .sync_nodes(&cluster, &pool, &body)
+        .sync_nodes_wire(&cluster, &pool, &body)
         .await
         .expect_err("the same nodes cannot be queued twice");
     assert!(

@@ -133,20 +133,23 @@ async fn every_pool_operation_round_trips_signed() {
     let client = signed_client(&sim);
 
     let created = client
-        .create_pool(&cluster(), &pool_body("np-a", 2))
+        .create_pool_wire(&cluster(), &pool_body("np-a", 2))
         .await
         .expect("create");
     let pool_id = PoolId(created.metadata.uid.clone().expect("uid assigned"));
     assert_eq!(created.metadata.name, "np-a");
 
-    let pools = client.list_pools(&cluster()).await.expect("list");
+    let pools = client.list_pools_wire(&cluster()).await.expect("list");
     assert!(
         pools
             .iter()
             .any(|pool| pool.metadata.uid.as_deref() == Some(pool_id.as_str())),
         "{pools:?}"
     );
-    let shown = client.show_pool(&cluster(), &pool_id).await.expect("show");
+    let shown = client
+        .show_pool_wire(&cluster(), &pool_id)
+        .await
+        .expect("show");
     assert_eq!(shown.metadata.name, "np-a");
     assert_eq!(shown.spec.initial_node_count, Some(2));
 
@@ -159,7 +162,7 @@ async fn every_pool_operation_round_trips_signed() {
     })
     .await;
     let shown_node = client
-        .show_node(&cluster(), &nodes[0].id)
+        .show_node_wire(&cluster(), &nodes[0].id)
         .await
         .expect("show node");
     assert_eq!(shown_node.metadata.uid, nodes[0].id.as_str());
@@ -175,7 +178,7 @@ async fn every_pool_operation_round_trips_signed() {
         },
     };
     let updated = client
-        .update_pool(&cluster(), &pool_id, &update)
+        .update_pool_wire(&cluster(), &pool_id, &update)
         .await
         .expect("update");
     assert_eq!(updated.spec.initial_node_count, Some(2));
@@ -206,12 +209,12 @@ async fn every_pool_operation_round_trips_signed() {
     // Sync both nodes and follow the job to the end.
     let batch: Vec<NodeId> = stale.iter().map(|n| n.id.clone()).collect();
     let job_id = client
-        .sync_nodes(&cluster(), &pool_id, &sync_body(&pool_id, &batch))
+        .sync_nodes_wire(&cluster(), &pool_id, &sync_body(&pool_id, &batch))
         .await
         .expect("sync")
         .expect("the simulator answers with a job id");
     let job = wait_for("the sync job to finish", || async {
-        let job = client.show_job(&job_id).await.expect("show job");
+        let job = client.show_job_wire(&job_id).await.expect("show job");
         matches!(job.status.phase.as_str(), "Success" | "Failed").then_some(job)
     })
     .await;
@@ -223,11 +226,11 @@ async fn every_pool_operation_round_trips_signed() {
     assert_eq!(sync_progress(&nodes, &batch), SyncProgress::Done);
 
     client
-        .delete_pool(&cluster(), &pool_id)
+        .delete_pool_wire(&cluster(), &pool_id)
         .await
         .expect("delete");
     wait_for("the pool to disappear", || async {
-        match client.show_pool(&cluster(), &pool_id).await {
+        match client.show_pool_wire(&cluster(), &pool_id).await {
             Err(error) if error.is_not_found() => Some(()),
             Ok(_) => None,
             Err(error) => panic!("unexpected error: {error}"),
@@ -272,7 +275,7 @@ async fn node_list_pages_through_at_least_three_pages() {
     assert_eq!(first.items.len(), 3);
     assert!(first.page_info.and_then(|p| p.next_marker).is_some());
 
-    let nodes = client.list_nodes(&cluster()).await.expect("all pages");
+    let nodes = client.list_nodes_wire(&cluster()).await.expect("all pages");
     let mut ids: Vec<&str> = nodes.iter().map(|n| n.metadata.uid.as_str()).collect();
     ids.sort_unstable();
     ids.dedup();
@@ -298,7 +301,7 @@ async fn server_side_page_cap_is_followed() {
     };
     let sim = sim::start(config, state).await.expect("simulator starts");
     let nodes = signed_client(&sim)
-        .list_nodes(&cluster())
+        .list_nodes_wire(&cluster())
         .await
         .expect("all pages");
     assert_eq!(nodes.len(), 5);
@@ -310,7 +313,10 @@ async fn wrong_secret_key_is_rejected_with_a_clear_error() {
     let sim = start_sim(state).await;
     let wrong = CceClient::new(options(&sim, Credentials::ak_sk(AK, "not-the-secret-key")))
         .expect("client");
-    let error = wrong.list_pools(&cluster()).await.expect_err("rejected");
+    let error = wrong
+        .list_pools_wire(&cluster())
+        .await
+        .expect_err("rejected");
     let LiveError::Api {
         service,
         status,
@@ -341,7 +347,7 @@ async fn wrong_secret_key_is_rejected_with_a_clear_error() {
     // attempt, no effect.
     let pool = PoolId::from("whatever");
     let error = wrong
-        .delete_pool(&cluster(), &pool)
+        .delete_pool_wire(&cluster(), &pool)
         .await
         .expect_err("rejected");
     assert_eq!(error.status(), Some(401));
@@ -352,7 +358,7 @@ async fn wrong_secret_key_is_rejected_with_a_clear_error() {
     // The right key works against the same simulator.
     assert_eq!(
         signed_client(&sim)
-            .list_pools(&cluster())
+            .list_pools_wire(&cluster())
             .await
             .expect("ok")
             .len(),
@@ -371,7 +377,11 @@ async fn temporary_keys_send_their_security_token() {
     };
     let client = CceClient::new(options(&sim, credentials)).expect("client");
     assert_eq!(
-        client.list_pools(&cluster()).await.expect("signed").len(),
+        client
+            .list_pools_wire(&cluster())
+            .await
+            .expect("signed")
+            .len(),
         1
     );
 }
@@ -385,10 +395,20 @@ async fn token_and_password_logins() {
     let sim = start_sim_with(state, auth).await;
 
     let token = CceClient::new(options(&sim, Credentials::token("static-token"))).expect("client");
-    assert_eq!(token.list_pools(&cluster()).await.expect("token").len(), 1);
+    assert_eq!(
+        token
+            .list_pools_wire(&cluster())
+            .await
+            .expect("token")
+            .len(),
+        1
+    );
 
     let bad_token = CceClient::new(options(&sim, Credentials::token("forged"))).expect("client");
-    let error = bad_token.list_pools(&cluster()).await.expect_err("forged");
+    let error = bad_token
+        .list_pools_wire(&cluster())
+        .await
+        .expect_err("forged");
     assert_eq!(error.status(), Some(401));
     assert!(!error.to_string().contains("forged"), "{error}");
 
@@ -403,7 +423,7 @@ async fn token_and_password_logins() {
     let password = CceClient::new(options(&sim, login("correct horse"))).expect("client");
     assert_eq!(
         password
-            .list_pools(&cluster())
+            .list_pools_wire(&cluster())
             .await
             .expect("password")
             .len(),
@@ -411,13 +431,17 @@ async fn token_and_password_logins() {
     );
     // The token is fetched once and reused.
     assert_eq!(
-        password.list_pools(&cluster()).await.expect("again").len(),
+        password
+            .list_pools_wire(&cluster())
+            .await
+            .expect("again")
+            .len(),
         1
     );
 
     let wrong = CceClient::new(options(&sim, login("battery staple"))).expect("client");
     let error = wrong
-        .list_pools(&cluster())
+        .list_pools_wire(&cluster())
         .await
         .expect_err("wrong password");
     assert_eq!(error.status(), Some(401), "{error}");
@@ -447,7 +471,10 @@ async fn throttled_twice_then_succeeds() {
         fail_next: vec![429, 429],
         ..Faults::default()
     });
-    let pools = client.list_pools(&cluster()).await.expect("third attempt");
+    let pools = client
+        .list_pools_wire(&cluster())
+        .await
+        .expect("third attempt");
     assert_eq!(pools.len(), 1);
     assert!(sim.faults().fail_next.is_empty(), "both 429s were consumed");
 
@@ -461,7 +488,7 @@ async fn throttled_twice_then_succeeds() {
         .expect("nodes");
     let batch: Vec<NodeId> = nodes.iter().map(|n| n.id.clone()).collect();
     let job = client
-        .sync_nodes(
+        .sync_nodes_wire(
             &cluster(),
             &PoolId(pool_id.clone()),
             &sync_body(&PoolId(pool_id), &batch),
@@ -487,7 +514,10 @@ async fn server_errors_until_retries_run_out() {
         fail_next: vec![500; 10],
         ..Faults::default()
     });
-    let error = client.list_pools(&cluster()).await.expect_err("gave up");
+    let error = client
+        .list_pools_wire(&cluster())
+        .await
+        .expect_err("gave up");
     let LiveError::Api {
         status,
         code: Some(code),
@@ -523,7 +553,7 @@ async fn server_errors_until_retries_run_out() {
         },
     };
     let error = client
-        .update_pool(&cluster(), &PoolId(pool_id), &update)
+        .update_pool_wire(&cluster(), &PoolId(pool_id), &update)
         .await
         .expect_err("500");
     assert_eq!(error.status(), Some(500));
@@ -539,7 +569,10 @@ async fn malformed_body_is_a_clear_error() {
         malformed_next: 1,
         ..Faults::default()
     });
-    let error = client.list_nodes(&cluster()).await.expect_err("cut short");
+    let error = client
+        .list_nodes_wire(&cluster())
+        .await
+        .expect_err("cut short");
     assert!(matches!(error, LiveError::Decode { .. }), "{error:?}");
     assert!(
         error
@@ -548,7 +581,10 @@ async fn malformed_body_is_a_clear_error() {
         "{error}"
     );
     // The next read is fine again.
-    assert_eq!(client.list_nodes(&cluster()).await.expect("ok").len(), 3);
+    assert_eq!(
+        client.list_nodes_wire(&cluster()).await.expect("ok").len(),
+        3
+    );
 }
 
 #[tokio::test]
@@ -570,7 +606,7 @@ async fn timed_out_sync_is_not_sent_twice() {
         ..Faults::default()
     });
     let error = client
-        .sync_nodes(&cluster(), &pool_id, &sync_body(&pool_id, &batch))
+        .sync_nodes_wire(&cluster(), &pool_id, &sync_body(&pool_id, &batch))
         .await
         .expect_err("timed out");
     assert!(error.is_outcome_unknown(), "{error:?}");
@@ -624,7 +660,10 @@ async fn refused_connection_is_a_connect_error() {
         throttle_window: Duration::ZERO,
     };
     let client = CceClient::new(options).expect("client");
-    let error = client.list_pools(&cluster()).await.expect_err("refused");
+    let error = client
+        .list_pools_wire(&cluster())
+        .await
+        .expect_err("refused");
     assert!(matches!(error, LiveError::Connect { .. }), "{error:?}");
     assert!(error.to_string().contains("ListNodePools"), "{error}");
 }
@@ -814,8 +853,8 @@ async fn secrets_never_reach_the_logs() {
     ] {
         let client = CceClient::new(options(&sim, credentials)).expect("client");
         // Successes, retries and failures alike.
-        let _ = client.list_nodes(&ClusterId::from(MARKED)).await;
-        let _ = client.show_job("no-such-job").await;
+        let _ = client.list_nodes_wire(&ClusterId::from(MARKED)).await;
+        let _ = client.show_job_wire("no-such-job").await;
     }
 
     let text = String::from_utf8_lossy(&logs.0.lock().expect("not poisoned")).into_owned();
@@ -838,7 +877,7 @@ async fn secrets_never_reach_the_logs() {
 /// Runs `count` ListNodePools at once through `client`; all must succeed.
 async fn burst(client: &CceClient, count: usize) {
     let cluster = cluster();
-    let reads = (0..count).map(|_| client.list_pools(&cluster));
+    let reads = (0..count).map(|_| client.list_pools_wire(&cluster));
     for result in futures::future::join_all(reads).await {
         result.expect("every read gets through in the end");
     }

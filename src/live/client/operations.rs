@@ -22,11 +22,15 @@ pub fn protect_node_count(body: &request::NodePoolUpdate) -> request::NodePoolUp
 }
 
 /// The wire-level calls, one per CCE operation: bodies in, responses out,
-/// exactly as the API has them. [`crate::api::CceApi`] is the domain face of the same
-/// calls (`live::cce_api`); the contract and client tests speak to these.
+/// exactly as the API has them. [`crate::api::CceApi`] is the domain face of
+/// the same calls (`live::cce_api`), with the same names less `_wire`; the
+/// contract and client tests speak to these.
 impl CceClient {
     /// ListNodePools, DefaultPool included.
-    pub async fn list_pools(&self, cluster: &ClusterId) -> Result<Vec<wire::NodePool>, LiveError> {
+    pub async fn list_pools_wire(
+        &self,
+        cluster: &ClusterId,
+    ) -> Result<Vec<wire::NodePool>, LiveError> {
         let call = Call::new(
             Method::GET,
             "ListNodePools",
@@ -38,7 +42,7 @@ impl CceClient {
     }
 
     /// ShowNodePool.
-    pub async fn show_pool(
+    pub async fn show_pool_wire(
         &self,
         cluster: &ClusterId,
         pool: &PoolId,
@@ -52,7 +56,7 @@ impl CceClient {
     }
 
     /// CreateNodePool.
-    pub async fn create_pool(
+    pub async fn create_pool_wire(
         &self,
         cluster: &ClusterId,
         body: &request::CreateNodePool,
@@ -67,7 +71,7 @@ impl CceClient {
     }
 
     /// UpdateNodePool, with the node count protected ([`protect_node_count`]).
-    pub async fn update_pool(
+    pub async fn update_pool_wire(
         &self,
         cluster: &ClusterId,
         pool: &PoolId,
@@ -83,7 +87,7 @@ impl CceClient {
     }
 
     /// DeleteNodePool.
-    pub async fn delete_pool(
+    pub async fn delete_pool_wire(
         &self,
         cluster: &ClusterId,
         pool: &PoolId,
@@ -109,7 +113,7 @@ impl CceClient {
     }
 
     /// ListNodes, every page.
-    pub async fn list_nodes(&self, cluster: &ClusterId) -> Result<Vec<wire::Node>, LiveError> {
+    pub async fn list_nodes_wire(&self, cluster: &ClusterId) -> Result<Vec<wire::Node>, LiveError> {
         let mut nodes = Vec::new();
         let mut marker: Option<String> = None;
         let mut seen = HashSet::new();
@@ -134,7 +138,7 @@ impl CceClient {
     }
 
     /// ShowNode.
-    pub async fn show_node(
+    pub async fn show_node_wire(
         &self,
         cluster: &ClusterId,
         node: &NodeId,
@@ -148,7 +152,7 @@ impl CceClient {
     }
 
     /// UpgradeNodePool; the job id, or `None` when CCE accepted it with no body.
-    pub async fn sync_nodes(
+    pub async fn sync_nodes_wire(
         &self,
         cluster: &ClusterId,
         pool: &PoolId,
@@ -179,7 +183,7 @@ impl CceClient {
     }
 
     /// ResetNode; the job id.
-    pub async fn reset_nodes(
+    pub async fn reset_nodes_wire(
         &self,
         cluster: &ClusterId,
         body: &request::ResetNodeList,
@@ -201,7 +205,7 @@ impl CceClient {
     }
 
     /// ShowJob.
-    pub async fn show_job(&self, job: &str) -> Result<wire::Job, LiveError> {
+    pub async fn show_job_wire(&self, job: &str) -> Result<wire::Job, LiveError> {
         let call = Call::new(Method::GET, "ShowJob", &["jobs", job]);
         self.call_json(call).await
     }
