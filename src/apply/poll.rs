@@ -54,7 +54,7 @@ pub(crate) fn next_wait(
     let first_fine = expected.saturating_sub(fine);
     if elapsed < first_fine {
         interval.min(first_fine - elapsed)
-    } else if elapsed < expected + interval {
+    } else if elapsed < expected.saturating_add(interval) {
         fine
     } else {
         interval

@@ -360,7 +360,7 @@ impl CceClient {
             let request_id = header(REQUEST_ID_HEADER);
             let retry_after = header("Retry-After")
                 .and_then(|value| value.trim().parse::<u64>().ok())
-                .map(Duration::from_secs);
+                .map(|secs| Duration::from_secs(secs).min(self.options.retry.retry_after_cap()));
             let body = response
                 .bytes()
                 .await

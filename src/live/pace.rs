@@ -214,13 +214,16 @@ impl PaceState {
                 match &mut self.closed {
                     Some(closed) if ticket.probe && ticket.epoch == self.epoch => {
                         closed.probing = false;
-                        closed.hold = closed.hold.mul_f64(HOLD_GROWTH).min(self.max_hold);
-                        closed.probe_at = now + closed.hold.max(hold_at_least);
+                        closed.hold =
+                            Duration::try_from_secs_f64(closed.hold.as_secs_f64() * HOLD_GROWTH)
+                                .unwrap_or(self.max_hold)
+                                .min(self.max_hold);
+                        closed.probe_at = later(now, closed.hold.max(hold_at_least));
                     }
                     Some(closed) => {
                         // Sent before the closing; only a longer Retry-After
                         // is news.
-                        closed.probe_at = closed.probe_at.max(now + hold_at_least);
+                        closed.probe_at = closed.probe_at.max(later(now, hold_at_least));
                     }
                     None if ticket.epoch == self.epoch => self.close(now, hold_at_least),
                     // Sent before the last reopening, answered after it: the
@@ -244,7 +247,7 @@ impl PaceState {
     fn close(&mut self, now: Instant, hold_at_least: Duration) {
         self.epoch += 1;
         self.closed = Some(Closed {
-            probe_at: now + self.base_hold.max(hold_at_least),
+            probe_at: later(now, self.base_hold.max(hold_at_least)),
             hold: self.base_hold,
             probing: false,
             since: now,
@@ -409,6 +412,18 @@ impl Drop for Leave<'_> {
     }
 }
 
+/// `now` plus `wait`, or as far as an `Instant` goes: a `Retry-After` from
+/// the network is not trusted not to overflow one.
+fn later(now: Instant, wait: Duration) -> Instant {
+    let mut wait = wait;
+    loop {
+        if let Some(at) = now.checked_add(wait) {
+            return at;
+        }
+        wait /= 2;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -426,6 +441,25 @@ mod tests {
         (0..count)
             .map(|_| state.try_send(now).expect("let through"))
             .collect()
+    }
+
+    #[test]
+    fn an_absurd_retry_after_neither_panics_nor_outlives_an_instant() {
+        let start = Instant::now();
+        let mut state = pace();
+        let tickets = send(&mut state, start, 2);
+        state.record(
+            tickets[0],
+            at(start, 50),
+            Outcome::Throttled(Some(Duration::MAX)),
+        );
+        state.record(
+            tickets[1],
+            at(start, 50),
+            Outcome::Throttled(Some(Duration::MAX)),
+        );
+        assert!(state.is_closed());
+        assert!(state.try_send(at(start, 60)).is_err());
     }
 
     #[test]

@@ -461,6 +461,28 @@ async fn token_and_password_logins() {
     );
 }
 
+/// A `Retry-After` of an hour is not an hour of silence: the client waits at
+/// most its retry policy's cap (here 20 ms), so apply's own deadlines and
+/// cancellation stay in charge. Without the cap this waits an hour (the
+/// guard below fails it after 30 s).
+#[tokio::test]
+async fn an_hour_long_retry_after_is_capped_by_the_retry_policy() {
+    let (state, _) = state_with_pool("np-a", 1);
+    let sim = start_sim(state).await;
+    let client = signed_client(&sim);
+    sim.set_faults(Faults {
+        fail_next: vec![429],
+        retry_after_secs: Some(3600),
+        ..Faults::default()
+    });
+    let pools = tokio::time::timeout(Duration::from_secs(30), client.list_pools_wire(&cluster()))
+        .await
+        .expect("the throttled read is retried long before Retry-After says")
+        .expect("the retry succeeds");
+    assert_eq!(pools.len(), 1);
+    assert!(sim.faults().fail_next.is_empty(), "the 429 was served");
+}
+
 #[tokio::test]
 async fn throttled_twice_then_succeeds() {
     let (state, pool_id) = state_with_pool("np-a", 2);

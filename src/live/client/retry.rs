@@ -49,11 +49,18 @@ impl RetryPolicy {
         let exponential = self.base_delay.saturating_mul(factor).min(self.max_delay);
         let half = exponential / 2;
         let jittered = half + half.mul_f64(jitter.clamp(0.0, 1.0));
-        let cap = self.max_delay.max(self.throttle_window);
+        let cap = self.retry_after_cap();
         match retry_after {
             Some(asked) => jittered.max(asked.min(cap)),
             None => jittered,
         }
+    }
+
+    /// The longest `Retry-After` honoured: a server asking for more is
+    /// read again after this long, as for any other throttling, rather than
+    /// holding every request to the endpoint past apply's own deadlines.
+    pub fn retry_after_cap(&self) -> Duration {
+        self.max_delay.max(self.throttle_window)
     }
 
     /// Whether to try again after `attempt` attempts, the last one failing
