@@ -12,9 +12,9 @@ use tokio::sync::Notify;
 
 use crate::api::ListedNode;
 use crate::model::ClusterName;
-use crate::plan::Plan;
+use crate::plan::{Plan, StepKind};
 
-use super::schedule::ClusterBudget;
+use super::schedule::{ClusterBudget, levels};
 use super::{
     ApplyOptions, CancelToken, Event, EventSink, InFlight, NodeLabel, StepError, StepInfo,
 };
@@ -77,11 +77,23 @@ impl<'a, A, S: EventSink> Context<'a, A, S> {
             options,
             events,
             cancel,
-            budget: Mutex::new(ClusterBudget::new(caps)),
+            budget: Mutex::new(ClusterBudget::new(caps, levels(&plan.steps))),
             budget_released: Notify::new(),
             names: Mutex::new(names),
             in_flight: Mutex::new(BTreeMap::new()),
             batch_durations: super::poll::BatchDurations::default(),
+        }
+    }
+
+    /// Puts a sync batch that starts in its cluster cap's queue (see
+    /// [`ClusterBudget`]), with the nodes it plans to take down. Done as the
+    /// executor starts the step, not when the step first looks at the cap:
+    /// steps started together then all count, whichever runs first.
+    pub(crate) fn queue_for_cap(&self, step: usize) {
+        if let Some(step_plan) = self.plan.steps.get(step)
+            && let StepKind::SyncBatch { request, .. } = &step_plan.kind
+        {
+            lock(&self.budget).wait(&step_plan.cluster, step, request.node_ids.len());
         }
     }
 
@@ -100,6 +112,13 @@ impl<'a, A, S: EventSink> Context<'a, A, S> {
     /// Records that a step ended.
     pub(crate) fn end(&self, step: usize) {
         lock(&self.in_flight).remove(&step);
+        // A step that ended before it reached the cap (a missing password,
+        // say) leaves the queue here, and the room kept for it is free.
+        if let Some(step_plan) = self.plan.steps.get(step)
+            && lock(&self.budget).stop_waiting(&step_plan.cluster, step)
+        {
+            self.budget_released.notify_waiters();
+        }
     }
 
     /// A node's label, with its name when known.

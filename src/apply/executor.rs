@@ -69,6 +69,7 @@ pub async fn apply<A: CceApi, S: EventSink>(
                 }
                 schedule.start(step);
                 context.start(infos[step].clone());
+                context.queue_for_cap(step);
                 events.emit(Event::StepStarted {
                     step: infos[step].clone(),
                 });

@@ -195,22 +195,76 @@ pub(crate) fn check_pool_budget(
     }
 }
 
+/// How much work lies after each step: the number of steps on the longest
+/// path from it to the end of the plan, itself included. A batch waiting for
+/// room under a cluster cap with more work after it goes first (the
+/// highest-level-first rule of list scheduling): serving the pools with the
+/// most batches left keeps every pool's later batches ready, so the cap is
+/// not left half-used at the end while one pool finishes alone.
+pub(crate) fn levels(steps: &[Step]) -> Vec<usize> {
+    let mut levels = vec![1; steps.len()];
+    for index in (0..steps.len()).rev() {
+        let level = levels[index];
+        for &dependency in &steps[index].depends_on {
+            // A plan whose steps depend on later ones is refused by
+            // `Schedule::new`; here such an edge is only ignored.
+            if dependency < index {
+                levels[dependency] = levels[dependency].max(level + 1);
+            }
+        }
+    }
+    levels
+}
+
+/// Why a batch may not take its nodes down under its cluster's cap yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum CapWait {
+    /// The batch would take the cluster past its cap.
+    Full(Shortfall),
+    /// The batch would fit, but the room is kept for batches waiting for it
+    /// that have more work after them (see [`levels`]).
+    Yield {
+        /// The cap.
+        limit: u32,
+        /// Nodes down or reserved now.
+        down: BTreeSet<NodeId>,
+        /// The nodes kept for `ahead`.
+        kept: usize,
+        /// The batch's own nodes that would go down.
+        need: usize,
+        /// The steps the room is kept for, first first.
+        ahead: Vec<usize>,
+    },
+}
+
 /// The cluster-wide caps, and the nodes each running batch has reserved
 /// against them. Apply takes nodes down only after reserving them here, so
 /// batches of different pools running in parallel never exceed a cap
 /// together, even before the API shows their nodes as unavailable.
+///
+/// Batches that wait for room under a cap are known here too, with how many
+/// nodes they need: when room frees, it goes to the waiting batches with the
+/// most work after them, whichever of them happens to look first.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct ClusterBudget {
     caps: BTreeMap<ClusterName, u32>,
     reserved: BTreeMap<ClusterName, BTreeMap<usize, BTreeSet<NodeId>>>,
+    /// Batches waiting for room under their cluster's cap, with the nodes
+    /// each needs.
+    waiting: BTreeMap<ClusterName, BTreeMap<usize, usize>>,
+    /// Each step's [`levels`] entry; a step beyond it counts as level 1.
+    levels: Vec<usize>,
 }
 
 impl ClusterBudget {
     /// A budget with these caps; clusters without a cap are not limited.
-    pub(crate) fn new(caps: BTreeMap<ClusterName, u32>) -> Self {
+    /// `levels` orders batches that wait for room (see [`levels`]).
+    pub(crate) fn new(caps: BTreeMap<ClusterName, u32>, levels: Vec<usize>) -> Self {
         Self {
             caps,
             reserved: BTreeMap::new(),
+            waiting: BTreeMap::new(),
+            levels,
         }
     }
 
@@ -219,36 +273,106 @@ impl ClusterBudget {
         self.caps.get(cluster).copied()
     }
 
+    /// Which of two waiting steps goes first: more work after it, then the
+    /// plan's order.
+    fn order_key(&self, step: usize) -> (std::cmp::Reverse<usize>, usize) {
+        let level = self.levels.get(step).copied().unwrap_or(1);
+        (std::cmp::Reverse(level), step)
+    }
+
+    /// Records that `step` waits for room for `nodes` nodes under its
+    /// cluster's cap. Nothing for a cluster without a cap.
+    pub(crate) fn wait(&mut self, cluster: &ClusterName, step: usize, nodes: usize) {
+        if self.caps.contains_key(cluster) {
+            self.waiting
+                .entry(cluster.clone())
+                .or_default()
+                .insert(step, nodes);
+        }
+    }
+
+    /// Records that `step` no longer waits for room; true if it did, so
+    /// room kept for it may now go to others.
+    pub(crate) fn stop_waiting(&mut self, cluster: &ClusterName, step: usize) -> bool {
+        self.waiting
+            .get_mut(cluster)
+            .is_some_and(|waiting| waiting.remove(&step).is_some())
+    }
+
     /// Reserves `batch` for `step` when the batch, every node other running
     /// batches reserved and every node of the cluster the API reports
-    /// unavailable (`unavailable`) together stay within the cap.
+    /// unavailable (`unavailable`) together stay within the cap, and no
+    /// waiting batch with more work after it needs the room. A batch that
+    /// cannot go is recorded as waiting. `Ok(true)` says the step reserved
+    /// fewer nodes than it was waiting for, so others may fit now.
     pub(crate) fn try_reserve(
         &mut self,
         cluster: &ClusterName,
         step: usize,
         batch: &BTreeSet<NodeId>,
         unavailable: &BTreeSet<NodeId>,
-    ) -> Result<(), Shortfall> {
-        let reservations = self.reserved.entry(cluster.clone()).or_default();
+    ) -> Result<bool, CapWait> {
+        let mut need = batch.len();
         if let Some(&cap) = self.caps.get(cluster) {
             let mut down: BTreeSet<NodeId> = unavailable.clone();
-            for (other, nodes) in reservations.iter() {
+            for (other, nodes) in self.reserved.get(cluster).into_iter().flatten() {
                 if *other != step {
                     down.extend(nodes.iter().cloned());
                 }
             }
-            let others: BTreeSet<NodeId> = down.difference(batch).cloned().collect();
-            down.extend(batch.iter().cloned());
-            if down.len() > cap as usize {
-                return Err(Shortfall {
+            need = batch.difference(&down).count();
+            let cap_nodes = cap as usize;
+            if down.len() + need > cap_nodes {
+                let others: BTreeSet<NodeId> = down.difference(batch).cloned().collect();
+                down.extend(batch.iter().cloned());
+                self.wait(cluster, step, need);
+                return Err(CapWait::Full(Shortfall {
                     limit: cap,
                     would_be_unavailable: down,
                     others,
+                }));
+            }
+            let mut room = cap_nodes - down.len();
+            let mine = self.order_key(step);
+            let mut before: Vec<(usize, usize)> = self
+                .waiting
+                .get(cluster)
+                .into_iter()
+                .flatten()
+                .filter(|&(&other, _)| other != step && self.order_key(other) < mine)
+                .map(|(&other, &nodes)| (other, nodes))
+                .collect();
+            before.sort_by_key(|&(other, _)| self.order_key(other));
+            let mut ahead = Vec::new();
+            for (other, nodes) in before {
+                // Room for a batch ahead that fits goes to it; one that does
+                // not fit holds nothing back.
+                if nodes <= room {
+                    room -= nodes;
+                    ahead.push(other);
+                }
+            }
+            if need > room {
+                let kept = cap_nodes - down.len() - room;
+                self.wait(cluster, step, need);
+                return Err(CapWait::Yield {
+                    limit: cap,
+                    down,
+                    kept,
+                    need,
+                    ahead,
                 });
             }
         }
-        reservations.insert(step, batch.clone());
-        Ok(())
+        let waited_for = self
+            .waiting
+            .get_mut(cluster)
+            .and_then(|waiting| waiting.remove(&step));
+        self.reserved
+            .entry(cluster.clone())
+            .or_default()
+            .insert(step, batch.clone());
+        Ok(waited_for.is_some_and(|nodes| nodes > need))
     }
 
     /// Releases what `step` reserved.
@@ -378,17 +502,130 @@ mod tests {
         assert_eq!(shortfall.others, ids(&["n9"]));
     }
 
+    fn full(result: Result<bool, CapWait>) -> Shortfall {
+        match result {
+            Err(CapWait::Full(shortfall)) => shortfall,
+            other => panic!("expected the cap to be full, got {other:?}"),
+        }
+    }
+
+    fn yielded_to(result: Result<bool, CapWait>) -> Vec<usize> {
+        match result {
+            Err(CapWait::Yield { ahead, .. }) => ahead,
+            other => panic!("expected the batch to give way, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn levels_count_the_longest_path_to_the_end() {
+        // a: 0 -> 1 -> 2 -> 3, then b: 4 -> 5 after a; c alone.
+        assert_eq!(levels(&sample()), vec![6, 5, 4, 3, 2, 1, 1]);
+        // A branch takes the longer way.
+        let steps = vec![
+            step(0, "a", &[]),
+            step(1, "b", &[0]),
+            step(2, "c", &[0]),
+            step(3, "c", &[2]),
+        ];
+        assert_eq!(levels(&steps), vec![3, 1, 2, 1]);
+        // An edge to a later step (refused elsewhere) is ignored, not followed.
+        let steps = vec![step(0, "a", &[1]), step(1, "b", &[])];
+        assert_eq!(levels(&steps), vec![1, 1]);
+    }
+
+    #[test]
+    fn room_under_a_cap_goes_first_to_the_batch_with_more_work_after_it() {
+        let prod = ClusterName::from("prod");
+        // Steps 1 and 2 are a pool's two batches (1 has more after it);
+        // step 3 is another pool's first batch, as long a way from the end
+        // as step 1.
+        let mut budget = ClusterBudget::new(BTreeMap::from([(prod.clone(), 4)]), vec![3, 2, 1, 2]);
+        budget
+            .try_reserve(&prod, 0, &ids(&["z1", "z2"]), &BTreeSet::new())
+            .expect("fits");
+        // Step 3 waits for room; the cap is not full for step 2, but the
+        // room goes to step 3, which has a batch after it.
+        budget.wait(&prod, 3, 2);
+        budget.wait(&prod, 2, 2);
+        assert_eq!(
+            yielded_to(budget.try_reserve(&prod, 2, &ids(&["b1", "b2"]), &BTreeSet::new())),
+            vec![3]
+        );
+        assert_eq!(
+            budget.try_reserve(&prod, 3, &ids(&["c1", "c2"]), &BTreeSet::new()),
+            Ok(false)
+        );
+        // Now the cap is full for step 2 whichever way.
+        full(budget.try_reserve(&prod, 2, &ids(&["b1", "b2"]), &BTreeSet::new()));
+        // Once room frees, the one waiting batch takes it.
+        budget.release(&prod, 0);
+        assert_eq!(
+            budget.try_reserve(&prod, 2, &ids(&["b1", "b2"]), &BTreeSet::new()),
+            Ok(false)
+        );
+        assert_eq!(budget.reserved_count(&prod), 4);
+    }
+
+    #[test]
+    fn room_enough_for_both_is_taken_by_either_and_a_batch_too_large_holds_nothing_back() {
+        let prod = ClusterName::from("prod");
+        let mut budget = ClusterBudget::new(BTreeMap::from([(prod.clone(), 4)]), vec![1, 2, 3]);
+        // Step 1 goes before step 0, but both fit in 4.
+        budget.wait(&prod, 1, 2);
+        assert_eq!(
+            budget.try_reserve(&prod, 0, &ids(&["a1", "a2"]), &BTreeSet::new()),
+            Ok(false)
+        );
+        // Step 2 (first of all) waits for 3 nodes, more than the 2 left:
+        // it keeps nothing from step 1.
+        budget.wait(&prod, 2, 3);
+        assert_eq!(
+            budget.try_reserve(&prod, 1, &ids(&["b1", "b2"]), &BTreeSet::new()),
+            Ok(false)
+        );
+        assert_eq!(budget.reserved_count(&prod), 4);
+    }
+
+    #[test]
+    fn a_batch_that_stops_waiting_leaves_its_room_and_says_when_it_needed_less() {
+        let prod = ClusterName::from("prod");
+        let mut budget = ClusterBudget::new(BTreeMap::from([(prod.clone(), 2)]), vec![1, 2]);
+        budget.wait(&prod, 1, 2);
+        assert_eq!(
+            yielded_to(budget.try_reserve(&prod, 0, &ids(&["a1"]), &BTreeSet::new())),
+            vec![1]
+        );
+        // Step 1 turns out to need one node of the two it waited for: others
+        // are told there may be room.
+        assert_eq!(
+            budget.try_reserve(&prod, 1, &ids(&["b1"]), &BTreeSet::new()),
+            Ok(true)
+        );
+        budget.release(&prod, 1);
+        // A batch that leaves the queue without reserving says it was there.
+        budget.wait(&prod, 1, 2);
+        assert!(budget.stop_waiting(&prod, 1));
+        assert!(!budget.stop_waiting(&prod, 1));
+        assert_eq!(
+            budget.try_reserve(&prod, 0, &ids(&["a1"]), &BTreeSet::new()),
+            Ok(false)
+        );
+        // No cap, no queue.
+        let dev = ClusterName::from("dev");
+        budget.wait(&dev, 5, 100);
+        assert!(!budget.stop_waiting(&dev, 5));
+    }
+
     #[test]
     fn cluster_cap_holds_across_pools() {
         let prod = ClusterName::from("prod");
-        let mut budget = ClusterBudget::new(BTreeMap::from([(prod.clone(), 5)]));
+        let mut budget = ClusterBudget::new(BTreeMap::from([(prod.clone(), 5)]), Vec::new());
         budget
             .try_reserve(&prod, 1, &ids(&["a1", "a2", "a3"]), &BTreeSet::new())
             .expect("fits");
         // A second pool's batch of 3 would make 6.
-        let shortfall = budget
-            .try_reserve(&prod, 7, &ids(&["b1", "b2", "b3"]), &BTreeSet::new())
-            .expect_err("over the cap");
+        let shortfall =
+            full(budget.try_reserve(&prod, 7, &ids(&["b1", "b2", "b3"]), &BTreeSet::new()));
         assert_eq!(shortfall.would_be_unavailable.len(), 6);
         assert_eq!(shortfall.others, ids(&["a1", "a2", "a3"]));
         // A batch of 2 fits, even when the API already shows a1 down.
@@ -398,9 +635,8 @@ mod tests {
         assert_eq!(budget.reserved_count(&prod), 5);
         // A node down outside apply counts too.
         budget.release(&prod, 1);
-        let shortfall = budget
-            .try_reserve(&prod, 9, &ids(&["c1", "c2"]), &ids(&["x1", "x2"]))
-            .expect_err("outside nodes count");
+        let shortfall =
+            full(budget.try_reserve(&prod, 9, &ids(&["c1", "c2"]), &ids(&["x1", "x2"])));
         assert_eq!(shortfall.others, ids(&["b1", "b2", "x1", "x2"]));
         budget
             .try_reserve(&prod, 9, &ids(&["c1"]), &ids(&["x1", "x2"]))

@@ -351,6 +351,74 @@ async fn two_pools_in_parallel_stay_under_the_cluster_cap() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn room_under_the_cluster_cap_goes_first_to_the_pool_with_more_batches_left() {
+    // Pools whose template already matches but whose nodes are stale (the
+    // OS moved on in the console), so the plan is sync batches only, all
+    // ready at once: alpha has one batch, beta two. The cap fits one batch.
+    let pools = [
+        PoolSpec {
+            name: "alpha",
+            nodes: 2,
+            max_unavailable: 2,
+            depends_on: &[],
+        },
+        PoolSpec {
+            name: "beta",
+            nodes: 4,
+            max_unavailable: 2,
+            depends_on: &[],
+        },
+    ];
+    let old = NodeTemplate {
+        os: "EulerOS 2.9".into(),
+        ..template("echo v2")
+    };
+    let (sim, ids) = start_sim_with(&pools, old).await;
+    for pool in ["alpha", "beta"] {
+        sim.outside_change(&poolform::sim::OutsideChange::Pool {
+            cluster_id: CLUSTER_ID.into(),
+            pool_id: ids[pool].clone(),
+            patch: serde_json::json!({"spec": {"nodeTemplate": {"os": "Huawei Cloud EulerOS 2.0"}}}),
+        })
+        .expect("outside change applies");
+    }
+    let client = client(&sim);
+    let desired = desired(&pools, Some(2));
+    let plan = make_plan(&client, &desired).await;
+    assert!(
+        plan.steps
+            .iter()
+            .all(|step| matches!(step.kind, poolform::plan::StepKind::SyncBatch { .. })),
+        "{:#?}",
+        plan.steps
+    );
+    assert_eq!(batches_of(&plan, "alpha").len(), 1);
+    assert_eq!(batches_of(&plan, "beta").len(), 2);
+
+    let (report, events) =
+        apply_watched(&client, &plan, &options(), &CancelToken::new(), |_| {}).await;
+    assert!(report.succeeded(), "{report:#?}");
+    let posted: Vec<(String, usize)> = events
+        .iter()
+        .filter_map(|event| match event {
+            Event::BatchPosted { step, number, .. } => {
+                Some((plan.steps[*step].address.to_string(), *number))
+            }
+            _ => None,
+        })
+        .collect();
+    // beta's first batch has a batch after it, so it goes before alpha's,
+    // though alpha comes first in the plan; then alpha's (first in the
+    // plan among batches with nothing after them), then beta's last.
+    assert_eq!(
+        posted,
+        vec![("beta".into(), 1), ("alpha".into(), 1), ("beta".into(), 2)],
+        "{events:#?}"
+    );
+    assert!(sim.cluster_peak_unavailable(CLUSTER_ID) <= 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_reset_stops_its_pool_and_dependents_but_not_others() {
     let pools = [
         PoolSpec {

@@ -15,7 +15,7 @@ use crate::model::{ClusterName, NodeId};
 use super::super::context::{Context, StepOutcome, lock, pause};
 use super::super::error::{BudgetScope, WaitingFor};
 use super::super::options::deadline_after;
-use super::super::schedule::{ClusterBudget, Shortfall, check_pool_budget};
+use super::super::schedule::{CapWait, ClusterBudget, Shortfall, check_pool_budget};
 use super::super::{CancelLevel, Event, EventSink, StepError};
 use super::batch::Batch;
 use super::in_flight::sync_in_flight;
@@ -64,6 +64,36 @@ impl Drop for Reservation<'_> {
 pub(super) struct Blocked {
     reason: String,
     error: Box<dyn FnOnce(f64) -> StepError + Send>,
+    /// Whether only the cluster cap stands in the way, so the batch stays
+    /// in the cap's queue (see [`Contending`]).
+    for_cap: bool,
+}
+
+/// A batch's place in its cluster cap's queue, from the start of its wait
+/// until it reserves or gives up. Leaving without reserving wakes the other
+/// waiters: room kept for this batch is theirs now.
+struct Contending<'c> {
+    budget: &'c Mutex<ClusterBudget>,
+    released: &'c Notify,
+    cluster: ClusterName,
+    step: usize,
+}
+
+impl Contending<'_> {
+    /// Leaves the queue for now (blocked by something other than the cap).
+    fn step_out(&self) {
+        if lock(self.budget).stop_waiting(&self.cluster, self.step) {
+            self.released.notify_waiters();
+        }
+    }
+}
+
+impl Drop for Contending<'_> {
+    fn drop(&mut self) {
+        // After a reservation the step is no longer queued, and nothing is
+        // woken.
+        self.step_out();
+    }
 }
 
 fn budget_blocked<A, S: EventSink>(
@@ -82,6 +112,7 @@ fn budget_blocked<A, S: EventSink>(
     );
     let count = shortfall.would_be_unavailable.len();
     let limit = shortfall.limit;
+    let for_cap = matches!(scope, BudgetScope::Cluster(_));
     Blocked {
         reason,
         error: Box::new(move |seconds| StepError::BudgetExceeded {
@@ -91,7 +122,54 @@ fn budget_blocked<A, S: EventSink>(
             others,
             seconds,
         }),
+        for_cap,
     }
+}
+
+/// The wait of a batch that would fit under its cluster's cap, but whose
+/// room goes first to batches with more work after them.
+fn yield_blocked<A, S: EventSink>(
+    context: &Context<'_, A, S>,
+    cluster: &ClusterName,
+    wait: YieldedRoom,
+) -> Blocked {
+    let others = labelled(context, wait.down.iter().map(|id| id.0.clone()));
+    let ahead: Vec<String> = wait
+        .ahead
+        .iter()
+        .filter_map(|&step| context.plan.steps.get(step))
+        .map(|step| step.address.to_string())
+        .collect();
+    let reason = format!(
+        "cluster {cluster} allows {} unavailable nodes; {} are down and {} kept for batches with more work after them ({})",
+        wait.limit,
+        wait.down.len(),
+        wait.kept,
+        ahead.join(", ")
+    );
+    let count = wait.down.len() + wait.kept + wait.need;
+    let limit = wait.limit;
+    let scope = BudgetScope::Cluster(cluster.clone());
+    Blocked {
+        reason,
+        error: Box::new(move |seconds| StepError::BudgetExceeded {
+            scope,
+            limit,
+            count,
+            others,
+            seconds,
+        }),
+        for_cap: true,
+    }
+}
+
+/// What [`CapWait::Yield`] says.
+struct YieldedRoom {
+    limit: u32,
+    down: BTreeSet<NodeId>,
+    kept: usize,
+    need: usize,
+    ahead: Vec<usize>,
 }
 
 /// Looks at the live state until the batch can go ahead, waiting while it is
@@ -105,6 +183,15 @@ pub(super) async fn reserve<'c, A: CceApi, S: EventSink>(
     let wait_limit = context.options.budget_wait.unwrap_or(batch.timeout);
     let wait_started = Instant::now();
     let mut announced: Option<String> = None;
+    // In the cap's queue since the executor started the step (see
+    // `Context::queue_for_cap`); out of it when this ends.
+    let cluster = &batch.step.cluster;
+    let contending = Contending {
+        budget: &context.budget,
+        released: &context.budget_released,
+        cluster: cluster.clone(),
+        step: batch.index,
+    };
     loop {
         if context.cancel.level() >= CancelLevel::Graceful {
             return ControlFlow::Break(StepOutcome::NotStarted);
@@ -114,6 +201,9 @@ pub(super) async fn reserve<'c, A: CceApi, S: EventSink>(
             Decision::Wait(blocked) => blocked,
             Decision::Stop(outcome) => return ControlFlow::Break(outcome),
         };
+        if !blocked.for_cap {
+            contending.step_out();
+        }
         let waited = wait_started.elapsed();
         if waited >= wait_limit {
             return ControlFlow::Break((blocked.error)(waited.as_secs_f64()).into());
@@ -246,8 +336,13 @@ fn reserve_budget<'c, A, S: EventSink>(
         );
     }
     match budget.try_reserve(cluster, batch.index, &needed_set, &unavailable(all)) {
-        Ok(()) => {
+        Ok(left_room) => {
             drop(budget);
+            if left_room {
+                // Fewer nodes than the batch waited for: room kept for it
+                // may fit another.
+                context.budget_released.notify_waiters();
+            }
             Decision::Go(Reserved {
                 needed,
                 up_to_date,
@@ -259,12 +354,32 @@ fn reserve_budget<'c, A, S: EventSink>(
                 },
             })
         }
-        Err(shortfall) => {
+        Err(CapWait::Full(shortfall)) => {
             drop(budget);
             Decision::Wait(budget_blocked(
                 context,
                 BudgetScope::Cluster(cluster.clone()),
                 shortfall,
+            ))
+        }
+        Err(CapWait::Yield {
+            limit,
+            down,
+            kept,
+            need,
+            ahead,
+        }) => {
+            drop(budget);
+            Decision::Wait(yield_blocked(
+                context,
+                cluster,
+                YieldedRoom {
+                    limit,
+                    down,
+                    kept,
+                    need,
+                    ahead,
+                },
             ))
         }
     }
@@ -282,6 +397,7 @@ fn sync_in_flight_blocked(batch: &Batch<'_>, what: String) -> Blocked {
             waiting_for: WaitingFor::SyncInFlight { what },
             nodes: Vec::new(),
         }),
+        for_cap: false,
     }
 }
 
@@ -303,6 +419,7 @@ fn settling_blocked<A, S: EventSink>(
             waiting_for: WaitingFor::NodesToSettle,
             nodes,
         }),
+        for_cap: false,
     }
 }
 
@@ -314,6 +431,7 @@ fn retry_later<'c>(error: StepError) -> Decision<'c> {
         StepError::Api { ref source, .. } if source.is_transient() => Decision::Wait(Blocked {
             reason: format!("reading the live state failed ({source}); trying again"),
             error: Box::new(move |_| error),
+            for_cap: false,
         }),
         error => Decision::Stop(error.into()),
     }
