@@ -1075,9 +1075,11 @@ fn main() {
     }
 
     if wanted("throttled") {
+        // API Gateway's answer names the quota, as APIG.0308 does.
         let limit = RateLimit {
             requests: 20,
             window_ms: 1000,
+            names_quota: true,
         };
         let throttled_scales: Vec<Scale> = if full {
             vec![

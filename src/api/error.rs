@@ -317,6 +317,16 @@ impl LiveError {
         }
     }
 
+    /// The message the API gave (`errorMessage` / `error_msg`), for API
+    /// errors.
+    pub fn message(&self) -> Option<&str> {
+        match self {
+            Self::Api { message, .. } => Some(message),
+            Self::Cluster { error, .. } => error.message(),
+            _ => None,
+        }
+    }
+
     /// The API error code (`CCE.01404001`, `APIG.0301`, ...), for API errors.
     pub fn code(&self) -> Option<&str> {
         match self {

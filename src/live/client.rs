@@ -43,7 +43,7 @@ use url::Url;
 
 use super::auth::{self, Credentials, Secret};
 use super::limit::{AdaptiveLimit, Signal};
-use super::pace::{Outcome, SendRate};
+use super::pace::{Outcome, Quota, SendRate};
 use super::{LiveError, Service, wire};
 use crate::model::ClusterId;
 use crate::sign;
@@ -447,7 +447,10 @@ impl CceClient {
                 }
             };
             leave.record(if is_throttling(&error) {
-                Outcome::Throttled(retry_after)
+                Outcome::Throttled {
+                    retry_after,
+                    quota: error.message().and_then(Quota::advertised_in),
+                }
             } else {
                 Outcome::Other
             });

@@ -33,6 +33,14 @@
 //!   limit) and the client is cold again, held only by the concurrency
 //!   limit.
 //!
+//! - **Told**: API Gateway names the quota in its throttling answer
+//!   (`APIG.0308`: "policy user over ratelimit, limit:20, time:1 minute";
+//!   [`Quota::advertised_in`]). A client told its quota paces at a little
+//!   under it ([`QUOTA_SHARE`]) instead of guessing, probes first when the
+//!   quota's window renews, and does not grow past it. Throttled again while
+//!   at that pace, it shares the quota with someone else, and paces at what
+//!   the server sustained for it, growing back toward the quota.
+//!
 //! Nothing here knows any server's rate: every number comes from answers.
 //! The state is plain data driven by explicit instants ([`PaceState`]), so
 //! its learning is tested with a fake clock; [`SendRate`] adds the waiting.
@@ -58,16 +66,93 @@ const HOLD_GROWTH: f64 = 1.25;
 /// steps aside.
 const STEP_ASIDE: f64 = 2.0;
 
+/// The share of an advertised quota a client paces at: a little under it,
+/// so that jitter between sending and arriving never puts one request too
+/// many into a window.
+pub const QUOTA_SHARE: f64 = 0.95;
+
+/// A request quota as API Gateway states it when it throttles: `requests`
+/// per `per`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Quota {
+    /// Requests allowed per window.
+    pub requests: u32,
+    /// The window.
+    pub per: Duration,
+}
+
+impl Quota {
+    /// The quota named in a throttling message, as APIG words it: "The
+    /// throttling threshold has been reached: policy user over ratelimit,
+    /// limit:20, time:1 minute". `None` when the message names none (CCE's
+    /// own throttling codes do not) or names one that makes no sense.
+    pub fn advertised_in(message: &str) -> Option<Self> {
+        let lower = message.to_ascii_lowercase();
+        let after = |key: &str| {
+            lower
+                .find(key)
+                .map(|at| lower[at + key.len()..].trim_start())
+        };
+        let requests: u32 = leading_digits(after("limit:")?).parse().ok()?;
+        let time = after("time:")?;
+        let digits = leading_digits(time);
+        let count: u64 = digits.parse().ok()?;
+        let unit: String = time[digits.len()..]
+            .trim_start()
+            .chars()
+            .take_while(char::is_ascii_alphabetic)
+            .collect();
+        let unit_ms: u64 = match unit.as_str() {
+            "ms" | "millisecond" | "milliseconds" => 1,
+            "s" | "sec" | "second" | "seconds" => 1000,
+            "min" | "minute" | "minutes" => 60_000,
+            "h" | "hour" | "hours" => 3_600_000,
+            "d" | "day" | "days" => 86_400_000,
+            _ => return None,
+        };
+        let per = Duration::from_millis(count.checked_mul(unit_ms)?);
+        (requests > 0 && !per.is_zero()).then_some(Self { requests, per })
+    }
+
+    /// Requests per second.
+    pub fn rate(&self) -> f64 {
+        f64::from(self.requests) / self.per.as_secs_f64()
+    }
+}
+
+fn leading_digits(text: &str) -> &str {
+    let end = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    &text[..end]
+}
+
 /// What became of a request, as far as the pace is concerned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
     /// Answered without a sign of throttling.
     Success,
-    /// Throttled; with the server's `Retry-After` if it gave one.
-    Throttled(Option<Duration>),
+    /// Throttled; with the server's `Retry-After` and the quota the gateway
+    /// named, if it gave them.
+    Throttled {
+        /// `Retry-After`.
+        retry_after: Option<Duration>,
+        /// The quota named in the answer ([`Quota::advertised_in`]).
+        quota: Option<Quota>,
+    },
     /// Anything else (an error, a timeout, an abandoned request): says
     /// nothing about the quota.
     Other,
+}
+
+impl Outcome {
+    /// Throttled, with no quota named.
+    pub fn throttled(retry_after: Option<Duration>) -> Self {
+        Self::Throttled {
+            retry_after,
+            quota: None,
+        }
+    }
 }
 
 /// Leave to send one request, given by [`PaceState::try_send`].
@@ -129,6 +214,14 @@ pub struct PaceState {
     max_hold: Duration,
     /// Throttling answers, in all.
     throttled: u64,
+    /// The quota the gateway named last, if it ever did, or the one
+    /// remembered from an earlier run ([`PaceState::remember`]).
+    quota: Option<Quota>,
+    /// Whether `quota` was named by an answer to this client.
+    told: bool,
+    /// Whether the quota changed since the last reopening: a client paced
+    /// at the old one was not sharing the new one.
+    quota_changed: bool,
 }
 
 impl PaceState {
@@ -149,7 +242,35 @@ impl PaceState {
             base_hold,
             max_hold: max_hold.max(base_hold),
             throttled: 0,
+            quota: None,
+            told: false,
+            quota_changed: false,
         }
+    }
+
+    /// Starts paced at a quota the gateway named to an earlier run, as if
+    /// this client had been told it: just under it, from the first request,
+    /// and never faster. A throttling answer that names another quota
+    /// replaces it.
+    pub fn remember(&mut self, quota: Quota) {
+        let rate = (quota.rate() * QUOTA_SHARE).max(MIN_RATE);
+        self.quota = Some(quota);
+        self.told = false;
+        self.rate = Some(rate);
+        self.w_max = rate;
+        self.k = 0.0;
+        self.growth_since = None;
+    }
+
+    /// The quota in force: named by the gateway, or remembered.
+    pub fn quota(&self) -> Option<Quota> {
+        self.quota
+    }
+
+    /// The quota the gateway named to this client, if it did (not one
+    /// remembered from an earlier run): what is worth remembering.
+    pub fn told_quota(&self) -> Option<Quota> {
+        self.quota.filter(|_| self.told)
     }
 
     /// The paced rate in requests per second; `None` while unpaced.
@@ -184,12 +305,17 @@ impl PaceState {
             });
         }
         if let Some(rate) = self.rate {
-            let slot = self.next_send.map_or(now, |next| next.max(now));
-            if slot > now {
-                return Err(Wait::Until(slot));
-            }
-            // No credit for idle time: a paced client never bursts.
-            self.next_send = Some(slot + Duration::from_secs_f64(1.0 / rate));
+            let interval = Duration::from_secs_f64(1.0 / rate);
+            let slot = match self.next_send {
+                Some(next) if next > now => return Err(Wait::Until(next)),
+                // A sender that comes late by less than an interval (a busy
+                // runtime wakes timers late) keeps the schedule, or the
+                // lateness would add up to a slower pace than the one set.
+                Some(next) if now.saturating_duration_since(next) < interval => next,
+                // No credit for idle time: a paced client never bursts.
+                _ => now,
+            };
+            self.next_send = Some(slot + interval);
         }
         Ok(Ticket {
             epoch: self.epoch,
@@ -208,8 +334,13 @@ impl PaceState {
                     self.grow(now);
                 }
             }
-            Outcome::Throttled(retry_after) => {
+            Outcome::Throttled { retry_after, quota } => {
                 self.throttled += 1;
+                if quota.is_some() {
+                    self.quota_changed |= quota != self.quota;
+                    self.quota = quota;
+                    self.told = true;
+                }
                 let hold_at_least = retry_after.unwrap_or_default();
                 match &mut self.closed {
                     Some(closed) if ticket.probe && ticket.epoch == self.epoch => {
@@ -246,8 +377,18 @@ impl PaceState {
 
     fn close(&mut self, now: Instant, hold_at_least: Duration) {
         self.epoch += 1;
+        let mut probe_at = later(now, self.base_hold.max(hold_at_least));
+        if let (Some(quota), Some(start)) = (self.quota, self.cycle_start) {
+            // A named quota renews at most a window after the cycle's first
+            // request (a fiftieth more for the way there): the first probe
+            // goes then, if that is still to come and not too far off.
+            let renewed = later(start, quota.per + quota.per / 50);
+            if renewed > now && renewed.duration_since(now) <= self.max_hold {
+                probe_at = renewed.max(later(now, hold_at_least));
+            }
+        }
         self.closed = Some(Closed {
-            probe_at: later(now, self.base_hold.max(hold_at_least)),
+            probe_at,
             hold: self.base_hold,
             probing: false,
             since: now,
@@ -274,14 +415,28 @@ impl PaceState {
         } else {
             sustained
         };
-        // A cold client's open part is its first burst, which shows how
-        // many requests the server takes at once, not how many per second:
-        // it has no ceiling yet, and probes convexly from what it sustained.
-        let ceiling = match self.rate {
-            Some(rate) => refused.min(rate).max(sustained),
-            None => sustained,
+        let (ceiling, start_rate) = if let Some(quota) = self.quota {
+            // Told the quota: pace just under it, unless already there when
+            // throttled (the quota is shared), then at what the server
+            // sustained, growing back toward it.
+            let told = (quota.rate() * QUOTA_SHARE).max(MIN_RATE);
+            match self.rate {
+                Some(rate) if !self.quota_changed && rate >= told * 0.999 => {
+                    (told, sustained.clamp(MIN_RATE, told))
+                }
+                _ => (told, told),
+            }
+        } else {
+            // A cold client's open part is its first burst, which shows how
+            // many requests the server takes at once, not how many per
+            // second: it has no ceiling yet, and probes convexly from what
+            // it sustained.
+            let ceiling = match self.rate {
+                Some(rate) => refused.min(rate).max(sustained),
+                None => sustained,
+            };
+            (ceiling, sustained.max(MIN_RATE))
         };
-        let start_rate = sustained.max(MIN_RATE);
         self.w_max = ceiling.max(start_rate);
         self.k = ((self.w_max - start_rate) / CUBIC_C).cbrt();
         self.growth_since = Some(now);
@@ -290,6 +445,7 @@ impl PaceState {
         self.cycle_start = Some(now);
         // The request that reopened is the new cycle's first success.
         self.cycle_successes = 1;
+        self.quota_changed = false;
         self.epoch += 1;
     }
 
@@ -300,7 +456,10 @@ impl PaceState {
         let t = now.saturating_duration_since(since).as_secs_f64();
         let cubic = self.w_max + CUBIC_C * (t - self.k).powi(3);
         let grown = cubic.max(rate).max(MIN_RATE);
-        if grown >= self.w_max * STEP_ASIDE {
+        if self.quota.is_some() {
+            // Never past what the gateway said it allows.
+            self.rate = Some(grown.min(self.w_max));
+        } else if grown >= self.w_max * STEP_ASIDE {
             self.rate = None;
             self.next_send = None;
         } else {
@@ -370,6 +529,12 @@ impl SendRate {
 
     fn record(&self, ticket: Ticket, outcome: Outcome) {
         self.lock().record(ticket, Instant::now(), outcome);
+        self.changed.notify_waiters();
+    }
+
+    /// See [`PaceState::remember`].
+    pub fn remember(&self, quota: Quota) {
+        self.lock().remember(quota);
         self.changed.notify_waiters();
     }
 
@@ -451,12 +616,12 @@ mod tests {
         state.record(
             tickets[0],
             at(start, 50),
-            Outcome::Throttled(Some(Duration::MAX)),
+            Outcome::throttled(Some(Duration::MAX)),
         );
         state.record(
             tickets[1],
             at(start, 50),
-            Outcome::Throttled(Some(Duration::MAX)),
+            Outcome::throttled(Some(Duration::MAX)),
         );
         assert!(state.is_closed());
         assert!(state.try_send(at(start, 60)).is_err());
@@ -484,7 +649,7 @@ mod tests {
             state.record(*ticket, at(start, 50), Outcome::Success);
         }
         for ticket in &tickets[20..] {
-            state.record(*ticket, at(start, 50), Outcome::Throttled(None));
+            state.record(*ticket, at(start, 50), Outcome::throttled(None));
         }
         assert!(state.is_closed());
         assert_eq!(state.throttled(), 20);
@@ -496,7 +661,7 @@ mod tests {
         let probe = state.try_send(at(start, 550)).expect("the probe");
         assert_eq!(state.try_send(at(start, 551)), Err(Wait::ForAnswer));
         // Refused again: the next probe waits a quarter longer.
-        state.record(probe, at(start, 600), Outcome::Throttled(None));
+        state.record(probe, at(start, 600), Outcome::throttled(None));
         assert_eq!(
             state.try_send(at(start, 601)),
             Err(Wait::Until(at(start, 1225)))
@@ -512,10 +677,10 @@ mod tests {
             state.record(*ticket, at(start, 50), Outcome::Success);
         }
         for ticket in &tickets[20..] {
-            state.record(*ticket, at(start, 50), Outcome::Throttled(None));
+            state.record(*ticket, at(start, 50), Outcome::throttled(None));
         }
         let probe = state.try_send(at(start, 550)).expect("the probe");
-        state.record(probe, at(start, 600), Outcome::Throttled(None));
+        state.record(probe, at(start, 600), Outcome::throttled(None));
         let probe = state.try_send(at(start, 1225)).expect("the probe");
         state.record(probe, at(start, 2000), Outcome::Success);
         // 20 successes in a cycle of 2 s: 10 per second.
@@ -542,13 +707,13 @@ mod tests {
         let mut state = pace();
         let tickets = send(&mut state, start, 3);
         state.record(tickets[0], at(start, 50), Outcome::Success);
-        state.record(tickets[1], at(start, 50), Outcome::Throttled(None));
+        state.record(tickets[1], at(start, 50), Outcome::throttled(None));
         let probe = state.try_send(at(start, 550)).expect("the probe");
         state.record(probe, at(start, 600), Outcome::Success);
         assert!(!state.is_closed());
         // The third request was sent before the closing; its 429 arrives
         // late and does not close again.
-        state.record(tickets[2], at(start, 610), Outcome::Throttled(None));
+        state.record(tickets[2], at(start, 610), Outcome::throttled(None));
         assert!(!state.is_closed());
     }
 
@@ -560,7 +725,7 @@ mod tests {
         state.record(
             ticket,
             at(start, 50),
-            Outcome::Throttled(Some(Duration::from_secs(3))),
+            Outcome::throttled(Some(Duration::from_secs(3))),
         );
         assert_eq!(
             state.try_send(at(start, 60)),
@@ -578,7 +743,7 @@ mod tests {
         for ticket in &tickets[..30] {
             state.record(*ticket, at(start, 500), Outcome::Success);
         }
-        state.record(tickets[30], at(start, 1000), Outcome::Throttled(None));
+        state.record(tickets[30], at(start, 1000), Outcome::throttled(None));
         let probe = state.try_send(at(start, 1500)).expect("the probe");
         state.record(probe, at(start, 1500), Outcome::Success);
         let first = state.rate().expect("paced");
@@ -616,7 +781,7 @@ mod tests {
         for _ in 0..20 {
             state.cycle_successes += 1;
         }
-        state.record(ticket, at(start, 1000), Outcome::Throttled(None));
+        state.record(ticket, at(start, 1000), Outcome::throttled(None));
         let probe = state.try_send(at(start, 1500)).expect("probe");
         state.record(probe, at(start, 1500), Outcome::Success);
         let before = state.rate().expect("paced");
@@ -640,12 +805,221 @@ mod tests {
             }
             now += Duration::from_millis(10);
         };
-        state.record(ticket, now, Outcome::Throttled(None));
+        state.record(ticket, now, Outcome::throttled(None));
         assert!(state.is_closed());
         now += Duration::from_millis(500);
         let probe = state.try_send(now).expect("probe");
         state.record(probe, now, Outcome::Success);
         let after = state.rate().expect("paced");
         assert!(after < throttled_at, "{after} vs {throttled_at}");
+    }
+
+    fn told(requests: u32, per_ms: u64) -> Outcome {
+        Outcome::Throttled {
+            retry_after: None,
+            quota: Some(Quota {
+                requests,
+                per: Duration::from_millis(per_ms),
+            }),
+        }
+    }
+
+    #[test]
+    fn the_gateway_s_words_name_the_quota() {
+        let quota = |message: &str| Quota::advertised_in(message);
+        assert_eq!(
+            quota(
+                "The throttling threshold has been reached: policy user over ratelimit, limit:20, time:1 minute"
+            ),
+            Some(Quota {
+                requests: 20,
+                per: Duration::from_secs(60)
+            })
+        );
+        assert_eq!(
+            quota("policy ip over ratelimit,limit:5,time:2 seconds"),
+            Some(Quota {
+                requests: 5,
+                per: Duration::from_secs(2)
+            })
+        );
+        assert_eq!(
+            quota("LIMIT: 100, TIME: 1 Hour").map(|q| q.per),
+            Some(Duration::from_secs(3600))
+        );
+        assert_eq!(
+            quota("limit:20, time:250 milliseconds").map(|q| q.rate()),
+            Some(80.0)
+        );
+        // No quota named, or one that makes no sense.
+        for message in [
+            "Resource locked by other requests",
+            "The throttling threshold has been reached: policy user over ratelimit",
+            "limit:20",
+            "limit:0, time:1 second",
+            "limit:20, time:0 seconds",
+            "limit:20, time:1 fortnight",
+            "limit:-3, time:1 second",
+            "limit:99999999999, time:1 second",
+            "limit:20, time:99999999999999999 days",
+        ] {
+            assert_eq!(quota(message), None, "{message}");
+        }
+    }
+
+    #[test]
+    fn a_client_told_its_quota_probes_when_it_renews_and_paces_just_under_it() {
+        let start = Instant::now();
+        let mut state = pace();
+        let tickets = send(&mut state, start, 40);
+        for ticket in &tickets[..20] {
+            state.record(*ticket, at(start, 50), Outcome::Success);
+        }
+        for ticket in &tickets[20..] {
+            state.record(*ticket, at(start, 50), told(20, 1000));
+        }
+        assert!(state.is_closed());
+        assert_eq!(state.throttled(), 20);
+        // The first probe goes when the window renews (a fiftieth after),
+        // not after the base delay.
+        assert_eq!(
+            state.try_send(at(start, 600)),
+            Err(Wait::Until(at(start, 1020)))
+        );
+        let probe = state.try_send(at(start, 1020)).expect("the probe");
+        state.record(probe, at(start, 1070), Outcome::Success);
+        let rate = state.rate().expect("paced");
+        assert!((rate - 20.0 * QUOTA_SHARE).abs() < 1e-9, "{rate}");
+        // However long it goes unthrottled, it stays at that pace.
+        let mut now = at(start, 1070);
+        for _ in 0..600 {
+            now += Duration::from_millis(100);
+            if let Ok(ticket) = state.try_send(now) {
+                state.record(ticket, now, Outcome::Success);
+            }
+        }
+        let rate = state.rate().expect("still paced");
+        assert!((rate - 20.0 * QUOTA_SHARE).abs() < 1e-9, "{rate}");
+    }
+
+    #[test]
+    fn a_client_throttled_at_its_quota_shares_it_and_grows_back_no_further() {
+        let start = Instant::now();
+        let mut state = pace();
+        let ticket = state.try_send(start).expect("cold");
+        state.record(ticket, at(start, 10), told(10, 1000));
+        let probe = state.try_send(at(start, 1020)).expect("the probe");
+        state.record(probe, at(start, 1030), Outcome::Success);
+        let told_rate = 10.0 * QUOTA_SHARE;
+        assert_eq!(state.rate(), Some(told_rate));
+        // At that pace, throttled again: someone else uses the quota too.
+        let mut now = at(start, 1030);
+        let mut sent = 0;
+        while sent < 5 {
+            now += Duration::from_millis(10);
+            if let Ok(ticket) = state.try_send(now) {
+                sent += 1;
+                state.record(ticket, now, Outcome::Success);
+            }
+        }
+        let ticket = loop {
+            now += Duration::from_millis(10);
+            if let Ok(ticket) = state.try_send(now) {
+                break ticket;
+            }
+        };
+        state.record(ticket, now, told(10, 1000));
+        assert!(state.is_closed());
+        now += Duration::from_secs(2);
+        let probe = state.try_send(now).expect("the probe");
+        state.record(probe, now, Outcome::Success);
+        let shared = state.rate().expect("paced");
+        assert!(shared < told_rate, "{shared}");
+        // It grows back toward the quota, never past it, and stays paced.
+        let mut seen = vec![shared];
+        for _ in 0..3000 {
+            now += Duration::from_millis(20);
+            if let Ok(ticket) = state.try_send(now) {
+                state.record(ticket, now, Outcome::Success);
+            }
+            seen.push(state.rate().expect("still paced"));
+        }
+        assert!(
+            seen.iter().all(|rate| *rate <= told_rate + 1e-9),
+            "{seen:?}"
+        );
+        assert!(
+            (seen.last().copied().unwrap_or_default() - told_rate).abs() < 1e-9,
+            "{seen:?}"
+        );
+    }
+
+    #[test]
+    fn lateness_under_an_interval_does_not_slow_the_pace_and_idleness_earns_no_burst() {
+        let start = Instant::now();
+        let mut state = pace();
+        let ticket = state.try_send(start).expect("cold");
+        state.record(ticket, at(start, 10), Outcome::throttled(None));
+        let probe = state.try_send(at(start, 510)).expect("the probe");
+        state.record(probe, at(start, 1000), Outcome::Success);
+        let rate = state.rate().expect("paced");
+        let interval = Duration::from_secs_f64(1.0 / rate);
+        // Every sender wakes 30% of an interval late: over 100 sends the pace
+        // still averages the rate.
+        let mut due = state.next_send.expect("scheduled");
+        let first = due;
+        for _ in 0..100 {
+            let now = due + interval.mul_f64(0.3);
+            state.try_send(now).expect("due");
+            due = state.next_send.expect("scheduled");
+        }
+        let took = due.duration_since(first);
+        assert_eq!(took, interval * 100, "{took:?}");
+        // Idle for many intervals: one request goes, the next waits a whole
+        // interval.
+        let later = due + interval * 10;
+        state.try_send(later).expect("due");
+        assert_eq!(state.try_send(later), Err(Wait::Until(later + interval)));
+    }
+
+    #[test]
+    fn a_remembered_quota_paces_from_the_first_request_until_told_otherwise() {
+        let start = Instant::now();
+        let mut state = pace();
+        let quota = Quota {
+            requests: 10,
+            per: Duration::from_secs(1),
+        };
+        state.remember(quota);
+        assert_eq!(state.quota(), Some(quota));
+        assert_eq!(state.told_quota(), None, "remembered, not told");
+        let interval = Duration::from_secs_f64(1.0 / (10.0 * QUOTA_SHARE));
+        state.try_send(start).expect("the first goes at once");
+        assert_eq!(state.try_send(start), Err(Wait::Until(start + interval)));
+        // Successes never take it past the quota.
+        let mut now = start;
+        for _ in 0..200 {
+            now += interval;
+            let ticket = state.try_send(now).expect("due");
+            state.record(ticket, now, Outcome::Success);
+        }
+        assert_eq!(state.rate(), Some(10.0 * QUOTA_SHARE));
+        // The gateway names a smaller quota: that one is in force, and told.
+        let ticket = state.try_send(now + interval).expect("due");
+        state.record(ticket, now + interval, told(5, 1000));
+        assert_eq!(
+            state.told_quota(),
+            Some(Quota {
+                requests: 5,
+                per: Duration::from_secs(1)
+            })
+        );
+        // Faster than the new quota, it was not sharing it: it reopens at
+        // the new quota's pace, not at what it happened to get through.
+        let probe = state
+            .try_send(now + Duration::from_secs(30))
+            .expect("probe");
+        state.record(probe, now + Duration::from_secs(30), Outcome::Success);
+        assert_eq!(state.rate(), Some(5.0 * QUOTA_SHARE));
     }
 }

@@ -101,6 +101,15 @@ pub struct RateLimit {
     pub requests: u32,
     /// The window, in real milliseconds.
     pub window_ms: u64,
+    /// Whether the answer names the quota, as API Gateway's `APIG.0308`
+    /// does ("policy user over ratelimit, limit:20, time:1 second"); if
+    /// not, it is CCE's own `CCE.02429001`, which names none.
+    #[serde(default = "names_quota")]
+    pub names_quota: bool,
+}
+
+fn names_quota() -> bool {
+    true
 }
 
 /// An [`OutsideChange`] that happens once a client has made a number of

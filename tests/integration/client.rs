@@ -911,9 +911,12 @@ async fn throttling_shrinks_the_requests_in_flight_and_they_recover_after() {
         // Long enough that a burst is really in flight at once.
         latency: Duration::from_millis(20),
         faults: Faults {
+            // CCE's own throttling, which names no quota: the limit and the
+            // pace learn from the answers alone.
             rate_limit: Some(sim::RateLimit {
                 requests: 20,
                 window_ms: 100,
+                names_quota: false,
             }),
             ..Faults::default()
         },
@@ -987,6 +990,8 @@ async fn once_it_has_met_the_quota_a_client_paces_itself_and_is_rarely_throttled
                 // Long enough that a loaded machine still sends the cold
                 // burst within one window.
                 window_ms: 250,
+                // Learnt from the answers alone: the quota is not named.
+                names_quota: false,
             }),
             ..Faults::default()
         },
@@ -1020,6 +1025,58 @@ async fn once_it_has_met_the_quota_a_client_paces_itself_and_is_rarely_throttled
     assert!(
         paced * 4 < cold,
         "paced: {paced} of {sent} requests throttled; cold: {cold} of the first 100"
+    );
+    sim.shutdown().await.expect("simulator stops");
+}
+
+#[tokio::test]
+async fn a_client_told_its_quota_by_the_gateway_paces_under_it_and_is_not_throttled_again() {
+    let mut config = SimConfig {
+        latency: Duration::from_millis(5),
+        faults: Faults {
+            rate_limit: Some(sim::RateLimit {
+                requests: 20,
+                window_ms: 250,
+                names_quota: true,
+            }),
+            ..Faults::default()
+        },
+        ..SimConfig::default()
+    };
+    config.auth.enabled = false;
+    let mut state = SimState::new();
+    state.add_cluster(CLUSTER);
+    let sim = sim::start(config, state).await.expect("simulator starts");
+    let mut options = options(&sim, Credentials::token("t"));
+    options.retry.throttle_window = Duration::from_secs(60);
+    let client = CceClient::new(options).expect("client");
+
+    burst(&client, 100).await;
+    let cold = sim.requests_rate_limited();
+    assert!(cold >= 20, "the cold burst met the quota: {cold} throttled");
+    let pace = client.pace().snapshot();
+    assert_eq!(
+        pace.told_quota(),
+        Some(poolform::live::pace::Quota {
+            requests: 20,
+            per: Duration::from_millis(250),
+        }),
+        "the gateway's answer named the quota"
+    );
+    assert_eq!(
+        pace.rate(),
+        Some(80.0 * poolform::live::pace::QUOTA_SHARE),
+        "paced just under the quota"
+    );
+
+    // Paced just under the quota, 200 more requests meet no refusal (one
+    // at most, should a loaded machine bunch two sends at a window's edge).
+    burst(&client, 100).await;
+    burst(&client, 100).await;
+    let paced = sim.requests_rate_limited() - cold;
+    assert!(
+        paced <= 1,
+        "paced: {paced} throttled after being told the quota"
     );
     sim.shutdown().await.expect("simulator stops");
 }

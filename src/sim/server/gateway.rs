@@ -13,6 +13,7 @@ use axum::response::Response;
 use rand::RngExt;
 use serde_json::Value;
 
+use crate::sim::RateLimit;
 use crate::sim::auth::{self, SignedRequest};
 use crate::sim::state::{LoggedRequest, OutsideChange, timestamp};
 
@@ -51,7 +52,11 @@ pub(super) async fn gateway(
         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let _in_flight = InFlight::enter(&shared);
     // The quota is counted on arrival, as a gateway does, before any work.
-    let over_quota = path != IAM_TOKENS_PATH && over_rate_limit(&shared);
+    let over_quota = if path == IAM_TOKENS_PATH {
+        None
+    } else {
+        over_rate_limit(&shared)
+    };
 
     let latency = shared.config.latency + Duration::from_millis(shared.lock().faults.latency_ms);
     if !latency.is_zero() {
@@ -91,13 +96,24 @@ pub(super) async fn gateway(
     let is_iam = path == IAM_TOKENS_PATH;
     let injected = if is_iam {
         None
-    } else if over_quota {
-        Some(gateway_error(
-            StatusCode::TOO_MANY_REQUESTS,
-            "APIG.0308",
-            "The throttling threshold has been reached: policy user over ratelimit (simulated rate limit)",
-            &request_id,
-        ))
+    } else if let Some(limit) = over_quota {
+        Some(if limit.names_quota {
+            gateway_error(
+                StatusCode::TOO_MANY_REQUESTS,
+                "APIG.0308",
+                &format!(
+                    "The throttling threshold has been reached: policy user over ratelimit, {}",
+                    quota_words(limit)
+                ),
+                &request_id,
+            )
+        } else {
+            cce_error(
+                429,
+                "CCE.02429001",
+                "throttling threshold reached (simulated rate limit)",
+            )
+        })
     } else {
         inject_fault(&shared, mutating)
     };
@@ -187,12 +203,10 @@ impl Drop for InFlight<'_> {
     }
 }
 
-/// Whether this request is past [`crate::sim::RateLimit`]'s quota for the current
-/// window (counting it when it is not).
-fn over_rate_limit(shared: &Shared) -> bool {
-    let Some(limit) = shared.lock().faults.rate_limit else {
-        return false;
-    };
+/// The quota this request is past, if it is past [`crate::sim::RateLimit`]'s
+/// quota for the current window (counting it when it is not).
+fn over_rate_limit(shared: &Shared) -> Option<RateLimit> {
+    let limit = shared.lock().faults.rate_limit?;
     let window = Duration::from_millis(limit.window_ms.max(1));
     let now = Instant::now();
     let mut current = shared
@@ -208,10 +222,27 @@ fn over_rate_limit(shared: &Shared) -> bool {
         shared
             .requests_rate_limited
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        return true;
+        return Some(limit);
     }
     *current = Some((started, admitted + 1));
-    false
+    None
+}
+
+/// A quota in the gateway's words, as APIG's `APIG.0308` message puts it
+/// ("limit:20, time:1 minute"): the window in the largest whole unit.
+fn quota_words(limit: RateLimit) -> String {
+    let ms = limit.window_ms.max(1);
+    let (count, unit) = [
+        (86_400_000, "day"),
+        (3_600_000, "hour"),
+        (60_000, "minute"),
+        (1000, "second"),
+    ]
+    .into_iter()
+    .find(|(unit_ms, _)| ms.is_multiple_of(*unit_ms))
+    .map_or((ms, "millisecond"), |(unit_ms, unit)| (ms / unit_ms, unit));
+    let plural = if count == 1 { "" } else { "s" };
+    format!("limit:{}, time:{count} {unit}{plural}", limit.requests)
 }
 
 /// Counts a successful write against the scheduled outside changes and
@@ -285,7 +316,9 @@ fn inject_fault(shared: &Shared, mutating: bool) -> Option<Response> {
                 gateway_error(
                     StatusCode::TOO_MANY_REQUESTS,
                     "APIG.0308",
-                    "The throttling threshold has been reached: policy user over ratelimit, limit:20, time:1 minute",
+                    // A throttle without a quota behind it: the gateway's
+                    // code, with no limit to name.
+                    "The throttling threshold has been reached: policy user over ratelimit (simulated fault)",
                     &uuid::Uuid::new_v4().simple().to_string(),
                 )
             } else {
@@ -340,4 +373,26 @@ pub(super) async fn unknown_path(method: Method, uri: axum::http::Uri) -> Respon
         "CCE.01404001",
         &format!("no such API: {method} {}", uri.path()),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_quota_is_named_as_the_gateway_names_it() {
+        let words = |requests, window_ms| {
+            quota_words(RateLimit {
+                requests,
+                window_ms,
+                names_quota: true,
+            })
+        };
+        assert_eq!(words(20, 60_000), "limit:20, time:1 minute");
+        assert_eq!(words(20, 1000), "limit:20, time:1 second");
+        assert_eq!(words(5, 2000), "limit:5, time:2 seconds");
+        assert_eq!(words(100, 3_600_000), "limit:100, time:1 hour");
+        assert_eq!(words(20, 250), "limit:20, time:250 milliseconds");
+        assert_eq!(words(1, 0), "limit:1, time:1 millisecond");
+    }
 }
