@@ -48,11 +48,18 @@ pub struct Connection {
     pub client: FleetClient,
     /// The in-process simulator, if any.
     pub sim: Option<SimHandle>,
+    /// Where the quotas the gateway names are remembered for the next run
+    /// (see `cli::quotas`); none with `--sim`.
+    pub quota_file: Option<std::path::PathBuf>,
 }
 
 impl Connection {
-    /// Stops the simulator, if any, saving its state file.
+    /// Remembers the quotas the gateway named in this run, then stops the
+    /// simulator, if any, saving its state file.
     pub async fn close(self) -> miette::Result<()> {
+        if let Some(path) = &self.quota_file {
+            super::quotas::keep(&self.client, path, chrono::Utc::now());
+        }
         if let Some(sim) = self.sim {
             sim.shutdown()
                 .await
@@ -82,7 +89,15 @@ pub async fn connect(
     let Some(state_file) = &source.sim_state_file(config_path) else {
         let client = cloud_clients(clusters, max_concurrency, |name| std::env::var(name).ok())
             .map_err(|error| ClientSetup { error })?;
-        return Ok(Connection { client, sim: None });
+        let quota_file = super::quotas::quota_file(|name| std::env::var(name).ok());
+        if let Some(path) = &quota_file {
+            super::quotas::recall(&client, path, chrono::Utc::now());
+        }
+        return Ok(Connection {
+            client,
+            sim: None,
+            quota_file,
+        });
     };
     if !source.quiet {
         eprintln!(
@@ -121,6 +136,7 @@ pub async fn connect(
     Ok(Connection {
         client: FleetClient::single(client),
         sim: Some(handle),
+        quota_file: None,
     })
 }
 

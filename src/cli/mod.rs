@@ -20,6 +20,7 @@ mod import;
 mod journal;
 mod lock;
 mod plan;
+mod quotas;
 mod saved_plan;
 mod schema;
 mod select;

@@ -91,6 +91,9 @@ fn poolform(args: &[&str], config: &Path) -> Command {
         .env("CLOUD_SDK_AK", "AKTEST")
         .env("CLOUD_SDK_SK", "SKTEST")
         .env("NO_COLOR", "1")
+        // Quotas remembered between runs stay out of the user's cache and
+        // out of other tests (simulators' ports are reused).
+        .env("POOLFORM_CACHE_DIR", config.with_extension("cache"))
         .stdin(Stdio::null());
     command
 }
@@ -269,4 +272,66 @@ async fn cluster_limits_plan_and_apply_to_the_named_clusters() {
         "{stderr}"
     );
     assert!(stderr.contains("did you mean `green`?"), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_quota_the_gateway_named_paces_the_next_run_from_its_first_request() {
+    // Twelve clusters: a plan reads 24 lists at once, against a gateway
+    // that takes 8 per 400 ms and names that quota when it refuses.
+    let keys: Vec<String> = (0..12).map(|index| format!("k{index:02}")).collect();
+    let clusters: Vec<Cluster> = keys
+        .iter()
+        .map(|key| Cluster {
+            key: Box::leak(key.clone().into_boxed_str()),
+            id: Box::leak(format!("c-{key}").into_boxed_str()),
+            place: String::new(),
+        })
+        .collect();
+    let refs: Vec<&Cluster> = clusters.iter().collect();
+    let sims = start_sims(&[&refs]).await;
+    let sim = &sims[0];
+    sim.set_faults(sim::Faults {
+        rate_limit: Some(sim::RateLimit {
+            requests: 8,
+            window_ms: 400,
+            names_quota: true,
+        }),
+        ..sim::Faults::default()
+    });
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = dir.path().join("poolform.toml");
+    std::fs::write(&config, config_text(&clusters, &sim.endpoint(), NEW_SCRIPT))
+        .expect("config written");
+
+    // Cold: the first burst meets the quota, and the gateway names it.
+    let (output, stdout, stderr) = run(poolform(&["plan"], &config)).await;
+    assert!(
+        output.status.success(),
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    let cold = sim.requests_rate_limited();
+    assert!(cold >= 8, "the cold run met the quota: {cold} throttled");
+    let remembered = std::fs::read_to_string(config.with_extension("cache").join("quotas.json"))
+        .expect("the quota is remembered");
+    assert!(remembered.contains(&sim.endpoint()), "{remembered}");
+    assert!(remembered.contains("\"requests\": 8"), "{remembered}");
+    assert!(
+        !remembered.contains("AKTEST") && !remembered.contains("SKTEST"),
+        "{remembered}"
+    );
+
+    // The next run paces itself from its first request: the same 24 reads
+    // meet no refusal (one at most, should a loaded machine bunch two sends
+    // at a window's edge).
+    let (output, stdout, stderr) = run(poolform(&["plan"], &config)).await;
+    assert!(
+        output.status.success(),
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    let warm = sim.requests_rate_limited() - cold;
+    assert!(warm <= 1, "the second run was throttled {warm} times");
+    assert!(
+        stdout.contains("k00-app") && stdout.contains("k11-app"),
+        "{stdout}"
+    );
 }
