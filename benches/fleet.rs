@@ -617,6 +617,13 @@ async fn bench_throttled(scale: Scale, latency: Duration, limit: RateLimit) -> [
     )
     .expect("write config");
     let rate = f64::from(limit.requests) / (limit.window_ms as f64 / 1000.0);
+    // Each scale starts cold: a quota remembered from another simulator
+    // that had this port must not pace it.
+    let remembered = std::path::Path::new(
+        &std::env::var_os("POOLFORM_CACHE_DIR").expect("main sets the cache directory"),
+    )
+    .join("quotas.json");
+    let _ = std::fs::remove_file(&remembered);
     let mut rows = Vec::new();
     for _run in 0..2 {
         let throttled_before = handle.requests_rate_limited();
@@ -631,6 +638,7 @@ async fn bench_throttled(scale: Scale, latency: Duration, limit: RateLimit) -> [
         });
     }
     handle.shutdown().await.expect("simulator stops");
+    let _ = std::fs::remove_file(&remembered);
     let [cold, warm] = <[ThrottledRow; 2]>::try_from(rows).ok().expect("two runs");
     [cold, warm]
 }

@@ -27,7 +27,9 @@ pub struct ApplyOptions {
     /// How long a pool create, update or delete may take to settle.
     pub pool_timeout: Duration,
     /// How long a batch may wait for nodes outside it to become available
-    /// again before it fails; `None` uses the batch's timeout.
+    /// again before it fails; `None` uses the batch's timeout. Waiting its
+    /// turn under a cluster cap behind this run's own batches does not
+    /// count: they give the room back as they end.
     pub budget_wait: Option<Duration>,
 }
 

@@ -219,8 +219,14 @@ pub(crate) fn levels(steps: &[Step]) -> Vec<usize> {
 /// Why a batch may not take its nodes down under its cluster's cap yet.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum CapWait {
-    /// The batch would take the cluster past its cap.
-    Full(Shortfall),
+    /// The batch would take the cluster past its cap; `held_by_run` when
+    /// other batches of this run hold part of it (and will give it back).
+    Full {
+        /// What would be down.
+        shortfall: Shortfall,
+        /// Whether other running batches have nodes reserved in the cluster.
+        held_by_run: bool,
+    },
     /// The batch would fit, but the room is kept for batches waiting for it
     /// that have more work after them (see [`levels`]).
     Yield {
@@ -325,12 +331,20 @@ impl ClusterBudget {
             if down.len() + need > cap_nodes {
                 let others: BTreeSet<NodeId> = down.difference(batch).cloned().collect();
                 down.extend(batch.iter().cloned());
+                let held_by_run = self.reserved.get(cluster).is_some_and(|reserved| {
+                    reserved
+                        .iter()
+                        .any(|(other, nodes)| *other != step && !nodes.is_empty())
+                });
                 self.wait(cluster, step, need);
-                return Err(CapWait::Full(Shortfall {
-                    limit: cap,
-                    would_be_unavailable: down,
-                    others,
-                }));
+                return Err(CapWait::Full {
+                    shortfall: Shortfall {
+                        limit: cap,
+                        would_be_unavailable: down,
+                        others,
+                    },
+                    held_by_run,
+                });
             }
             let mut room = cap_nodes - down.len();
             let mine = self.order_key(step);
@@ -504,7 +518,7 @@ mod tests {
 
     fn full(result: Result<bool, CapWait>) -> Shortfall {
         match result {
-            Err(CapWait::Full(shortfall)) => shortfall,
+            Err(CapWait::Full { shortfall, .. }) => shortfall,
             other => panic!("expected the cap to be full, got {other:?}"),
         }
     }
@@ -633,6 +647,15 @@ mod tests {
             .try_reserve(&prod, 7, &ids(&["b1", "b2"]), &ids(&["a1"]))
             .expect("fits");
         assert_eq!(budget.reserved_count(&prod), 5);
+        // Full while batches of the run hold the room: they will give it
+        // back.
+        assert!(matches!(
+            budget.try_reserve(&prod, 9, &ids(&["c1"]), &BTreeSet::new()),
+            Err(CapWait::Full {
+                held_by_run: true,
+                ..
+            })
+        ));
         // A node down outside apply counts too.
         budget.release(&prod, 1);
         let shortfall =

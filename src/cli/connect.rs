@@ -57,8 +57,10 @@ impl Connection {
     /// Remembers the quotas the gateway named in this run, then stops the
     /// simulator, if any, saving its state file.
     pub async fn close(self) -> miette::Result<()> {
-        if let Some(path) = &self.quota_file {
-            super::quotas::keep(&self.client, path, chrono::Utc::now());
+        if let Some(path) = &self.quota_file
+            && let Err(problem) = super::quotas::keep(&self.client, path, chrono::Utc::now())
+        {
+            eprintln!("warning: {problem}");
         }
         if let Some(sim) = self.sim {
             sim.shutdown()
@@ -90,8 +92,10 @@ pub async fn connect(
         let client = cloud_clients(clusters, max_concurrency, |name| std::env::var(name).ok())
             .map_err(|error| ClientSetup { error })?;
         let quota_file = super::quotas::quota_file(|name| std::env::var(name).ok());
-        if let Some(path) = &quota_file {
-            super::quotas::recall(&client, path, chrono::Utc::now());
+        if let Some(path) = &quota_file
+            && let Err(problem) = super::quotas::recall(&client, path, chrono::Utc::now())
+        {
+            eprintln!("warning: {problem}");
         }
         return Ok(Connection {
             client,

@@ -73,38 +73,48 @@ pub fn quota_file(lookup: impl Fn(&str) -> Option<String>) -> Option<PathBuf> {
     Some(dir.join("quotas.json"))
 }
 
-/// Reads the file; anything unreadable is logged and counts as empty.
-fn read(path: &Path) -> Vec<Remembered> {
+/// Reads the file: the entries, or what is wrong with it (a missing file
+/// is an empty one).
+fn read(path: &Path) -> Result<Vec<Remembered>, String> {
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Vec::new(),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(error) => {
-            tracing::warn!(path = %path.display(), %error, "cannot read the remembered request quotas; reading as if none were known");
-            return Vec::new();
+            return Err(format!(
+                "cannot read the remembered request quotas in {}: {error}",
+                path.display()
+            ));
         }
     };
     match serde_json::from_str::<QuotaFile>(&text) {
-        Ok(file) if file.format == FORMAT => file.quotas,
-        Ok(file) => {
-            tracing::warn!(path = %path.display(), format = file.format, "remembered request quotas in another format; ignored");
-            Vec::new()
-        }
-        Err(error) => {
-            tracing::warn!(path = %path.display(), %error, "remembered request quotas are not valid; ignored");
-            Vec::new()
-        }
+        Ok(file) if file.format == FORMAT => Ok(file.quotas),
+        Ok(file) => Err(format!(
+            "the remembered request quotas in {} are in format {}, not {FORMAT}",
+            path.display(),
+            file.format
+        )),
+        Err(error) => Err(format!(
+            "the remembered request quotas in {} are not valid: {error}",
+            path.display()
+        )),
     }
 }
 
 /// Paces each client of `fleet` whose endpoint and project have a fresh
-/// quota in the file at `path`. Returns how many were paced.
-pub fn recall(fleet: &FleetClient, path: &Path, now: DateTime<Utc>) -> usize {
-    let remembered = read(path);
+/// quota in the file at `path`. Returns how many were paced, or what is
+/// wrong with the file (then none is: the run reads as a cold one, and the
+/// file is replaced when a quota is next named).
+pub fn recall(fleet: &FleetClient, path: &Path, now: DateTime<Utc>) -> Result<usize, String> {
+    let remembered = read(path).map_err(|problem| {
+        format!(
+            "{problem}; ignored, and replaced when the gateway next names a quota (or delete it)"
+        )
+    })?;
     let mut paced = 0;
     for client in fleet.clients() {
         let options = client.options();
         let found = remembered.iter().find(|entry| {
-            entry.endpoint == options.endpoint.as_str()
+            entry.endpoint == endpoint_key(&options.endpoint)
                 && entry.project_id == options.project_id
                 && entry.is_fresh(now)
         });
@@ -120,13 +130,14 @@ pub fn recall(fleet: &FleetClient, path: &Path, now: DateTime<Utc>) -> usize {
             paced += 1;
         }
     }
-    paced
+    Ok(paced)
 }
 
 /// Writes the quotas the gateway named to clients of `fleet` in this run
-/// into the file at `path`, keeping the other endpoints' fresh entries.
-/// Nothing is written when no quota was named.
-pub fn keep(fleet: &FleetClient, path: &Path, now: DateTime<Utc>) {
+/// into the file at `path`, keeping the other endpoints' fresh entries (a
+/// file that cannot be read is replaced). Nothing is written when no quota
+/// was named. An error says why the quotas could not be kept.
+pub fn keep(fleet: &FleetClient, path: &Path, now: DateTime<Utc>) -> Result<(), String> {
     let told: Vec<Remembered> = fleet
         .clients()
         .iter()
@@ -134,7 +145,7 @@ pub fn keep(fleet: &FleetClient, path: &Path, now: DateTime<Utc>) {
             let quota = client.pace().snapshot().told_quota()?;
             let options = client.options();
             Some(Remembered {
-                endpoint: options.endpoint.as_str().to_owned(),
+                endpoint: endpoint_key(&options.endpoint),
                 project_id: options.project_id.clone(),
                 requests: quota.requests,
                 window_ms: u64::try_from(quota.per.as_millis()).unwrap_or(u64::MAX),
@@ -143,9 +154,10 @@ pub fn keep(fleet: &FleetClient, path: &Path, now: DateTime<Utc>) {
         })
         .collect();
     if told.is_empty() {
-        return;
+        return Ok(());
     }
     let mut quotas: Vec<Remembered> = read(path)
+        .unwrap_or_default()
         .into_iter()
         .filter(|entry| {
             entry.is_fresh(now)
@@ -155,29 +167,44 @@ pub fn keep(fleet: &FleetClient, path: &Path, now: DateTime<Utc>) {
         })
         .collect();
     quotas.extend(told);
-    if let Err(error) = write(
-        path,
-        &QuotaFile {
-            format: FORMAT,
-            quotas,
-        },
-    ) {
-        tracing::warn!(path = %path.display(), %error, "cannot remember the request quotas for the next run");
-    }
+    write(path, &QuotaFile {
+        format: FORMAT,
+        quotas,
+    })
+    .map_err(|error| {
+        format!(
+            "cannot remember the request quotas in {}: {error}; the next run meets the quota again (POOLFORM_CACHE_DIR names another directory)",
+            path.display()
+        )
+    })
 }
 
-/// Writes the file whole or not at all: to a temporary file beside it,
-/// then renamed over it, so a run reading it meanwhile (another CI job on
-/// the same machine) never sees half of it.
+/// Writes the file whole or not at all: to a temporary file of its own
+/// beside it, then renamed over it, so a run reading it meanwhile (another
+/// CI job on the same machine) never sees half of it. Two runs writing at
+/// once each write a whole file; the later one's entries win.
 fn write(path: &Path, file: &QuotaFile) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
     let text = serde_json::to_string_pretty(file).map_err(std::io::Error::other)?;
-    let temporary = dir.join(format!(".quotas.json.{}.tmp", std::process::id()));
-    std::fs::write(&temporary, text + "\n")?;
-    std::fs::rename(&temporary, path).inspect_err(|_| {
-        let _ = std::fs::remove_file(&temporary);
-    })
+    let mut temporary = tempfile::NamedTempFile::new_in(dir)?;
+    std::io::Write::write_all(&mut temporary, text.as_bytes())?;
+    std::io::Write::write_all(&mut temporary, b"\n")?;
+    temporary.as_file().sync_all()?;
+    temporary.persist(path).map_err(|error| error.error)?;
+    Ok(())
+}
+
+/// The endpoint as the file keys it: scheme, host, port and path only, so
+/// nothing but the address is ever written (poolform refuses endpoints with
+/// credentials in them; a query string is dropped too).
+fn endpoint_key(endpoint: &url::Url) -> String {
+    let mut key = endpoint.clone();
+    let _ = key.set_username("");
+    let _ = key.set_password(None);
+    key.set_query(None);
+    key.set_fragment(None);
+    key.to_string()
 }
 
 #[cfg(test)]
@@ -223,6 +250,19 @@ mod tests {
     }
 
     #[test]
+    fn only_the_address_of_an_endpoint_is_kept() {
+        let key = |text: &str| endpoint_key(&text.parse().expect("url"));
+        assert_eq!(
+            key("https://user:secret@cce.example.com:8443/prefix?token=abc#x"),
+            "https://cce.example.com:8443/prefix"
+        );
+        assert_eq!(
+            key("https://cce.ap-southeast-1.myhuaweicloud.com"),
+            "https://cce.ap-southeast-1.myhuaweicloud.com/"
+        );
+    }
+
+    #[test]
     fn the_file_is_found_where_the_environment_says() {
         let env = |pairs: &[(&str, &str)]| {
             let map: BTreeMap<String, String> = pairs
@@ -261,10 +301,10 @@ mod tests {
             ("https://cce.eu-west-101.myhuaweicloud.eu", "p2"),
         ]);
         // Nothing told, nothing written.
-        keep(&first, &path, now);
+        keep(&first, &path, now).expect("nothing to keep");
         assert!(!path.exists());
         tell(&first.clients()[0], quota(20, 60_000));
-        keep(&first, &path, now);
+        keep(&first, &path, now).expect("kept");
         let text = std::fs::read_to_string(&path).expect("written");
         assert!(
             text.contains("https://cce.ap-southeast-1.myhuaweicloud.com/"),
@@ -276,23 +316,29 @@ mod tests {
             ("https://cce.ap-southeast-1.myhuaweicloud.com", "p1"),
             ("https://cce.eu-west-101.myhuaweicloud.eu", "p2"),
         ]);
-        assert_eq!(recall(&second, &path, now + chrono::TimeDelta::hours(1)), 1);
+        assert_eq!(
+            recall(&second, &path, now + chrono::TimeDelta::hours(1)),
+            Ok(1)
+        );
         let paced = second.clients()[0].pace().snapshot();
         assert_eq!(paced.quota(), Some(quota(20, 60_000)));
         assert_eq!(paced.told_quota(), None, "remembered, not told again");
         assert_eq!(second.clients()[1].pace().snapshot().quota(), None);
         // A remembered quota is not written back as new: it ages out.
-        keep(&second, &path, now + chrono::TimeDelta::hours(1));
-        let kept = read(&path);
+        keep(&second, &path, now + chrono::TimeDelta::hours(1)).expect("nothing new");
+        let kept = read(&path).expect("readable");
         assert_eq!(kept.len(), 1, "{kept:?}");
         assert_eq!(kept[0].told_at, now);
 
         // A day later it is forgotten; another project at the same
         // endpoint never had it.
         let third = fleet(&[("https://cce.ap-southeast-1.myhuaweicloud.com", "p1")]);
-        assert_eq!(recall(&third, &path, now + chrono::TimeDelta::hours(25)), 0);
+        assert_eq!(
+            recall(&third, &path, now + chrono::TimeDelta::hours(25)),
+            Ok(0)
+        );
         let other = fleet(&[("https://cce.ap-southeast-1.myhuaweicloud.com", "p9")]);
-        assert_eq!(recall(&other, &path, now), 0);
+        assert_eq!(recall(&other, &path, now), Ok(0));
     }
 
     #[test]
@@ -306,17 +352,17 @@ mod tests {
         ]);
         tell(&both.clients()[0], quota(20, 1000));
         tell(&both.clients()[1], quota(50, 1000));
-        keep(&both, &path, now);
+        keep(&both, &path, now).expect("kept");
         let one = fleet(&[("https://a.example.com", "p")]);
         tell(&one.clients()[0], quota(10, 1000));
-        keep(&one, &path, now);
-        let quotas = read(&path);
+        keep(&one, &path, now).expect("kept");
+        let quotas = read(&path).expect("readable");
         assert_eq!(quotas.len(), 2, "{quotas:?}");
         let again = fleet(&[
             ("https://a.example.com", "p"),
             ("https://b.example.com", "p"),
         ]);
-        assert_eq!(recall(&again, &path, now), 2);
+        assert_eq!(recall(&again, &path, now), Ok(2));
         assert_eq!(
             again.clients()[0].pace().snapshot().quota(),
             Some(quota(10, 1000))
@@ -328,18 +374,22 @@ mod tests {
     }
 
     #[test]
-    fn an_unreadable_file_reads_as_none_known_and_is_replaced() {
+    fn an_unreadable_file_is_reported_and_replaced_and_an_unwritable_one_is_reported() {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("quotas.json");
         let now = Utc::now();
-        for text in [
-            "not json",
-            "{\"format\": 99, \"quotas\": []}",
-            "{\"format\": 1}",
+        for (text, says) in [
+            ("not json", "are not valid"),
+            ("{\"format\": 99, \"quotas\": []}", "in format 99, not 1"),
+            ("{\"format\": 1}", "are not valid"),
         ] {
             std::fs::write(&path, text).expect("write");
             let client = fleet(&[("https://a.example.com", "p")]);
-            assert_eq!(recall(&client, &path, now), 0, "{text}");
+            let problem = recall(&client, &path, now).expect_err(text);
+            assert!(problem.contains(says), "{problem}");
+            assert!(problem.contains(&path.display().to_string()), "{problem}");
+            assert!(problem.contains("delete it"), "{problem}");
+            assert_eq!(client.clients()[0].pace().snapshot().quota(), None);
         }
         // A quota of nothing is never trusted.
         std::fs::write(
@@ -352,11 +402,19 @@ mod tests {
         .expect("write");
         assert_eq!(
             recall(&fleet(&[("https://a.example.com", "p")]), &path, now),
-            0
+            Ok(0)
         );
+        // The next quota named replaces a file that was not valid.
+        std::fs::write(&path, "not json").expect("write");
         let told = fleet(&[("https://a.example.com", "p")]);
         tell(&told.clients()[0], quota(20, 1000));
-        keep(&told, &path, now);
-        assert_eq!(read(&path).len(), 1);
+        keep(&told, &path, now).expect("kept");
+        assert_eq!(read(&path).expect("readable").len(), 1);
+        // A directory where the file should go cannot be written.
+        let blocked = dir.path().join("blocked");
+        std::fs::create_dir_all(blocked.join("quotas.json")).expect("dir");
+        let problem = keep(&told, &blocked.join("quotas.json"), now).expect_err("a directory");
+        assert!(problem.contains("cannot remember"), "{problem}");
+        assert!(problem.contains("POOLFORM_CACHE_DIR"), "{problem}");
     }
 }

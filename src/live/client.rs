@@ -43,7 +43,7 @@ use url::Url;
 
 use super::auth::{self, Credentials, Secret};
 use super::limit::{AdaptiveLimit, Signal};
-use super::pace::{Outcome, Quota, SendRate};
+use super::pace::{Outcome, PaceState, Quota, SendRate};
 use super::{LiveError, Service, wire};
 use crate::model::ClusterId;
 use crate::sign;
@@ -142,7 +142,10 @@ impl CceClient {
             .build()
             .map_err(|source| LiveError::Client { source })?;
         let limit = AdaptiveLimit::new(options.max_concurrency);
-        let pace = SendRate::new(options.retry.base_delay, options.retry.max_delay);
+        let pace = SendRate::from_state(
+            PaceState::new(options.retry.base_delay, options.retry.max_delay)
+                .with_renewal_cap(options.retry.retry_after_cap()),
+        );
         Ok(Self {
             http,
             options,

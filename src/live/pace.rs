@@ -66,9 +66,10 @@ const HOLD_GROWTH: f64 = 1.25;
 /// steps aside.
 const STEP_ASIDE: f64 = 2.0;
 
-/// The share of an advertised quota a client paces at: a little under it,
-/// so that jitter between sending and arriving never puts one request too
-/// many into a window.
+/// The share of a named quota a client paces at: a little under it, so that
+/// jitter between sending and arriving never puts one request too many into
+/// a window. A quota of fewer than 20 requests is paced at one request fewer
+/// per window instead ([`Quota::pace`]).
 pub const QUOTA_SHARE: f64 = 0.95;
 
 /// A request quota as API Gateway states it when it throttles: `requests`
@@ -88,10 +89,17 @@ impl Quota {
     /// own throttling codes do not) or names one that makes no sense.
     pub fn advertised_in(message: &str) -> Option<Self> {
         let lower = message.to_ascii_lowercase();
+        // The key as a word of its own: "limit:" in "ratelimit:5" is not it.
         let after = |key: &str| {
             lower
-                .find(key)
-                .map(|at| lower[at + key.len()..].trim_start())
+                .match_indices(key)
+                .find(|(at, _)| {
+                    !lower[..*at]
+                        .chars()
+                        .next_back()
+                        .is_some_and(|c| c.is_ascii_alphanumeric())
+                })
+                .map(|(at, _)| lower[at + key.len()..].trim_start())
         };
         let requests: u32 = leading_digits(after("limit:")?).parse().ok()?;
         let time = after("time:")?;
@@ -117,6 +125,21 @@ impl Quota {
     /// Requests per second.
     pub fn rate(&self) -> f64 {
         f64::from(self.requests) / self.per.as_secs_f64()
+    }
+
+    /// The pace a client keeps under this quota, in requests per second:
+    /// [`QUOTA_SHARE`] of it, or one request fewer per window when that is
+    /// less. With sends never closer than half an interval (see
+    /// [`PaceState::try_send`]) no window then holds more than the quota.
+    /// No floor: a quota of 20 a minute is paced at 19 a minute.
+    pub fn pace(&self) -> f64 {
+        let requests = f64::from(self.requests);
+        let per_window = if self.requests >= 2 {
+            (requests * QUOTA_SHARE).min(requests - 1.0)
+        } else {
+            requests * QUOTA_SHARE
+        };
+        per_window / self.per.as_secs_f64()
     }
 }
 
@@ -212,6 +235,9 @@ pub struct PaceState {
     /// The first wait of a closed period, and the longest.
     base_hold: Duration,
     max_hold: Duration,
+    /// How far off a named quota's renewal may be for the first probe to
+    /// wait for it.
+    renewal_cap: Duration,
     /// Throttling answers, in all.
     throttled: u64,
     /// The quota the gateway named last, if it ever did, or the one
@@ -241,6 +267,7 @@ impl PaceState {
             k: 0.0,
             base_hold,
             max_hold: max_hold.max(base_hold),
+            renewal_cap: max_hold.max(base_hold),
             throttled: 0,
             quota: None,
             told: false,
@@ -248,12 +275,21 @@ impl PaceState {
         }
     }
 
+    /// Lets the first probe of a closed period wait up to `cap` for a named
+    /// quota's window to renew (by default, as long as the longest hold):
+    /// a quota of a minute renews a minute after it was used up, and
+    /// probing before that is only refused.
+    pub fn with_renewal_cap(mut self, cap: Duration) -> Self {
+        self.renewal_cap = cap.max(self.max_hold);
+        self
+    }
+
     /// Starts paced at a quota the gateway named to an earlier run, as if
     /// this client had been told it: just under it, from the first request,
     /// and never faster. A throttling answer that names another quota
     /// replaces it.
     pub fn remember(&mut self, quota: Quota) {
-        let rate = (quota.rate() * QUOTA_SHARE).max(MIN_RATE);
+        let rate = quota.pace();
         self.quota = Some(quota);
         self.told = false;
         self.rate = Some(rate);
@@ -305,17 +341,18 @@ impl PaceState {
             });
         }
         if let Some(rate) = self.rate {
-            let interval = Duration::from_secs_f64(1.0 / rate);
+            let interval = interval_of(rate);
             let slot = match self.next_send {
                 Some(next) if next > now => return Err(Wait::Until(next)),
-                // A sender that comes late by less than an interval (a busy
-                // runtime wakes timers late) keeps the schedule, or the
-                // lateness would add up to a slower pace than the one set.
-                Some(next) if now.saturating_duration_since(next) < interval => next,
+                // A sender that comes late by less than half an interval (a
+                // busy runtime wakes timers late) keeps the schedule, or the
+                // lateness would add up to a slower pace than the one set;
+                // two sends are still never closer than half an interval.
+                Some(next) if now.saturating_duration_since(next) < interval / 2 => next,
                 // No credit for idle time: a paced client never bursts.
                 _ => now,
             };
-            self.next_send = Some(slot + interval);
+            self.next_send = Some(later(slot, interval));
         }
         Ok(Ticket {
             epoch: self.epoch,
@@ -383,7 +420,7 @@ impl PaceState {
             // request (a fiftieth more for the way there): the first probe
             // goes then, if that is still to come and not too far off.
             let renewed = later(start, quota.per + quota.per / 50);
-            if renewed > now && renewed.duration_since(now) <= self.max_hold {
+            if renewed > now && renewed.duration_since(now) <= self.renewal_cap {
                 probe_at = renewed.max(later(now, hold_at_least));
             }
         }
@@ -419,10 +456,10 @@ impl PaceState {
             // Told the quota: pace just under it, unless already there when
             // throttled (the quota is shared), then at what the server
             // sustained, growing back toward it.
-            let told = (quota.rate() * QUOTA_SHARE).max(MIN_RATE);
+            let told = quota.pace();
             match self.rate {
                 Some(rate) if !self.quota_changed && rate >= told * 0.999 => {
-                    (told, sustained.clamp(MIN_RATE, told))
+                    (told, sustained.min(told))
                 }
                 _ => (told, told),
             }
@@ -441,7 +478,7 @@ impl PaceState {
         self.k = ((self.w_max - start_rate) / CUBIC_C).cbrt();
         self.growth_since = Some(now);
         self.rate = Some(start_rate);
-        self.next_send = Some(now + Duration::from_secs_f64(1.0 / start_rate));
+        self.next_send = Some(later(now, interval_of(start_rate)));
         self.cycle_start = Some(now);
         // The request that reopened is the new cycle's first success.
         self.cycle_successes = 1;
@@ -455,7 +492,7 @@ impl PaceState {
         };
         let t = now.saturating_duration_since(since).as_secs_f64();
         let cubic = self.w_max + CUBIC_C * (t - self.k).powi(3);
-        let grown = cubic.max(rate).max(MIN_RATE);
+        let grown = cubic.max(rate);
         if self.quota.is_some() {
             // Never past what the gateway said it allows.
             self.rate = Some(grown.min(self.w_max));
@@ -463,7 +500,7 @@ impl PaceState {
             self.rate = None;
             self.next_send = None;
         } else {
-            self.rate = Some(grown);
+            self.rate = Some(grown.max(MIN_RATE));
         }
     }
 }
@@ -480,8 +517,13 @@ pub struct SendRate {
 impl SendRate {
     /// A cold pace (see [`PaceState::new`]).
     pub fn new(base_hold: Duration, max_hold: Duration) -> Self {
+        Self::from_state(PaceState::new(base_hold, max_hold))
+    }
+
+    /// A pace starting from `state`.
+    pub fn from_state(state: PaceState) -> Self {
         Self {
-            state: Mutex::new(PaceState::new(base_hold, max_hold)),
+            state: Mutex::new(state),
             changed: Notify::new(),
         }
     }
@@ -575,6 +617,12 @@ impl Drop for Leave<'_> {
             self.pace.record(self.ticket, Outcome::Other);
         }
     }
+}
+
+/// The time between two sends at `rate` requests per second, however small
+/// the rate (a named quota may be tiny).
+fn interval_of(rate: f64) -> Duration {
+    Duration::try_from_secs_f64(1.0 / rate).unwrap_or(Duration::MAX)
 }
 
 /// `now` plus `wait`, or as far as an `Instant` goes: a `Retry-After` from
@@ -851,6 +899,11 @@ mod tests {
             quota("limit:20, time:250 milliseconds").map(|q| q.rate()),
             Some(80.0)
         );
+        // Only the word "limit" names the limit.
+        assert_eq!(
+            quota("policy over ratelimit:99, limit:20, time:1 second").map(|q| q.requests),
+            Some(20)
+        );
         // No quota named, or one that makes no sense.
         for message in [
             "Resource locked by other requests",
@@ -910,7 +963,7 @@ mod tests {
         state.record(ticket, at(start, 10), told(10, 1000));
         let probe = state.try_send(at(start, 1020)).expect("the probe");
         state.record(probe, at(start, 1030), Outcome::Success);
-        let told_rate = 10.0 * QUOTA_SHARE;
+        let told_rate = 9.0;
         assert_eq!(state.rate(), Some(told_rate));
         // At that pace, throttled again: someone else uses the quota too.
         let mut now = at(start, 1030);
@@ -993,7 +1046,7 @@ mod tests {
         state.remember(quota);
         assert_eq!(state.quota(), Some(quota));
         assert_eq!(state.told_quota(), None, "remembered, not told");
-        let interval = Duration::from_secs_f64(1.0 / (10.0 * QUOTA_SHARE));
+        let interval = Duration::from_secs_f64(1.0 / 9.0);
         state.try_send(start).expect("the first goes at once");
         assert_eq!(state.try_send(start), Err(Wait::Until(start + interval)));
         // Successes never take it past the quota.
@@ -1003,7 +1056,8 @@ mod tests {
             let ticket = state.try_send(now).expect("due");
             state.record(ticket, now, Outcome::Success);
         }
-        assert_eq!(state.rate(), Some(10.0 * QUOTA_SHARE));
+        // One fewer than 10 a window: 9 per second.
+        assert_eq!(state.rate(), Some(9.0));
         // The gateway names a smaller quota: that one is in force, and told.
         let ticket = state.try_send(now + interval).expect("due");
         state.record(ticket, now + interval, told(5, 1000));
@@ -1020,6 +1074,94 @@ mod tests {
             .try_send(now + Duration::from_secs(30))
             .expect("probe");
         state.record(probe, now + Duration::from_secs(30), Outcome::Success);
-        assert_eq!(state.rate(), Some(5.0 * QUOTA_SHARE));
+        assert_eq!(state.rate(), Some(4.0));
+    }
+
+    #[test]
+    fn a_quota_of_a_minute_is_waited_out_once_and_paced_below_it_without_a_floor() {
+        let start = Instant::now();
+        let mut state = pace().with_renewal_cap(Duration::from_secs(75));
+        let tickets = send(&mut state, start, 30);
+        for ticket in &tickets[..20] {
+            state.record(*ticket, at(start, 50), Outcome::Success);
+        }
+        for ticket in &tickets[20..] {
+            state.record(*ticket, at(start, 50), told(20, 60_000));
+        }
+        // One probe, when the minute renews (and a fiftieth), not a dozen
+        // refused ones before.
+        assert_eq!(
+            state.try_send(at(start, 100)),
+            Err(Wait::Until(at(start, 61_200)))
+        );
+        let probe = state.try_send(at(start, 61_200)).expect("the probe");
+        state.record(probe, at(start, 61_250), Outcome::Success);
+        // 19 a minute: under the 0.5/s floor of a learnt pace, as it must be.
+        let rate = state.rate().expect("paced");
+        assert!((rate - 19.0 / 60.0).abs() < 1e-9, "{rate}");
+        // A quota whose renewal is further off than the cap probes on the
+        // usual schedule instead.
+        let mut state = pace().with_renewal_cap(Duration::from_secs(75));
+        let ticket = state.try_send(start).expect("cold");
+        state.record(ticket, at(start, 50), told(1000, 3_600_000));
+        assert_eq!(
+            state.try_send(at(start, 60)),
+            Err(Wait::Until(at(start, 550)))
+        );
+    }
+
+    #[test]
+    fn the_pace_under_a_quota_leaves_a_request_of_room_in_every_window() {
+        let pace_of = |requests, per_ms| {
+            Quota {
+                requests,
+                per: Duration::from_millis(per_ms),
+            }
+            .pace()
+        };
+        assert!((pace_of(20, 1000) - 19.0).abs() < 1e-9);
+        assert!((pace_of(100, 1000) - 95.0).abs() < 1e-9);
+        assert!((pace_of(8, 400) - 17.5).abs() < 1e-9);
+        assert!((pace_of(1, 1000) - 0.95).abs() < 1e-9);
+        // Sent as fast as the pace allows, with every sender as late as the
+        // schedule forgives, no window of the quota's length holds more
+        // than the quota.
+        for (requests, per_ms) in [(8_u32, 400_u64), (20, 1000), (3, 100)] {
+            let quota = Quota {
+                requests,
+                per: Duration::from_millis(per_ms),
+            };
+            let start = Instant::now();
+            let mut state = pace();
+            state.remember(quota);
+            let interval = interval_of(quota.pace());
+            let mut sent = Vec::new();
+            let mut now = start;
+            while sent.len() < 200 {
+                match state.try_send(now) {
+                    Ok(_) => {
+                        sent.push(now);
+                        // Alternately on time and almost half an interval late.
+                        now += if sent.len() % 2 == 0 {
+                            Duration::ZERO
+                        } else {
+                            interval.mul_f64(0.49)
+                        };
+                    }
+                    Err(Wait::Until(at)) => now = at,
+                    Err(Wait::ForAnswer) => unreachable!("not closed"),
+                }
+            }
+            for (index, first) in sent.iter().enumerate() {
+                let in_window = sent[index..]
+                    .iter()
+                    .take_while(|time| time.duration_since(*first) < quota.per)
+                    .count();
+                assert!(
+                    in_window <= requests as usize,
+                    "{in_window} sends in one window of a quota of {requests}"
+                );
+            }
+        }
     }
 }

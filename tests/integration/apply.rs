@@ -419,6 +419,43 @@ async fn room_under_the_cluster_cap_goes_first_to_the_pool_with_more_batches_lef
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn waiting_a_turn_under_the_cluster_cap_behind_the_run_s_own_batches_is_not_a_stuck_budget() {
+    // Two pools whose one batch each fills the cap: the second waits a whole
+    // reset for the first, far longer than the budget wait, which bounds
+    // only waits for nodes down outside the run.
+    let pools = [
+        PoolSpec {
+            name: "alpha",
+            nodes: 2,
+            max_unavailable: 2,
+            depends_on: &[],
+        },
+        PoolSpec {
+            name: "beta",
+            nodes: 2,
+            max_unavailable: 2,
+            depends_on: &[],
+        },
+    ];
+    let (sim, _ids) = start_sim(&pools).await;
+    let client = client(&sim);
+    let plan = make_plan(&client, &desired(&pools, Some(2))).await;
+    let options = ApplyOptions {
+        budget_wait: Some(Duration::from_millis(1)),
+        ..options()
+    };
+    let (report, events) =
+        apply_watched(&client, &plan, &options, &CancelToken::new(), |_| {}).await;
+    assert!(report.succeeded(), "{report:#?}");
+    let waited = events.iter().any(|event| {
+        matches!(event, Event::WaitingForBudget { reason, .. } if reason.contains("cluster prod"))
+    });
+    assert!(waited, "one batch waited for the other: {events:#?}");
+    assert_eq!(reset_once(&sim.request_log()).len(), 4);
+    assert!(sim.cluster_peak_unavailable(CLUSTER_ID) <= 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_reset_stops_its_pool_and_dependents_but_not_others() {
     let pools = [
         PoolSpec {

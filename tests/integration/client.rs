@@ -1063,10 +1063,12 @@ async fn a_client_told_its_quota_by_the_gateway_paces_under_it_and_is_not_thrott
         }),
         "the gateway's answer named the quota"
     );
-    assert_eq!(
-        pace.rate(),
-        Some(80.0 * poolform::live::pace::QUOTA_SHARE),
-        "paced just under the quota"
+    // 19 a window of 250 ms, or less should the quota have refused a
+    // request of the burst's tail after the reopening (it is then shared).
+    let rate = pace.rate().expect("paced");
+    assert!(
+        rate > 0.0 && rate <= 76.0 + 1e-9,
+        "paced under the quota: {rate}"
     );
 
     // Paced just under the quota, 200 more requests meet no refusal (one

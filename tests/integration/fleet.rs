@@ -320,6 +320,8 @@ async fn a_quota_the_gateway_named_paces_the_next_run_from_its_first_request() {
         "{remembered}"
     );
 
+    // A window later, so the cold run's last window is over.
+    tokio::time::sleep(Duration::from_millis(400)).await;
     // The next run paces itself from its first request: the same 24 reads
     // meet no refusal (one at most, should a loaded machine bunch two sends
     // at a window's edge).

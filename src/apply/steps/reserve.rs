@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::ControlFlow;
 use std::sync::Mutex;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
 
@@ -67,6 +67,9 @@ pub(super) struct Blocked {
     /// Whether only the cluster cap stands in the way, so the batch stays
     /// in the cap's queue (see [`Contending`]).
     for_cap: bool,
+    /// Whether the time spent blocked counts against the wait's bound: not
+    /// while the batch waits its turn behind this run's own batches.
+    counts: bool,
 }
 
 /// A batch's place in its cluster cap's queue, from the start of its wait
@@ -100,6 +103,7 @@ fn budget_blocked<A, S: EventSink>(
     context: &Context<'_, A, S>,
     scope: BudgetScope,
     shortfall: Shortfall,
+    counts: bool,
 ) -> Blocked {
     let others = labelled(context, shortfall.others.iter().map(|id| id.0.clone()));
     let names: Vec<String> = others.iter().map(|label| label.name.clone()).collect();
@@ -123,6 +127,7 @@ fn budget_blocked<A, S: EventSink>(
             seconds,
         }),
         for_cap,
+        counts,
     }
 }
 
@@ -160,6 +165,7 @@ fn yield_blocked<A, S: EventSink>(
             seconds,
         }),
         for_cap: true,
+        counts: false,
     }
 }
 
@@ -181,7 +187,10 @@ pub(super) async fn reserve<'c, A: CceApi, S: EventSink>(
     planned: &[String],
 ) -> ControlFlow<StepOutcome, Reserved<'c>> {
     let wait_limit = context.options.budget_wait.unwrap_or(batch.timeout);
-    let wait_started = Instant::now();
+    // Only time blocked by something other than this run's own batches
+    // counts: a batch waiting its turn under a cluster cap behind batches
+    // that will end is not stuck, however long the queue.
+    let mut waited = Duration::ZERO;
     let mut announced: Option<String> = None;
     // In the cap's queue since the executor started the step (see
     // `Context::queue_for_cap`); out of it when this ends.
@@ -196,6 +205,7 @@ pub(super) async fn reserve<'c, A: CceApi, S: EventSink>(
         if context.cancel.level() >= CancelLevel::Graceful {
             return ControlFlow::Break(StepOutcome::NotStarted);
         }
+        let look_started = Instant::now();
         let blocked = match decide(context, batch, planned, announced.is_none()).await {
             Decision::Go(reserved) => return ControlFlow::Continue(reserved),
             Decision::Wait(blocked) => blocked,
@@ -204,8 +214,7 @@ pub(super) async fn reserve<'c, A: CceApi, S: EventSink>(
         if !blocked.for_cap {
             contending.step_out();
         }
-        let waited = wait_started.elapsed();
-        if waited >= wait_limit {
+        if blocked.counts && waited >= wait_limit {
             return ControlFlow::Break((blocked.error)(waited.as_secs_f64()).into());
         }
         if announced.as_deref() != Some(blocked.reason.as_str()) {
@@ -215,10 +224,16 @@ pub(super) async fn reserve<'c, A: CceApi, S: EventSink>(
             });
             announced = Some(blocked.reason);
         }
+        let deadline = blocked
+            .counts
+            .then(|| deadline_after(Instant::now(), wait_limit.saturating_sub(waited)));
         tokio::select! {
             () = context.budget_released.notified() => {}
-            () = pause(context, Some(deadline_after(wait_started, wait_limit))) => {}
+            () = pause(context, deadline) => {}
             () = context.cancel.reached(CancelLevel::Graceful) => {}
+        }
+        if blocked.counts {
+            waited += look_started.elapsed();
         }
     }
 }
@@ -319,6 +334,7 @@ fn reserve_budget<'c, A, S: EventSink>(
             context,
             BudgetScope::Pool(batch.step.address.clone()),
             shortfall,
+            true,
         ));
     }
     let cluster = &batch.step.cluster;
@@ -354,12 +370,16 @@ fn reserve_budget<'c, A, S: EventSink>(
                 },
             })
         }
-        Err(CapWait::Full(shortfall)) => {
+        Err(CapWait::Full {
+            shortfall,
+            held_by_run,
+        }) => {
             drop(budget);
             Decision::Wait(budget_blocked(
                 context,
                 BudgetScope::Cluster(cluster.clone()),
                 shortfall,
+                !held_by_run,
             ))
         }
         Err(CapWait::Yield {
@@ -398,6 +418,7 @@ fn sync_in_flight_blocked(batch: &Batch<'_>, what: String) -> Blocked {
             nodes: Vec::new(),
         }),
         for_cap: false,
+        counts: true,
     }
 }
 
@@ -420,6 +441,7 @@ fn settling_blocked<A, S: EventSink>(
             nodes,
         }),
         for_cap: false,
+        counts: true,
     }
 }
 
@@ -432,6 +454,7 @@ fn retry_later<'c>(error: StepError) -> Decision<'c> {
             reason: format!("reading the live state failed ({source}); trying again"),
             error: Box::new(move |_| error),
             for_cap: false,
+            counts: true,
         }),
         error => Decision::Stop(error.into()),
     }
