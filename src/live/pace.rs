@@ -45,6 +45,7 @@
 //! The state is plain data driven by explicit instants ([`PaceState`]), so
 //! its learning is tested with a fake clock; [`SendRate`] adds the waiting.
 
+use std::collections::VecDeque;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -127,19 +128,20 @@ impl Quota {
         f64::from(self.requests) / self.per.as_secs_f64()
     }
 
+    /// How many requests a client sends in any window of this quota's
+    /// length: [`QUOTA_SHARE`] of it, and at least one fewer (a request of
+    /// room for jitter between sending and arriving), but at least one.
+    pub fn per_window(&self) -> usize {
+        let requests = self.requests as usize;
+        let share = (f64::from(self.requests) * QUOTA_SHARE).floor() as usize;
+        share.min(requests.saturating_sub(1)).max(1)
+    }
+
     /// The pace a client keeps under this quota, in requests per second:
-    /// [`QUOTA_SHARE`] of it, or one request fewer per window when that is
-    /// less. With sends never closer than half an interval (see
-    /// [`PaceState::try_send`]) no window then holds more than the quota.
-    /// No floor: a quota of 20 a minute is paced at 19 a minute.
+    /// [`Quota::per_window`] spread evenly over the window. No floor: a
+    /// quota of 20 a minute is paced at 19 a minute.
     pub fn pace(&self) -> f64 {
-        let requests = f64::from(self.requests);
-        let per_window = if self.requests >= 2 {
-            (requests * QUOTA_SHARE).min(requests - 1.0)
-        } else {
-            requests * QUOTA_SHARE
-        };
-        per_window / self.per.as_secs_f64()
+        self.per_window() as f64 / self.per.as_secs_f64()
     }
 }
 
@@ -248,6 +250,13 @@ pub struct PaceState {
     /// Whether the quota changed since the last reopening: a client paced
     /// at the old one was not sharing the new one.
     quota_changed: bool,
+    /// While a quota is known: when the requests of the last window were
+    /// sent, oldest first. No window holds more than
+    /// [`Quota::per_window`] of them, however late senders wake.
+    sent: VecDeque<Instant>,
+    /// The first answer of the current cycle: a quota's window began
+    /// before it, so it renews at most a window after it.
+    first_answer: Option<Instant>,
 }
 
 impl PaceState {
@@ -272,6 +281,8 @@ impl PaceState {
             quota: None,
             told: false,
             quota_changed: false,
+            sent: VecDeque::new(),
+            first_answer: None,
         }
     }
 
@@ -335,33 +346,60 @@ impl PaceState {
                 return Err(Wait::Until(closed.probe_at));
             }
             closed.probing = true;
+            self.note_sent(now);
             return Ok(Ticket {
                 epoch: self.epoch,
                 probe: true,
             });
         }
+        if let Some(quota) = self.quota {
+            // Never more than the quota's share in any window, whatever
+            // the schedule below forgives.
+            while self
+                .sent
+                .front()
+                .is_some_and(|at| now.saturating_duration_since(*at) >= quota.per)
+            {
+                self.sent.pop_front();
+            }
+            if self.sent.len() >= quota.per_window()
+                && let Some(oldest) = self.sent.front()
+            {
+                return Err(Wait::Until(later(*oldest, quota.per)));
+            }
+        }
         if let Some(rate) = self.rate {
             let interval = interval_of(rate);
             let slot = match self.next_send {
                 Some(next) if next > now => return Err(Wait::Until(next)),
-                // A sender that comes late by less than half an interval (a
-                // busy runtime wakes timers late) keeps the schedule, or the
-                // lateness would add up to a slower pace than the one set;
-                // two sends are still never closer than half an interval.
-                Some(next) if now.saturating_duration_since(next) < interval / 2 => next,
+                // A sender that comes late by less than an interval (a busy
+                // runtime wakes timers late) keeps the schedule, or the
+                // lateness would add up to a slower pace than the one set.
+                Some(next) if now.saturating_duration_since(next) < interval => next,
                 // No credit for idle time: a paced client never bursts.
                 _ => now,
             };
             self.next_send = Some(later(slot, interval));
         }
+        self.note_sent(now);
         Ok(Ticket {
             epoch: self.epoch,
             probe: false,
         })
     }
 
+    /// Counts a send against the window of a known quota.
+    fn note_sent(&mut self, now: Instant) {
+        if self.quota.is_some() {
+            self.sent.push_back(now);
+        }
+    }
+
     /// Learns from the answer to a request sent with `ticket`.
     pub fn record(&mut self, ticket: Ticket, now: Instant, outcome: Outcome) {
+        if outcome != Outcome::Other {
+            self.first_answer.get_or_insert(now);
+        }
         match outcome {
             Outcome::Success => {
                 if self.closed.is_some() {
@@ -415,11 +453,11 @@ impl PaceState {
     fn close(&mut self, now: Instant, hold_at_least: Duration) {
         self.epoch += 1;
         let mut probe_at = later(now, self.base_hold.max(hold_at_least));
-        if let (Some(quota), Some(start)) = (self.quota, self.cycle_start) {
-            // A named quota renews at most a window after the cycle's first
-            // request (a fiftieth more for the way there): the first probe
-            // goes then, if that is still to come and not too far off.
-            let renewed = later(start, quota.per + quota.per / 50);
+        if let (Some(quota), Some(first)) = (self.quota, self.first_answer) {
+            // A named quota's window began before the cycle's first answer,
+            // so it has renewed a window after it: the first probe goes
+            // then, if that is still to come and not too far off.
+            let renewed = later(first, quota.per);
             if renewed > now && renewed.duration_since(now) <= self.renewal_cap {
                 probe_at = renewed.max(later(now, hold_at_least));
             }
@@ -482,6 +520,7 @@ impl PaceState {
         self.cycle_start = Some(now);
         // The request that reopened is the new cycle's first success.
         self.cycle_successes = 1;
+        self.first_answer = Some(now);
         self.quota_changed = false;
         self.epoch += 1;
     }
@@ -933,13 +972,14 @@ mod tests {
         }
         assert!(state.is_closed());
         assert_eq!(state.throttled(), 20);
-        // The first probe goes when the window renews (a fiftieth after),
-        // not after the base delay.
+        // The first probe goes when the window has surely renewed: a
+        // window after the first answer (the window began before it), not
+        // after the base delay.
         assert_eq!(
             state.try_send(at(start, 600)),
-            Err(Wait::Until(at(start, 1020)))
+            Err(Wait::Until(at(start, 1050)))
         );
-        let probe = state.try_send(at(start, 1020)).expect("the probe");
+        let probe = state.try_send(at(start, 1050)).expect("the probe");
         state.record(probe, at(start, 1070), Outcome::Success);
         let rate = state.rate().expect("paced");
         assert!((rate - 20.0 * QUOTA_SHARE).abs() < 1e-9, "{rate}");
@@ -1051,16 +1091,25 @@ mod tests {
         assert_eq!(state.try_send(start), Err(Wait::Until(start + interval)));
         // Successes never take it past the quota.
         let mut now = start;
-        for _ in 0..200 {
-            now += interval;
-            let ticket = state.try_send(now).expect("due");
-            state.record(ticket, now, Outcome::Success);
+        let mut sent = 0;
+        while sent < 200 {
+            match state.try_send(now) {
+                Ok(ticket) => {
+                    state.record(ticket, now, Outcome::Success);
+                    sent += 1;
+                }
+                Err(Wait::Until(at)) => now = at,
+                Err(Wait::ForAnswer) => unreachable!("not closed"),
+            }
         }
+        // 200 sends at 9 a second.
+        let took = now.duration_since(start).as_secs_f64();
+        assert!((took - 199.0 / 9.0).abs() < 0.2, "{took}");
         // One fewer than 10 a window: 9 per second.
         assert_eq!(state.rate(), Some(9.0));
         // The gateway names a smaller quota: that one is in force, and told.
-        let ticket = state.try_send(now + interval).expect("due");
-        state.record(ticket, now + interval, told(5, 1000));
+        let ticket = state.try_send(now + interval * 2).expect("due");
+        state.record(ticket, now + interval * 2, told(5, 1000));
         assert_eq!(
             state.told_quota(),
             Some(Quota {
@@ -1088,14 +1137,14 @@ mod tests {
         for ticket in &tickets[20..] {
             state.record(*ticket, at(start, 50), told(20, 60_000));
         }
-        // One probe, when the minute renews (and a fiftieth), not a dozen
-        // refused ones before.
+        // One probe, when the minute has renewed, not a dozen refused ones
+        // before.
         assert_eq!(
             state.try_send(at(start, 100)),
-            Err(Wait::Until(at(start, 61_200)))
+            Err(Wait::Until(at(start, 60_050)))
         );
-        let probe = state.try_send(at(start, 61_200)).expect("the probe");
-        state.record(probe, at(start, 61_250), Outcome::Success);
+        let probe = state.try_send(at(start, 60_050)).expect("the probe");
+        state.record(probe, at(start, 60_100), Outcome::Success);
         // 19 a minute: under the 0.5/s floor of a learnt pace, as it must be.
         let rate = state.rate().expect("paced");
         assert!((rate - 19.0 / 60.0).abs() < 1e-9, "{rate}");
@@ -1122,10 +1171,11 @@ mod tests {
         assert!((pace_of(20, 1000) - 19.0).abs() < 1e-9);
         assert!((pace_of(100, 1000) - 95.0).abs() < 1e-9);
         assert!((pace_of(8, 400) - 17.5).abs() < 1e-9);
-        assert!((pace_of(1, 1000) - 0.95).abs() < 1e-9);
-        // Sent as fast as the pace allows, with every sender as late as the
-        // schedule forgives, no window of the quota's length holds more
-        // than the quota.
+        // A quota of one leaves no room: one a window.
+        assert!((pace_of(1, 1000) - 1.0).abs() < 1e-9);
+        // Sent as fast as the pace allows, with senders late by up to what
+        // the schedule forgives and more, no window of the quota's length
+        // holds more than the quota's share.
         for (requests, per_ms) in [(8_u32, 400_u64), (20, 1000), (3, 100)] {
             let quota = Quota {
                 requests,
@@ -1141,11 +1191,12 @@ mod tests {
                 match state.try_send(now) {
                     Ok(_) => {
                         sent.push(now);
-                        // Alternately on time and almost half an interval late.
-                        now += if sent.len() % 2 == 0 {
-                            Duration::ZERO
-                        } else {
-                            interval.mul_f64(0.49)
+                        // In turn on time, almost an interval late, and
+                        // three intervals late.
+                        now += match sent.len() % 3 {
+                            0 => Duration::ZERO,
+                            1 => interval.mul_f64(0.99),
+                            _ => interval * 3,
                         };
                     }
                     Err(Wait::Until(at)) => now = at,
@@ -1158,7 +1209,7 @@ mod tests {
                     .take_while(|time| time.duration_since(*first) < quota.per)
                     .count();
                 assert!(
-                    in_window <= requests as usize,
+                    in_window <= quota.per_window() && quota.per_window() < requests as usize,
                     "{in_window} sends in one window of a quota of {requests}"
                 );
             }
