@@ -980,18 +980,17 @@ async fn throttling_shrinks_the_requests_in_flight_and_they_recover_after() {
     sim.shutdown().await.expect("simulator stops");
 }
 
-#[tokio::test]
-async fn once_it_has_met_the_quota_a_client_paces_itself_and_is_rarely_throttled_again() {
+/// A simulator whose gateway takes 20 requests per 250 ms (long enough
+/// that a loaded machine still sends a cold burst within one window), naming
+/// that quota when it refuses or not, and a client of it.
+async fn behind_a_quota_of_20_per_250_ms(names_quota: bool) -> (SimHandle, CceClient) {
     let mut config = SimConfig {
         latency: Duration::from_millis(5),
         faults: Faults {
             rate_limit: Some(sim::RateLimit {
                 requests: 20,
-                // Long enough that a loaded machine still sends the cold
-                // burst within one window.
                 window_ms: 250,
-                // Learnt from the answers alone: the quota is not named.
-                names_quota: false,
+                names_quota,
             }),
             ..Faults::default()
         },
@@ -1004,6 +1003,13 @@ async fn once_it_has_met_the_quota_a_client_paces_itself_and_is_rarely_throttled
     let mut options = options(&sim, Credentials::token("t"));
     options.retry.throttle_window = Duration::from_secs(60);
     let client = CceClient::new(options).expect("client");
+    (sim, client)
+}
+
+#[tokio::test]
+async fn once_it_has_met_the_quota_a_client_paces_itself_and_is_rarely_throttled_again() {
+    // Learnt from the answers alone: the quota is not named.
+    let (sim, client) = behind_a_quota_of_20_per_250_ms(false).await;
 
     // Cold, the client sends the whole burst at once: most of it is
     // refused, since no client can know a quota before meeting it.
@@ -1031,25 +1037,7 @@ async fn once_it_has_met_the_quota_a_client_paces_itself_and_is_rarely_throttled
 
 #[tokio::test]
 async fn a_client_told_its_quota_by_the_gateway_paces_under_it_and_is_not_throttled_again() {
-    let mut config = SimConfig {
-        latency: Duration::from_millis(5),
-        faults: Faults {
-            rate_limit: Some(sim::RateLimit {
-                requests: 20,
-                window_ms: 250,
-                names_quota: true,
-            }),
-            ..Faults::default()
-        },
-        ..SimConfig::default()
-    };
-    config.auth.enabled = false;
-    let mut state = SimState::new();
-    state.add_cluster(CLUSTER);
-    let sim = sim::start(config, state).await.expect("simulator starts");
-    let mut options = options(&sim, Credentials::token("t"));
-    options.retry.throttle_window = Duration::from_secs(60);
-    let client = CceClient::new(options).expect("client");
+    let (sim, client) = behind_a_quota_of_20_per_250_ms(true).await;
 
     burst(&client, 100).await;
     let cold = sim.requests_rate_limited();
