@@ -688,6 +688,18 @@ mod tests {
         PaceState::new(Duration::from_millis(500), Duration::from_secs(16))
     }
 
+    /// A cold burst of 40 at `start`, answered at 50 ms: the gateway took 20
+    /// and refused 20 with `refusal`.
+    fn half_refused_burst(state: &mut PaceState, start: Instant, refusal: Outcome) {
+        let tickets = send(state, start, 40);
+        for ticket in &tickets[..20] {
+            state.record(*ticket, at(start, 50), Outcome::Success);
+        }
+        for ticket in &tickets[20..] {
+            state.record(*ticket, at(start, 50), refusal);
+        }
+    }
+
     /// Sends `count` requests at `now`; all must be let through.
     fn send(state: &mut PaceState, now: Instant, count: usize) -> Vec<Ticket> {
         (0..count)
@@ -759,13 +771,7 @@ mod tests {
     fn reopening_paces_at_the_rate_the_server_sustained() {
         let start = Instant::now();
         let mut state = pace();
-        let tickets = send(&mut state, start, 40);
-        for ticket in &tickets[..20] {
-            state.record(*ticket, at(start, 50), Outcome::Success);
-        }
-        for ticket in &tickets[20..] {
-            state.record(*ticket, at(start, 50), Outcome::throttled(None));
-        }
+        half_refused_burst(&mut state, start, Outcome::throttled(None));
         let probe = state.try_send(at(start, 550)).expect("the probe");
         state.record(probe, at(start, 600), Outcome::throttled(None));
         let probe = state.try_send(at(start, 1225)).expect("the probe");
@@ -963,13 +969,7 @@ mod tests {
     fn a_client_told_its_quota_probes_when_it_renews_and_paces_just_under_it() {
         let start = Instant::now();
         let mut state = pace();
-        let tickets = send(&mut state, start, 40);
-        for ticket in &tickets[..20] {
-            state.record(*ticket, at(start, 50), Outcome::Success);
-        }
-        for ticket in &tickets[20..] {
-            state.record(*ticket, at(start, 50), told(20, 1000));
-        }
+        half_refused_burst(&mut state, start, told(20, 1000));
         assert!(state.is_closed());
         assert_eq!(state.throttled(), 20);
         // The first probe goes when the window has surely renewed: a
