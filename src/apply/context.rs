@@ -112,8 +112,15 @@ impl<'a, A, S: EventSink> Context<'a, A, S> {
     /// Records that a step ended.
     pub(crate) fn end(&self, step: usize) {
         lock(&self.in_flight).remove(&step);
-        // A step that ended before it reached the cap (a missing password,
-        // say) leaves the queue here, and the room kept for it is free.
+        // However the step ended (a missing password before it reached the
+        // cap, say), it no longer waits for room.
+        self.leave_cap_queue(step);
+    }
+
+    /// Takes a step out of its cluster cap's queue (it reserved, ended, or
+    /// is blocked by something other than the cap for now). Leaving without
+    /// a reservation wakes the other waiters: room kept for it is theirs.
+    pub(crate) fn leave_cap_queue(&self, step: usize) {
         if let Some(step_plan) = self.plan.steps.get(step)
             && lock(&self.budget).stop_waiting(&step_plan.cluster, step)
         {

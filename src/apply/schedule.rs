@@ -229,18 +229,21 @@ pub(crate) enum CapWait {
     },
     /// The batch would fit, but the room is kept for batches waiting for it
     /// that have more work after them (see [`levels`]).
-    Yield {
-        /// The cap.
-        limit: u32,
-        /// Nodes down or reserved now.
-        down: BTreeSet<NodeId>,
-        /// The nodes kept for `ahead`.
-        kept: usize,
-        /// The batch's own nodes that would go down.
-        need: usize,
-        /// The steps the room is kept for, first first.
-        ahead: Vec<usize>,
-    },
+    Yield(Yielded),
+}
+
+/// Room under a cap that a batch would fit in, kept for waiting batches
+/// with more work after them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Yielded {
+    /// The cap.
+    pub(crate) limit: u32,
+    /// Nodes down or reserved now.
+    pub(crate) down: BTreeSet<NodeId>,
+    /// The nodes kept for `ahead`.
+    pub(crate) kept: usize,
+    /// The steps the room is kept for, first first.
+    pub(crate) ahead: Vec<usize>,
 }
 
 /// The cluster-wide caps, and the nodes each running batch has reserved
@@ -369,13 +372,12 @@ impl ClusterBudget {
             if need > room {
                 let kept = cap_nodes - down.len() - room;
                 self.wait(cluster, step, need);
-                return Err(CapWait::Yield {
+                return Err(CapWait::Yield(Yielded {
                     limit: cap,
                     down,
                     kept,
-                    need,
                     ahead,
-                });
+                }));
             }
         }
         let waited_for = self
@@ -525,7 +527,7 @@ mod tests {
 
     fn yielded_to(result: Result<bool, CapWait>) -> Vec<usize> {
         match result {
-            Err(CapWait::Yield { ahead, .. }) => ahead,
+            Err(CapWait::Yield(Yielded { ahead, .. })) => ahead,
             other => panic!("expected the batch to give way, got {other:?}"),
         }
     }

@@ -123,11 +123,6 @@ impl Quota {
         (requests > 0 && !per.is_zero()).then_some(Self { requests, per })
     }
 
-    /// Requests per second.
-    pub fn rate(&self) -> f64 {
-        f64::from(self.requests) / self.per.as_secs_f64()
-    }
-
     /// How many requests a client sends in any window of this quota's
     /// length: [`QUOTA_SHARE`] of it, and at least one fewer (a request of
     /// room for jitter between sending and arriving), but at least one.
@@ -941,8 +936,11 @@ mod tests {
             Some(Duration::from_secs(3600))
         );
         assert_eq!(
-            quota("limit:20, time:250 milliseconds").map(|q| q.rate()),
-            Some(80.0)
+            quota("limit:20, time:250 milliseconds"),
+            Some(Quota {
+                requests: 20,
+                per: Duration::from_millis(250)
+            })
         );
         // Only the word "limit" names the limit.
         assert_eq!(

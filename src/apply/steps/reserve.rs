@@ -15,7 +15,7 @@ use crate::model::{ClusterName, NodeId};
 use super::super::context::{Context, StepOutcome, lock, pause};
 use super::super::error::{BudgetScope, WaitingFor};
 use super::super::options::deadline_after;
-use super::super::schedule::{CapWait, ClusterBudget, Shortfall, check_pool_budget};
+use super::super::schedule::{CapWait, ClusterBudget, Shortfall, Yielded, check_pool_budget};
 use super::super::{CancelLevel, Event, EventSink, StepError};
 use super::batch::Batch;
 use super::in_flight::sync_in_flight;
@@ -63,40 +63,13 @@ impl Drop for Reservation<'_> {
 /// Why a batch cannot start yet, and the error if it never can.
 pub(super) struct Blocked {
     reason: String,
-    error: Box<dyn FnOnce(f64) -> StepError + Send>,
+    /// The error once the wait has lasted too long; `None` while the time
+    /// does not count against the wait's bound (the batch waits its turn
+    /// behind this run's own batches, which give the room back as they end).
+    error: Option<Box<dyn FnOnce(f64) -> StepError + Send>>,
     /// Whether only the cluster cap stands in the way, so the batch stays
-    /// in the cap's queue (see [`Contending`]).
+    /// in the cap's queue (see `Context::leave_cap_queue`).
     for_cap: bool,
-    /// Whether the time spent blocked counts against the wait's bound: not
-    /// while the batch waits its turn behind this run's own batches.
-    counts: bool,
-}
-
-/// A batch's place in its cluster cap's queue, from the start of its wait
-/// until it reserves or gives up. Leaving without reserving wakes the other
-/// waiters: room kept for this batch is theirs now.
-struct Contending<'c> {
-    budget: &'c Mutex<ClusterBudget>,
-    released: &'c Notify,
-    cluster: ClusterName,
-    step: usize,
-}
-
-impl Contending<'_> {
-    /// Leaves the queue for now (blocked by something other than the cap).
-    fn step_out(&self) {
-        if lock(self.budget).stop_waiting(&self.cluster, self.step) {
-            self.released.notify_waiters();
-        }
-    }
-}
-
-impl Drop for Contending<'_> {
-    fn drop(&mut self) {
-        // After a reservation the step is no longer queued, and nothing is
-        // woken.
-        self.step_out();
-    }
 }
 
 fn budget_blocked<A, S: EventSink>(
@@ -117,65 +90,46 @@ fn budget_blocked<A, S: EventSink>(
     let count = shortfall.would_be_unavailable.len();
     let limit = shortfall.limit;
     let for_cap = matches!(scope, BudgetScope::Cluster(_));
-    Blocked {
-        reason,
-        error: Box::new(move |seconds| StepError::BudgetExceeded {
+    let error: Box<dyn FnOnce(f64) -> StepError + Send> =
+        Box::new(move |seconds| StepError::BudgetExceeded {
             scope,
             limit,
             count,
             others,
             seconds,
-        }),
+        });
+    Blocked {
+        reason,
+        error: counts.then_some(error),
         for_cap,
-        counts,
     }
 }
 
 /// The wait of a batch that would fit under its cluster's cap, but whose
-/// room goes first to batches with more work after them.
+/// room goes first to batches with more work after them: its turn, which
+/// never counts against the wait's bound.
 fn yield_blocked<A, S: EventSink>(
     context: &Context<'_, A, S>,
     cluster: &ClusterName,
-    wait: YieldedRoom,
+    yielded: &Yielded,
 ) -> Blocked {
-    let others = labelled(context, wait.down.iter().map(|id| id.0.clone()));
-    let ahead: Vec<String> = wait
+    let ahead: Vec<String> = yielded
         .ahead
         .iter()
         .filter_map(|&step| context.plan.steps.get(step))
         .map(|step| step.address.to_string())
         .collect();
-    let reason = format!(
-        "cluster {cluster} allows {} unavailable nodes; {} are down and {} kept for batches with more work after them ({})",
-        wait.limit,
-        wait.down.len(),
-        wait.kept,
-        ahead.join(", ")
-    );
-    let count = wait.down.len() + wait.kept + wait.need;
-    let limit = wait.limit;
-    let scope = BudgetScope::Cluster(cluster.clone());
     Blocked {
-        reason,
-        error: Box::new(move |seconds| StepError::BudgetExceeded {
-            scope,
-            limit,
-            count,
-            others,
-            seconds,
-        }),
+        reason: format!(
+            "cluster {cluster} allows {} unavailable nodes; {} are down and {} kept for batches with more work after them ({})",
+            yielded.limit,
+            yielded.down.len(),
+            yielded.kept,
+            ahead.join(", ")
+        ),
+        error: None,
         for_cap: true,
-        counts: false,
     }
-}
-
-/// What [`CapWait::Yield`] says.
-struct YieldedRoom {
-    limit: u32,
-    down: BTreeSet<NodeId>,
-    kept: usize,
-    need: usize,
-    ahead: Vec<usize>,
 }
 
 /// Looks at the live state until the batch can go ahead, waiting while it is
@@ -193,14 +147,7 @@ pub(super) async fn reserve<'c, A: CceApi, S: EventSink>(
     let mut waited = Duration::ZERO;
     let mut announced: Option<String> = None;
     // In the cap's queue since the executor started the step (see
-    // `Context::queue_for_cap`); out of it when this ends.
-    let cluster = &batch.step.cluster;
-    let contending = Contending {
-        budget: &context.budget,
-        released: &context.budget_released,
-        cluster: cluster.clone(),
-        step: batch.index,
-    };
+    // `Context::queue_for_cap`); out of it when the step ends.
     loop {
         if context.cancel.level() >= CancelLevel::Graceful {
             return ControlFlow::Break(StepOutcome::NotStarted);
@@ -212,10 +159,13 @@ pub(super) async fn reserve<'c, A: CceApi, S: EventSink>(
             Decision::Stop(outcome) => return ControlFlow::Break(outcome),
         };
         if !blocked.for_cap {
-            contending.step_out();
+            context.leave_cap_queue(batch.index);
         }
-        if blocked.counts && waited >= wait_limit {
-            return ControlFlow::Break((blocked.error)(waited.as_secs_f64()).into());
+        let counts = blocked.error.is_some();
+        if waited >= wait_limit
+            && let Some(error) = blocked.error
+        {
+            return ControlFlow::Break(error(waited.as_secs_f64()).into());
         }
         if announced.as_deref() != Some(blocked.reason.as_str()) {
             context.emit(Event::WaitingForBudget {
@@ -224,15 +174,14 @@ pub(super) async fn reserve<'c, A: CceApi, S: EventSink>(
             });
             announced = Some(blocked.reason);
         }
-        let deadline = blocked
-            .counts
-            .then(|| deadline_after(Instant::now(), wait_limit.saturating_sub(waited)));
+        let deadline =
+            counts.then(|| deadline_after(Instant::now(), wait_limit.saturating_sub(waited)));
         tokio::select! {
             () = context.budget_released.notified() => {}
             () = pause(context, deadline) => {}
             () = context.cancel.reached(CancelLevel::Graceful) => {}
         }
-        if blocked.counts {
+        if counts {
             waited += look_started.elapsed();
         }
     }
@@ -382,25 +331,9 @@ fn reserve_budget<'c, A, S: EventSink>(
                 !held_by_run,
             ))
         }
-        Err(CapWait::Yield {
-            limit,
-            down,
-            kept,
-            need,
-            ahead,
-        }) => {
+        Err(CapWait::Yield(yielded)) => {
             drop(budget);
-            Decision::Wait(yield_blocked(
-                context,
-                cluster,
-                YieldedRoom {
-                    limit,
-                    down,
-                    kept,
-                    need,
-                    ahead,
-                },
-            ))
+            Decision::Wait(yield_blocked(context, cluster, &yielded))
         }
     }
 }
@@ -412,13 +345,12 @@ fn sync_in_flight_blocked(batch: &Batch<'_>, what: String) -> Blocked {
             "pool {} has a sync in flight that this run did not start ({what}); waiting for it to finish",
             batch.step.address
         ),
-        error: Box::new(move |seconds| StepError::Timeout {
+        error: Some(Box::new(move |seconds| StepError::Timeout {
             seconds,
             waiting_for: WaitingFor::SyncInFlight { what },
             nodes: Vec::new(),
-        }),
+        })),
         for_cap: false,
-        counts: true,
     }
 }
 
@@ -435,13 +367,12 @@ fn settling_blocked<A, S: EventSink>(
             "waiting for nodes of the batch to settle: {}",
             names.join(", ")
         ),
-        error: Box::new(move |seconds| StepError::Timeout {
+        error: Some(Box::new(move |seconds| StepError::Timeout {
             seconds,
             waiting_for: WaitingFor::NodesToSettle,
             nodes,
-        }),
+        })),
         for_cap: false,
-        counts: true,
     }
 }
 
@@ -452,9 +383,8 @@ fn retry_later<'c>(error: StepError) -> Decision<'c> {
     match error {
         StepError::Api { ref source, .. } if source.is_transient() => Decision::Wait(Blocked {
             reason: format!("reading the live state failed ({source}); trying again"),
-            error: Box::new(move |_| error),
+            error: Some(Box::new(move |_| error)),
             for_cap: false,
-            counts: true,
         }),
         error => Decision::Stop(error.into()),
     }
